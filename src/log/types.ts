@@ -1,0 +1,19 @@
+// Severity numbers as in syslog(3): lower is more severe.
+export const Severity = {
+  emerg: 0,
+  alert: 1,
+  crit: 2,
+  err: 3,
+  warning: 4,
+  notice: 5,
+  info: 6,
+  debug: 7,
+} as const;
+export type Severity = (typeof Severity)[keyof typeof Severity];
+
+/** One destination of log lines. write() must not lose the line if the process exits right after. */
+export interface LogSink {
+  write(severity: Severity, message: string): void;
+  /** resolves once every line written so far has reached its destination. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,38 @@
+// What the rest of procsafe knows about processes. A process is its pid AND its start
+// time (field 22 of /proc/PID/stat, clock ticks since boot), so a reused pid is never
+// taken for the old process.
+
+export interface ProcId {
+  pid: number;
+  /** start time in clock ticks since boot (field 22 of /proc/PID/stat). */
+  startTime: number;
+}
+
+export interface ProcInfo extends ProcId {
+  /** argv from /proc/PID/cmdline (NUL-separated); empty for kernel threads. */
+  argv: string[];
+  /** target of /proc/PID/exe, or null when unreadable; may end in " (deleted)". */
+  exe: string | null;
+  /** owner uid of /proc/PID. */
+  uid: number;
+  /** state letter, field 3 of /proc/PID/stat (R, S, D, Z, X, ...). */
+  state: string;
+}
+
+/** Reads the process table. */
+export interface ProcessTable {
+  /** every live (non-zombie) process readable now. */
+  scan(): ProcInfo[];
+  /** one process, or null if it is gone, a zombie, or has another start time than `id`. */
+  read(id: ProcId): ProcInfo | null;
+}
+
+/** Tells, as an event, when a watched process has died (exited, or become a zombie). */
+export interface DeathWatcher {
+  readonly mode: 'pidfd' | 'poll';
+  /** Calls onDeath once, soon after the process dies (at once if it is already gone).
+   *  Returns a function that stops watching. */
+  watch(id: ProcId, onDeath: () => void): () => void;
+  /** stops every watch and releases descriptors and timers. */
+  close(): void;
+}
