@@ -1,0 +1,189 @@
+// padmin: ProcessSaver-compatible admin commands against the pcheck of a pfile.
+// Exit codes: 0 done; 1 the operation failed; 2 bad usage or pfile; 3 no pcheck answers.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadPfile, PARAM_DEFAULTS } from '../config/pfile';
+import { request } from '../control/client';
+import { defaultRunDir, ipckeyOfSocketName, socketPath, type ControlResponse } from '../control/protocol';
+import { COMMAND_HELP } from '../daemon/commands';
+import { ConfigError, ExitCode, NoDaemonError, ProcsafeError, UsageError } from '../errors';
+import { pentSignature, type Pfile } from '../core/model';
+import { readStateFile } from '../state/state-file';
+import { ctime, formatShowPent, type PentView } from './format';
+import { version } from './version';
+
+const HELP = `Usage: padmin -f PFILE -c 'COMMAND' [--json]
+       padmin -c list [--json]
+
+Commands (ProcessSaver):
+  show pent          the entries: pid, counters, proc_sts, monitor_sts
+  show param         the PARAM section in force
+  stop | start       monitoring of all entries off / on
+  reload             re-read the pfile (a bad one is refused; the old one keeps running)
+  stop pent ID       monitoring of one entry off (ID = pent_id from show pent)
+  start pent ID      monitoring of one entry on
+  reset pent ID      counters to 0; leaves RETRY_OVER
+  list               the pchecks running on this server
+
+Options:
+  -f, --file PFILE     the pfile of the pcheck to talk to
+  -c, --command TEXT   the command (quote it)
+      --json           print JSON for scripts
+  -h, --help, -V, --version
+
+When no pcheck answers, 'show pent' prints the state file (SHM_DUMP_FILE) and says so.
+Exit codes: 0 done; 1 the operation failed; 2 bad usage; 3 no pcheck answers.
+`;
+
+interface Out {
+  json: boolean;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let v;
+  try {
+    v = parseArgs({
+      args: argv,
+      options: {
+        file: { type: 'string', short: 'f' },
+        command: { type: 'string', short: 'c' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    }).values;
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\nTry 'padmin --help'.`);
+  }
+  if (v.help) return print(HELP, ExitCode.OK);
+  if (v.version) return print(`padmin (procsafe) ${version()}\n`, ExitCode.OK);
+  const out: Out = { json: v.json ?? false };
+  const command = (v.command ?? '').trim().replace(/\s+/g, ' ');
+  if (command === '') throw new UsageError(`missing -c 'COMMAND' (${COMMAND_HELP})\nTry 'padmin --help'.`);
+  if (command === 'list') return list(out);
+  if (v.file === undefined) throw new UsageError(`missing -f PFILE for '${command}'`);
+
+  const pfile = adminView(v.file);
+  const sock = socketPath(defaultRunDir(), pfile.param.ipckey);
+  let res: ControlResponse;
+  try {
+    res = await request(sock, { command });
+  } catch (e) {
+    if (e instanceof NoDaemonError && command === 'show pent') return showFromStateFile(pfile, e, out);
+    throw e;
+  }
+  if (!res.ok) {
+    process.stderr.write(`padmin: ${res.error}\n`);
+    if (out.json) print(JSON.stringify(res) + '\n', 0);
+    return ExitCode.FAILURE;
+  }
+  if (out.json) return print(JSON.stringify(res.data ?? { text: res.text ?? '' }, null, 2) + '\n', ExitCode.OK);
+  return print(res.text !== undefined ? `${res.text}\n` : '', ExitCode.OK);
+}
+
+/**
+ * padmin needs IPCKEY and SHM_DUMP_FILE, not working scripts, so scripts are not checked.
+ * An edited pfile with a mistake must still reach its running pcheck (to `reload` and be
+ * told what is wrong, or to `show pent`): then only the PARAM keys are read from it.
+ */
+function adminView(file: string): Pfile {
+  try {
+    return loadPfile(file, { checkFiles: false });
+  } catch (e) {
+    if (!(e instanceof ConfigError) || e.line === null) throw e;
+    const text = readFileSync(e.file, 'utf8');
+    const key = (k: string) => new RegExp(`^\\s*${k}\\s+(\\S+)\\s*$`, 'm').exec(text)?.[1];
+    const ipckey = key('IPCKEY');
+    if (ipckey === undefined || !Number.isSafeInteger(Number(ipckey))) throw e;
+    const param = { ...PARAM_DEFAULTS, ipckey: Number(ipckey), ipckeyText: ipckey, initialWait: PARAM_DEFAULTS.monitorInterval };
+    return { path: e.file, param: { ...param, shmDumpFile: key('SHM_DUMP_FILE') ?? null }, pents: [] };
+  }
+}
+
+/** No pcheck answers: show what its state file says, and say so. Exits 3 all the same. */
+function showFromStateFile(pfile: Pfile, why: NoDaemonError, out: Out): number {
+  const path = pfile.param.shmDumpFile;
+  const note = `padmin: ${why.message}`;
+  if (path === null) throw new NoDaemonError(`${why.message}; and the pfile names no SHM_DUMP_FILE to read instead`);
+  const r = readStateFile(path);
+  if (!('snapshot' in r)) {
+    throw new NoDaemonError(`${why.message}; and the state file ${path} is ${'missing' in r ? 'missing' : `unreadable (${r.corrupt})`}`);
+  }
+  const snap = r.snapshot;
+  const bySig = new Map(pfile.pents.map((p) => [pentSignature(p), p]));
+  const views: PentView[] = snap.entries.map((e) => {
+    const p = bySig.get(e.signature);
+    return {
+      pent_id: e.pentId,
+      pname: e.pname,
+      pid: e.pid,
+      retry_count: e.retryCount,
+      restart_count: e.restartCount,
+      proc_sts: e.procSts,
+      retry_over_act: p?.retryOverAction ?? 'exit',
+      rerun_time: e.rerunTime,
+      include_strings: p?.includeStrings ?? [],
+      exclude_strings: p?.excludeStrings ?? [],
+      user: p?.user ?? null,
+      monitor_sts: e.monitorSts,
+      restart_script: p?.restartScript ?? '',
+      retry_limit: p?.retryLimit ?? 0,
+      grace: p?.grace ?? 0,
+    };
+  });
+  const source = `state file ${path}, written ${ctime(snap.writtenAt)} by pcheck pid ${snap.pcheckPid}`;
+  process.stderr.write(`${note}\npadmin: pcheck is not running; showing the last state from the ${source}\n`);
+  if (out.json) print(JSON.stringify({ source: 'state_file', path, writtenAt: snap.writtenAt, entries: views }, null, 2) + '\n', 0);
+  else print(`# pcheck is not running: last state from the ${source}\n${formatShowPent(views)}\n`, 0);
+  return ExitCode.NO_DAEMON;
+}
+
+interface Info {
+  pfile: string;
+  pid: number;
+  ipckey: string;
+  entries: number;
+}
+
+/** `list`: every pcheck with a socket in the run directory that answers. */
+async function list(out: Out): Promise<number> {
+  const dir = defaultRunDir();
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((n) => ipckeyOfSocketName(n) !== null).sort();
+  } catch {
+    /* no run directory: nothing runs */
+  }
+  const found: Info[] = [];
+  for (const n of names) {
+    try {
+      const r = await request(join(dir, n), { command: 'info' }, 2000);
+      if (r.ok) found.push(r.data as Info);
+    } catch {
+      /* a stale socket */
+    }
+  }
+  if (out.json) return print(JSON.stringify(found, null, 2) + '\n', ExitCode.OK);
+  if (found.length === 0) return print(`no pcheck is running (run directory ${dir})\n`, ExitCode.OK);
+  const rows = found.map((i) => `${i.ipckey.padEnd(12)} ${String(i.pid).padEnd(8)} ${String(i.entries).padEnd(8)} ${i.pfile}`);
+  return print(`${'IPCKEY'.padEnd(12)} ${'PID'.padEnd(8)} ${'ENTRIES'.padEnd(8)} PFILE\n${rows.join('\n')}\n`, ExitCode.OK);
+}
+
+function print(text: string, code: number): number {
+  process.stdout.write(text);
+  return code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (e: unknown) => {
+    if (e instanceof ProcsafeError) {
+      process.stderr.write(`padmin: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    process.stderr.write(`padmin: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = ExitCode.FAILURE;
+  },
+);

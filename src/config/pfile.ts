@@ -1,0 +1,514 @@
+// The ProcessSaver pfile (SPEC §2) → the Pfile model. Every problem is a ConfigError that
+// names the file and the 1-based physical line, quotes the bad value and says what to write.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError } from '../errors';
+import { pentSignature, type Pent, type Pfile, type PfileParam } from '../core/model';
+import { RETRY_OVER_ACTIONS, type RetryOverAction } from '../core/states';
+import { resolveUid } from './users';
+
+export interface ParseOptions {
+  /** check that restart scripts exist and are executable (default true). */
+  checkFiles?: boolean;
+}
+
+/** Values of the optional PARAM keys; INITIAL_WAIT defaults to MONITOR_INTERVAL. */
+export const PARAM_DEFAULTS: Readonly<Omit<PfileParam, 'ipckey' | 'ipckeyText' | 'initialWait'>> = Object.freeze({
+  monitorInterval: 10,
+  msgCheckInterval: 5,
+  shmDumpFile: null,
+  logFile: null,
+  syslog: true,
+  syslogFacility: 'daemon',
+  syslogSocket: '/dev/log',
+  scriptTimeout: 300,
+  restartWait: 30,
+});
+
+export const PARAM_KEYS = [
+  'IPCKEY',
+  'MONITOR_INTERVAL',
+  'MSG_CHECK_INTERVAL',
+  'SHM_DUMP_FILE',
+  'LOG_FILE',
+  'SYSLOG',
+  'SYSLOG_FACILITY',
+  'SYSLOG_SOCKET',
+  'SCRIPT_TIMEOUT',
+  'RESTART_WAIT',
+  'INITIAL_WAIT',
+] as const;
+type ParamKey = (typeof PARAM_KEYS)[number];
+
+export const PENT_OPTION_KEYS = ['include_strings', 'exclude_strings', 'user', 'script_timeout'] as const;
+type OptionKey = (typeof PENT_OPTION_KEYS)[number];
+
+export const SYSLOG_FACILITIES = [
+  'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp',
+  'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
+] as const; // prettier-ignore
+
+/** Longest timer Node can arm (2^31-1 ms); a longer one fires at once instead. */
+const MAX_SECONDS = 2147483;
+const PENT_FORMAT = 'pname:restart_script:grace:retry_count:retry_over_action[:options]';
+const HEADER = /^#+\s*(PARAM|PENT)\s*#+$/;
+const HEADER_ANY_CASE = /^#+\s*(PARAM|PENT)\s*#+$/i;
+
+/** Throws the ConfigError for one line (or the whole file when line is null). */
+type FailAt = (line: number | null, problem: string) => never;
+/** Throws the ConfigError for the line being parsed. */
+type Fail = (problem: string) => never;
+
+interface Line {
+  no: number;
+  text: string;
+}
+
+interface Sections {
+  paramHeader: number;
+  pentHeader: number | null;
+  param: Line[];
+  pent: Line[];
+  lastLine: number;
+}
+
+/** Reads and parses the pfile at `file`; Pfile.path and error locations use its absolute path. */
+export function loadPfile(file: string, opts: ParseOptions = {}): Pfile {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new ConfigError(abs, null, `cannot read: ${readProblem(e)}`);
+  }
+  return parsePfile(text, abs, opts);
+}
+
+export function parsePfile(text: string, file: string, opts: ParseOptions = {}): Pfile {
+  const failAt: FailAt = (line, problem) => {
+    throw new ConfigError(file, line, problem);
+  };
+  const s = splitSections(toLines(text), failAt);
+  const param = parseParamSection(s.param, s.paramHeader, failAt);
+  if (s.pentHeader === null) {
+    failAt(s.lastLine, 'the file ends without a ##### PENT ##### header; add it after the PARAM keys, followed by one entry per line');
+  }
+  const pents = parsePentSection(s.pent, s.pentHeader, opts.checkFiles ?? true, failAt);
+  return { path: path.resolve(file), param, pents };
+}
+
+// ---------------------------------------------------------------- lines and sections
+
+function toLines(text: string): Line[] {
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  return body.split(/\r?\n/).map((raw, i) => ({ no: i + 1, text: raw.trim() }));
+}
+
+const isBlank = (l: Line): boolean => l.text === '';
+const isComment = (l: Line): boolean => l.text.startsWith('#') && !HEADER.test(l.text);
+const headerOf = (l: Line): string | null => HEADER.exec(l.text)?.[1] ?? null;
+
+/** Checks the layout (PARAM header, then PENT header) and sorts the key and entry lines into their sections. */
+function splitSections(lines: Line[], failAt: FailAt): Sections {
+  const meaningful = lines.filter((l) => !isBlank(l) && !isComment(l));
+  lines.forEach((l) => checkLineText(l, failAt));
+  checkNotEmpty(lines, meaningful, failAt);
+  const paramHeader = findHeader(meaningful, 'PARAM', failAt);
+  const pentHeader = findHeader(meaningful, 'PENT', failAt);
+  if (paramHeader === null) {
+    failAt(meaningful[0].no, `missing ##### PARAM ##### header before ${describeLine(meaningful[0])}; start the pfile with ##### PARAM #####, then IPCKEY and the other keys`);
+  }
+  if (pentHeader !== null && pentHeader < paramHeader) {
+    failAt(pentHeader, `##### PENT ##### comes before ##### PARAM ##### (line ${paramHeader}); put the PARAM section first`);
+  }
+  const outside = meaningful.find((l) => l.no < paramHeader);
+  if (outside) failAt(outside.no, `${q(outside.text)} is outside any section; move it below ##### PARAM ##### (line ${paramHeader})`);
+  const content = meaningful.filter((l) => headerOf(l) === null);
+  const inPent = (l: Line): boolean => pentHeader !== null && l.no > pentHeader;
+  return {
+    paramHeader,
+    pentHeader,
+    param: content.filter((l) => !inPent(l)),
+    pent: content.filter(inPent),
+    lastLine: meaningful[meaningful.length - 1].no,
+  };
+}
+
+function checkNotEmpty(lines: Line[], meaningful: Line[], failAt: FailAt): void {
+  if (meaningful.length > 0) return;
+  const what = lines.some((l) => !isBlank(l)) ? 'pfile has only comments' : 'empty pfile';
+  failAt(null, `${what}: expected ##### PARAM ##### with IPCKEY, then ##### PENT ##### with at least one entry ${PENT_FORMAT}`);
+}
+
+function checkLineText(l: Line, failAt: FailAt): void {
+  if (l.text.includes('\0')) failAt(l.no, 'the line contains NUL bytes: this is not a text file; give the path of the pfile');
+  const m = HEADER_ANY_CASE.exec(l.text);
+  if (m && !HEADER.test(l.text)) {
+    failAt(l.no, `section header ${q(l.text)} must be in capitals; write ##### ${m[1].toUpperCase()} #####`);
+  }
+}
+
+/** Line of the one `##### NAME #####` header, or null; a second one is an error. */
+function findHeader(lines: Line[], name: string, failAt: FailAt): number | null {
+  const found = lines.filter((l) => headerOf(l) === name);
+  if (found.length > 1) {
+    failAt(found[1].no, `second ##### ${name} ##### header (the first is on line ${found[0].no}); keep only one`);
+  }
+  return found.length > 0 ? found[0].no : null;
+}
+
+function describeLine(l: Line): string {
+  const h = headerOf(l);
+  return h ? `##### ${h} #####` : q(l.text);
+}
+
+// ---------------------------------------------------------------- PARAM
+
+function parseParamSection(lines: Line[], header: number, failAt: FailAt): PfileParam {
+  const seen = new Map<ParamKey, number>();
+  const values: Partial<PfileParam> = {};
+  for (const l of lines) {
+    const bad: Fail = (p) => failAt(l.no, p);
+    const { key, value } = splitParamLine(l.text, bad);
+    const first = seen.get(key);
+    if (first !== undefined) bad(`${key} is set twice (first on line ${first}); keep one of them`);
+    seen.set(key, l.no);
+    Object.assign(values, parseParamValue(key, value, bad));
+  }
+  if (values.ipckey === undefined || values.ipckeyText === undefined) {
+    return failAt(header, 'the PARAM section has no IPCKEY; add a line such as IPCKEY 0x1a2b3c4d (unique per pcheck)');
+  }
+  const monitorInterval = values.monitorInterval ?? PARAM_DEFAULTS.monitorInterval;
+  return {
+    ...PARAM_DEFAULTS,
+    ...values,
+    ipckey: values.ipckey,
+    ipckeyText: values.ipckeyText,
+    monitorInterval,
+    initialWait: values.initialWait ?? monitorInterval,
+  };
+}
+
+function splitParamLine(text: string, bad: Fail): { key: ParamKey; value: string } {
+  const m = /^(\S+)(?:\s+(.*))?$/.exec(text);
+  const word = m?.[1] ?? text;
+  const value = m?.[2] ?? '';
+  if (text.startsWith('/') && text.includes(':')) {
+    bad(`${q(text)} looks like a PENT entry; put it below a ##### PENT ##### header`);
+  }
+  const eq = text.indexOf('=');
+  const keyBeforeEq = text.slice(0, Math.max(eq, 0)).trim();
+  if (isParamKey(keyBeforeEq)) {
+    const v = text.slice(eq + 1).trim() || exampleValue(keyBeforeEq);
+    bad(`${q(text)} uses "="; separate the key and the value with blanks, e.g. ${keyBeforeEq} ${v}`);
+  }
+  if (!isParamKey(word)) bad(unknownWord('key', word, PARAM_KEYS, 'the PARAM keys are'));
+  if (value === '') bad(`${word} has no value; write e.g. ${word} ${exampleValue(word)}`);
+  return { key: word, value };
+}
+
+function isParamKey(word: string): word is ParamKey {
+  return (PARAM_KEYS as readonly string[]).includes(word);
+}
+
+function parseParamValue(key: ParamKey, value: string, bad: Fail): Partial<PfileParam> {
+  const secs = (allowZero = false): number => seconds(key, value, `${key} ${exampleValue(key)}`, allowZero, bad);
+  switch (key) {
+    case 'IPCKEY':
+      return { ipckey: ipckey(value, bad), ipckeyText: value };
+    case 'MONITOR_INTERVAL':
+      return { monitorInterval: secs() };
+    case 'MSG_CHECK_INTERVAL':
+      return { msgCheckInterval: secs() };
+    case 'SCRIPT_TIMEOUT':
+      return { scriptTimeout: secs() };
+    case 'RESTART_WAIT':
+      return { restartWait: secs() };
+    case 'INITIAL_WAIT':
+      return { initialWait: secs(true) };
+    case 'SHM_DUMP_FILE':
+      return { shmDumpFile: absolutePath(key, value, bad) };
+    case 'LOG_FILE':
+      return { logFile: absolutePath(key, value, bad) };
+    case 'SYSLOG_SOCKET':
+      return { syslogSocket: absolutePath(key, value, bad) };
+    case 'SYSLOG':
+      return { syslog: onOff(key, value, bad) };
+    case 'SYSLOG_FACILITY':
+      return { syslogFacility: oneOf(key, value, SYSLOG_FACILITIES, bad) };
+  }
+}
+
+function exampleValue(key: ParamKey): string {
+  const examples: Record<ParamKey, string> = {
+    IPCKEY: '0x1a2b3c4d',
+    MONITOR_INTERVAL: '10',
+    MSG_CHECK_INTERVAL: '5',
+    SHM_DUMP_FILE: '/var/opt/procsafe/dump/app.dmp',
+    LOG_FILE: '/var/log/procsafe/app.log',
+    SYSLOG: 'on',
+    SYSLOG_FACILITY: 'daemon',
+    SYSLOG_SOCKET: '/dev/log',
+    SCRIPT_TIMEOUT: '300',
+    RESTART_WAIT: '30',
+    INITIAL_WAIT: '10',
+  };
+  return examples[key];
+}
+
+/** IPCKEY: hex 0x… or decimal, 1 .. 0xffffffff (0 is IPC_PRIVATE, which names nothing). */
+function ipckey(value: string, bad: Fail): number {
+  const how = 'write it in hex (0x1a2b3c4d) or in decimal (439041101)';
+  let n: number;
+  if (/^0[xX][0-9a-fA-F]+$/.test(value)) n = parseInt(value.slice(2), 16);
+  else if (/^[1-9][0-9]*$/.test(value)) n = Number(value);
+  else if (value === '0') return bad(`IPCKEY must not be 0; ${how}`);
+  else if (/^0[0-9]+$/.test(value)) return bad(`IPCKEY ${q(value)} has a leading 0, which C tools read as octal; ${how}`);
+  else return bad(`IPCKEY ${q(value)} is not a number; ${how}`);
+  if (n === 0) bad(`IPCKEY ${q(value)} must not be 0; ${how}`);
+  if (n > 0xffffffff) bad(`IPCKEY ${q(value)} does not fit in 32 bits; use a value up to 0xffffffff`);
+  return n;
+}
+
+function absolutePath(key: string, value: string, bad: Fail): string {
+  if (!path.isAbsolute(value)) bad(`${key} ${q(value)} is not an absolute path; write the full path, starting with /`);
+  return value;
+}
+
+function onOff(key: string, value: string, bad: Fail): boolean {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  return bad(`${key} ${q(value)} is neither on nor off; write ${key} on or ${key} off`);
+}
+
+function oneOf<T extends string>(what: string, value: string, allowed: readonly T[], bad: Fail): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  const hint = suggest(value, allowed);
+  return bad(hint ? `${what} ${q(value)} is unknown; did you mean ${hint}?` : `${what} ${q(value)} is not one of ${allowed.join(', ')}`);
+}
+
+// ---------------------------------------------------------------- PENT
+
+function parsePentSection(lines: Line[], header: number, checkFiles: boolean, failAt: FailAt): Pent[] {
+  if (lines.length === 0) {
+    failAt(header, `the PENT section has no entries; add at least one line ${PENT_FORMAT}`);
+  }
+  const seen = new Map<string, number>();
+  return lines.map((l, i) => {
+    const bad: Fail = (p) => failAt(l.no, p);
+    const pent = parsePent(l, i + 1, checkFiles, header, bad);
+    const first = seen.get(pentSignature(pent));
+    if (first !== undefined) bad(`this entry repeats the one on line ${first} (same pname, restart script and options); remove one of them`);
+    seen.set(pentSignature(pent), l.no);
+    return pent;
+  });
+}
+
+function parsePent(l: Line, id: number, checkFiles: boolean, header: number, bad: Fail): Pent {
+  const fields = l.text.split(':');
+  if (fields.length < 5) tooFewFields(l.text, fields.length, header, bad);
+  const [pname, script, grace, retries, action] = fields.slice(0, 5).map((f) => f.trim());
+  const optionsText = fields.slice(5).join(':').trim();
+  const pent: Pent = {
+    id,
+    line: l.no,
+    pname: absoluteField('pname', pname, '/usr/bin/java', bad),
+    restartScript: absoluteField('restart_script', script, '/var/opt/procsafe/conf/app_start.sh', bad),
+    grace: count('grace', grace, 'seconds', '86400 (or 0: never reset)', bad),
+    retryLimit: count('retry_count', retries, 'restarts', '3', bad),
+    retryOverAction: oneOf<RetryOverAction>('retry_over_action', action, RETRY_OVER_ACTIONS, bad),
+    ...parseOptions(optionsText, bad),
+    optionsText,
+  };
+  // Syntax first, then the host: a typo is reported even on a machine without the script.
+  if (checkFiles) checkScript(pent.restartScript, bad);
+  return pent;
+}
+
+function tooFewFields(text: string, n: number, header: number, bad: Fail): never {
+  const word = /^\S+/.exec(text)?.[0] ?? '';
+  if (isParamKey(word)) bad(`PARAM key ${word} is below ##### PENT ##### (line ${header}); move it above that header`);
+  return bad(`entry ${q(text)} has ${n} field${n === 1 ? '' : 's'} but needs at least 5; write ${PENT_FORMAT}`);
+}
+
+function absoluteField(name: string, value: string, example: string, bad: Fail): string {
+  if (value === '') bad(`${name} is empty; write an absolute path, e.g. ${example}`);
+  if (!path.isAbsolute(value)) {
+    const which = name === 'pname' && !value.includes('/') ? ` (see: command -v ${value})` : '';
+    bad(`${name} ${q(value)} is not an absolute path; write the full path${which}, e.g. ${example}`);
+  }
+  return value;
+}
+
+/** The restart script must be a regular file this process may execute (as pcheck will). */
+function checkScript(file: string, bad: Fail): void {
+  const what = `restart script ${q(file)}`;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === 'ENOENT' || code === 'ENOTDIR') bad(`${what} does not exist; create it or correct the path`);
+    return bad(`${what} cannot be checked (${code ?? String(e)}); fix the permissions of its directories or correct the path`);
+  }
+  if (st.isDirectory()) bad(`${what} is a directory; give the path of the script inside it`);
+  if (!st.isFile()) bad(`${what} is not a regular file; give the path of an executable script`);
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+  } catch {
+    bad(`${what} is not executable (or is on a noexec mount); run chmod +x ${file}`);
+  }
+}
+
+/** A whole non-negative number (grace, retry_count). */
+function count(name: string, value: string, unit: string, example: string, bad: Fail): number {
+  if (/^-\d+$/.test(value)) bad(`${name} ${q(value)} is negative; write 0 or more ${unit}, e.g. ${example}`);
+  if (!/^\d+$/.test(value)) bad(`${name} ${q(value)} is not a whole number of ${unit}; write e.g. ${example}`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) bad(`${name} ${q(value)} is too large; write e.g. ${example}`);
+  return n;
+}
+
+// ---------------------------------------------------------------- PENT options
+
+type PentOptions = Pick<Pent, 'includeStrings' | 'excludeStrings' | 'user' | 'uid' | 'scriptTimeout'>;
+
+function parseOptions(text: string, bad: Fail): PentOptions {
+  const out: PentOptions = { includeStrings: [], excludeStrings: [], user: null, uid: null, scriptTimeout: null };
+  if (text === '') return out;
+  const seen = new Set<OptionKey>();
+  for (const item of text.split(',').map((s) => s.trim())) {
+    if (item === '') bad(`options ${q(text)} have an empty item (two commas in a row, or a comma at either end); remove the extra comma`);
+    const { key, value } = splitOption(item, bad);
+    if (seen.has(key)) bad(`option ${key} is given twice; keep one (several strings go in one item: ${key}=a&b)`);
+    seen.add(key);
+    applyOption(key, value, out, bad);
+  }
+  return out;
+}
+
+function splitOption(item: string, bad: Fail): { key: OptionKey; value: string } {
+  const eq = item.indexOf('=');
+  if (eq < 0) {
+    const known = isOptionKey(item);
+    bad(`option ${q(item)} has no "="; write key=value, e.g. ${known ? `${item}=VALUE` : `include_strings=${item}`}`);
+  }
+  const key = item.slice(0, eq).trim();
+  const value = item.slice(eq + 1);
+  if (key === '') bad(`option ${q(item)} has no key before "="; write e.g. include_strings${item}`);
+  if (!isOptionKey(key)) bad(unknownWord('option', key, PENT_OPTION_KEYS, 'the options are'));
+  if (value.trim() === '') bad(`option ${key} has an empty value; give a value (e.g. ${optionExample(key)}) or remove it`);
+  return { key, value };
+}
+
+function isOptionKey(word: string): word is OptionKey {
+  return (PENT_OPTION_KEYS as readonly string[]).includes(word);
+}
+
+function optionExample(key: OptionKey): string {
+  const examples: Record<OptionKey, string> = {
+    include_strings: 'include_strings=apache&tomcat',
+    exclude_strings: 'exclude_strings=grep',
+    user: 'user=tomcat',
+    script_timeout: 'script_timeout=60',
+  };
+  return examples[key];
+}
+
+function applyOption(key: OptionKey, value: string, out: PentOptions, bad: Fail): void {
+  switch (key) {
+    case 'include_strings':
+      out.includeStrings = ampersandList(key, value, bad);
+      return;
+    case 'exclude_strings':
+      out.excludeStrings = ampersandList(key, value, bad);
+      return;
+    case 'user':
+      out.user = value.trim();
+      out.uid = resolveUid(out.user);
+      if (out.uid === null) bad(`user ${q(out.user)} does not exist on this host; create it, correct the name or give a numeric uid`);
+      return;
+    case 'script_timeout':
+      out.scriptTimeout = seconds(key, value.trim(), optionExample(key), false, bad);
+      return;
+  }
+}
+
+/** `a&b` → ['a', 'b']; items are kept as written (spaces may matter in a command line). */
+function ampersandList(key: string, value: string, bad: Fail): string[] {
+  const items = value.split('&');
+  if (items.some((s) => s.trim() === '')) {
+    bad(`${key} ${q(value)} has an empty item ("&&", or "&" at either end); remove the extra "&"`);
+  }
+  return items;
+}
+
+// ---------------------------------------------------------------- shared helpers
+
+/** Seconds as a plain decimal (10, 0.5): no sign, exponent, unit or Infinity. */
+function seconds(name: string, value: string, example: string, allowZero: boolean, bad: Fail): number {
+  const ending = `; write e.g. ${example}`;
+  if (/^-/.test(value) && isDecimal(value.slice(1))) bad(`${name} ${q(value)} is negative${ending}`);
+  if (!isDecimal(value)) {
+    const comment = /\s#/.test(value) ? ' (comments must be on a line of their own)' : '';
+    bad(`${name} ${q(value)} is not a number of seconds${comment}${ending}`);
+  }
+  const n = Number(value);
+  if (n === 0 && !allowZero) bad(`${name} ${q(value)} must be more than 0 seconds${ending}`);
+  if (n > MAX_SECONDS) bad(`${name} ${q(value)} is too long (at most ${MAX_SECONDS} seconds, about 24 days)${ending}`);
+  return n;
+}
+
+function isDecimal(s: string): boolean {
+  return /^(\d+(\.\d+)?|\.\d+)$/.test(s);
+}
+
+function unknownWord(kind: string, word: string, known: readonly string[], listIntro: string): string {
+  const hint = suggest(word, known);
+  return hint ? `unknown ${kind} ${q(word)}; did you mean ${hint}?` : `unknown ${kind} ${q(word)}; ${listIntro} ${known.join(', ')}`;
+}
+
+/** The known word closest to `word` (case-insensitive), if within edit distance 2. */
+function suggest(word: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDist = 3;
+  for (const k of known) {
+    const d = editDistance(word.toLowerCase(), k.toLowerCase());
+    if (d < bestDist) [best, bestDist] = [k, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** Quotes a value from the file; JSON escapes make stray control characters visible. */
+function q(s: string): string {
+  return JSON.stringify(s);
+}
+
+function errnoCode(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}
+
+function readProblem(e: unknown): string {
+  switch (errnoCode(e)) {
+    case 'ENOENT':
+      return 'no such file; check the path given with -f';
+    case 'EACCES':
+      return 'permission denied; run as a user that may read it (usually root)';
+    case 'EISDIR':
+      return 'it is a directory; give the path of the pfile itself';
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
+}

@@ -1,0 +1,308 @@
+// The life cycle of one pfile entry (SPEC §3) as pure logic: state + event + clock in,
+// new state + actions out. No I/O, no timers, no Date.now(): the daemon (src/daemon/)
+// turns /proc scans, pid deaths, script exits, timer expiry and padmin requests into
+// EntryEvents and carries out the EntryActions.
+//
+// The transition table TABLE[procSts][event.type] is data; the compiler checks that
+// every (state, event) pair is spelled out. Monitoring off (`monitor_sts = off`) is a
+// switch orthogonal to proc_sts: it suppresses restarts, not observation.
+
+import type { MonitorSts, ProcSts, RetryOverAction } from './states';
+import { graceDeadline, graceExpired, isRetryOver } from './retry-policy';
+
+/** Both clocks, read once by the shell per event. */
+export interface Clock {
+  /** CLOCK_MONOTONIC, ms: for every duration (grace, waits), immune to clock jumps. */
+  mono: number;
+  /** wall clock, epoch ms: only for display (`rerun_time`). */
+  wall: number;
+}
+
+export interface EntryConfig {
+  pentId: number;
+  pname: string;
+  retryLimit: number;
+  /** seconds */
+  grace: number;
+  retryOverAction: RetryOverAction;
+  /** seconds to wait for the process after the restart script exits */
+  restartWait: number;
+  /** seconds a missing process is WAIT (not a failure) at start-up or after `start` */
+  initialWait: number;
+}
+
+export interface EntryState {
+  procSts: ProcSts;
+  monitorSts: MonitorSts;
+  pid: number | null;
+  startTime: number | null;
+  retryCount: number;
+  restartCount: number;
+  /** epoch ms of the last restart, for display; null before the first. */
+  rerunTime: number | null;
+  /** monotonic ms since when the process is up after a restart (grace window). */
+  upSinceMono: number | null;
+  /** a restart script of this entry is running. */
+  scriptRunning: boolean;
+  /** WAIT: end of the initial wait; RESTARTING after the script: end of RESTART_WAIT. Monotonic ms. */
+  deadlineMono: number | null;
+}
+
+export type EntryEvent =
+  /** a scan found a matching process (only delivered while the entry has no live pid). */
+  | { type: 'found'; pid: number; startTime: number }
+  /** the watched process died (exited, killed, or became a zombie). */
+  | { type: 'died' }
+  | { type: 'scriptExited'; code: number | null; signal: string | null; timedOut: boolean; spawnError: string | null }
+  /** the shell delivers this when clock.mono reaches nextDeadline(). */
+  | { type: 'timer' }
+  | { type: 'monitorOff' }
+  | { type: 'monitorOn' }
+  | { type: 'reset' };
+
+export type EventType = EntryEvent['type'];
+type EventOf<T extends EventType> = Extract<EntryEvent, { type: T }>;
+
+export type LogSeverity = 'crit' | 'err' | 'warning' | 'notice' | 'info';
+
+export type EntryAction =
+  | { type: 'log'; severity: LogSeverity; message: string }
+  | { type: 'watch'; pid: number; startTime: number }
+  | { type: 'runScript'; env: Record<string, string> }
+  /** look for the process now and often (it is about to appear). */
+  | { type: 'seek' }
+  | { type: 'retryOver'; action: RetryOverAction };
+
+export interface Step {
+  state: EntryState;
+  actions: EntryAction[];
+}
+
+export function initialState(): EntryState {
+  return {
+    procSts: 'WAIT',
+    monitorSts: 'on',
+    pid: null,
+    startTime: null,
+    retryCount: 0,
+    restartCount: 0,
+    rerunTime: null,
+    upSinceMono: null,
+    scriptRunning: false,
+    deadlineMono: null,
+  };
+}
+
+/** The state at start-up: WAIT until initialWait has passed. Restored counters may be passed in. */
+export function startEntry(cfg: EntryConfig, now: Clock, restored?: Partial<EntryState>): Step {
+  const s: EntryState = { ...initialState(), ...restored, procSts: 'WAIT', pid: null, startTime: null, scriptRunning: false };
+  s.deadlineMono = now.mono + cfg.initialWait * 1000;
+  return { state: s, actions: [{ type: 'seek' }] };
+}
+
+// ---- messages (SPEC §5 catalogue; exact text) -------------------------------------------
+
+export const msg = {
+  up: (pname: string, pid: number) => `(${pname} ,pid=${pid}) Up`,
+  down: (pname: string, pid: number | null) => `Process [${pname} , pid=${pid ?? '-----'}] Down`,
+  tryRestart: (pname: string) => `Try to restart (${pname})`,
+  setPidFail: (pname: string) => `Set pid fail (${pname})`,
+  retryOver: (pname: string, a: RetryOverAction) => `(${pname}) RETRY_OVER:${a.toUpperCase()}`,
+  fatal: (pname: string) => `(${pname}) FATAL`,
+};
+
+/** Retry-over actions after which pcheck does not go on as before: they log FATAL. */
+function isFatal(a: RetryOverAction): boolean {
+  return a === 'exit' || a === 'shutdown' || a === 'reboot' || a === 'panic';
+}
+
+// ---- handlers ---------------------------------------------------------------------------
+
+type Handler<T extends EventType> = (s: EntryState, e: EventOf<T>, cfg: EntryConfig, now: Clock) => Step;
+
+const ignore = <T extends EventType>(): Handler<T> => (s) => ({ state: s, actions: [] });
+
+function log(severity: LogSeverity, message: string): EntryAction {
+  return { type: 'log', severity, message };
+}
+
+/** A failure of an entry whose monitoring is on: restart it, or retry-over. */
+function fail(s: EntryState, cfg: EntryConfig, now: Clock, pre: EntryAction[]): Step {
+  const base: EntryState = { ...s, pid: null, startTime: null, upSinceMono: null, deadlineMono: null };
+  if (isRetryOver(s, cfg)) {
+    const actions = [...pre, log('crit', msg.retryOver(cfg.pname, cfg.retryOverAction))];
+    if (isFatal(cfg.retryOverAction)) actions.push(log('crit', msg.fatal(cfg.pname)));
+    actions.push({ type: 'retryOver', action: cfg.retryOverAction });
+    return { state: { ...base, procSts: 'RETRY_OVER' }, actions };
+  }
+  const next: EntryState = {
+    ...base,
+    procSts: 'RESTARTING',
+    retryCount: s.retryCount + 1,
+    restartCount: s.restartCount + 1,
+    rerunTime: now.wall,
+    scriptRunning: true,
+  };
+  const env = {
+    PS_PNAME: cfg.pname,
+    PS_PENT_ID: String(cfg.pentId),
+    PS_OLD_PID: s.pid === null ? '' : String(s.pid),
+    PS_RETRY_COUNT: String(next.retryCount),
+    PS_RESTART_COUNT: String(next.restartCount),
+  };
+  return {
+    state: next,
+    actions: [...pre, log('notice', msg.tryRestart(cfg.pname)), { type: 'runScript', env }, { type: 'seek' }],
+  };
+}
+
+/** The process is (back) up: watch it; after a restart, the grace window starts now. */
+const foundUp: Handler<'found'> = (s, e, cfg, now) => ({
+  state: {
+    ...s,
+    procSts: 'AVAIL',
+    pid: e.pid,
+    startTime: e.startTime,
+    deadlineMono: null,
+    upSinceMono: s.retryCount > 0 ? now.mono : null,
+  },
+  actions: [log('info', msg.up(cfg.pname, e.pid)), { type: 'watch', pid: e.pid, startTime: e.startTime }],
+});
+
+const diedWhileAvail: Handler<'died'> = (s, _e, cfg, now) => {
+  const down = log('err', msg.down(cfg.pname, s.pid));
+  if (s.monitorSts === 'off') {
+    return { state: { ...s, procSts: 'DOWN', pid: null, startTime: null, upSinceMono: null }, actions: [down] };
+  }
+  return fail(s, cfg, now, [down]);
+};
+
+/** The restart script has ended: what counts is whether the process appears, so only log the outcome. */
+const scriptExited: Handler<'scriptExited'> = (s, e, cfg, now) => {
+  const actions: EntryAction[] = [];
+  if (e.spawnError !== null) actions.push(log('err', `Restart script of (${cfg.pname}) could not run: ${e.spawnError}`));
+  else if (e.timedOut) actions.push(log('err', `Restart script of (${cfg.pname}) timed out; killed its process group`));
+  else if (e.code !== 0) {
+    const how = e.code === null ? `was killed by ${e.signal ?? 'a signal'}` : `exited with status ${e.code}`;
+    actions.push(log('warning', `Restart script of (${cfg.pname}) ${how}`));
+  }
+  const state: EntryState = { ...s, scriptRunning: false };
+  if (s.procSts === 'RESTARTING') {
+    state.deadlineMono = now.mono + cfg.restartWait * 1000;
+    actions.push({ type: 'seek' });
+  }
+  return { state, actions };
+};
+
+/** Timer in AVAIL: only the grace window can have expired. */
+const graceTimer: Handler<'timer'> = (s, _e, cfg, now) => {
+  if (!graceExpired(s, cfg, now.mono)) return { state: s, actions: [] };
+  return {
+    state: { ...s, retryCount: 0, upSinceMono: null },
+    actions: [log('info', `(${cfg.pname}) up for ${cfg.grace}s: retry_count reset to 0`)],
+  };
+};
+
+const waitTimer: Handler<'timer'> = (s, _e, cfg, now) => {
+  if (s.monitorSts === 'off' || s.deadlineMono === null || now.mono < s.deadlineMono) return { state: s, actions: [] };
+  return fail(s, cfg, now, [log('warning', `(${cfg.pname}) process not found`)]);
+};
+
+const restartTimer: Handler<'timer'> = (s, _e, cfg, now) => {
+  if (s.scriptRunning || s.deadlineMono === null || now.mono < s.deadlineMono) return { state: s, actions: [] };
+  const pidFail = log('err', msg.setPidFail(cfg.pname));
+  if (s.monitorSts === 'off') return { state: { ...s, procSts: 'DOWN', deadlineMono: null }, actions: [pidFail] };
+  return fail(s, cfg, now, [pidFail]);
+};
+
+const monitorOff: Handler<'monitorOff'> = (s) => ({ state: { ...s, monitorSts: 'off' }, actions: [] });
+
+/** Monitoring back on: a process that is not known to run gets an initial wait, then counts as failed. */
+const monitorOnWaiting: Handler<'monitorOn'> = (s, _e, cfg, now) => ({
+  state: { ...s, monitorSts: 'on', procSts: 'WAIT', deadlineMono: now.mono + cfg.initialWait * 1000 },
+  actions: [{ type: 'seek' }],
+});
+const monitorOnKeep: Handler<'monitorOn'> = (s) => ({ state: { ...s, monitorSts: 'on' }, actions: [] });
+
+/** `reset pent`: counters to 0; out of RETRY_OVER into WAIT with no wait, so a missing process is restarted at once. */
+const reset: Handler<'reset'> = (s, _e, _cfg, now) => {
+  const counters = { retryCount: 0, restartCount: 0, upSinceMono: null, rerunTime: null };
+  if (s.procSts !== 'RETRY_OVER') return { state: { ...s, ...counters }, actions: [] };
+  return { state: { ...s, ...counters, procSts: 'WAIT', deadlineMono: now.mono }, actions: [{ type: 'seek' }] };
+};
+
+type Table = { [S in ProcSts]: { [E in EventType]: Handler<E> } };
+
+const TABLE: Table = {
+  WAIT: {
+    found: foundUp,
+    died: ignore(), // nothing is watched while waiting
+    scriptExited, // a script of an earlier life (before `stop`) may still end
+    timer: waitTimer,
+    monitorOff,
+    monitorOn: monitorOnWaiting, // a fresh initial wait: the old one may have run out while off
+    reset,
+  },
+  AVAIL: {
+    found: ignore(), // scans look only for entries without a live process
+    died: diedWhileAvail,
+    scriptExited, // the process showed up before its script ended
+    timer: graceTimer,
+    monitorOff,
+    monitorOn: monitorOnKeep,
+    reset,
+  },
+  DOWN: {
+    found: foundUp,
+    died: ignore(),
+    scriptExited,
+    timer: ignore(),
+    monitorOff,
+    monitorOn: monitorOnWaiting,
+    reset,
+  },
+  RESTARTING: {
+    found: foundUp,
+    died: ignore(),
+    scriptExited,
+    timer: restartTimer,
+    monitorOff,
+    monitorOn: monitorOnKeep,
+    reset,
+  },
+  RETRY_OVER: {
+    found: foundUp, // retry-over `none`: the entry comes back when the process reappears
+    died: ignore(),
+    scriptExited,
+    timer: ignore(),
+    monitorOff,
+    monitorOn: monitorOnKeep,
+    reset,
+  },
+};
+
+/** The one transition function. */
+export function step(s: EntryState, e: EntryEvent, cfg: EntryConfig, now: Clock): Step {
+  const handler = TABLE[s.procSts][e.type] as Handler<EventType>;
+  return handler(s, e, cfg, now);
+}
+
+/** The next monotonic time at which a `timer` event matters for this entry, or null. */
+export function nextDeadline(s: EntryState, cfg: EntryConfig): number | null {
+  switch (s.procSts) {
+    case 'WAIT':
+      return s.monitorSts === 'on' ? s.deadlineMono : null;
+    case 'RESTARTING':
+      return s.scriptRunning ? null : s.deadlineMono;
+    case 'AVAIL':
+      return graceDeadline(s, cfg);
+    case 'DOWN':
+    case 'RETRY_OVER':
+      return null;
+  }
+}
+
+/** Whether scans should look for this entry's process (it has no live pid). */
+export function isSeeking(s: EntryState): boolean {
+  return s.procSts !== 'AVAIL';
+}

@@ -1,0 +1,61 @@
+// One watched entry as the daemon holds it: its configuration, its pure state, and the
+// handles of the edges working for it (death watch, running script).
+import type { EntryConfig, EntryState } from '../core/entry-machine';
+import { pentSignature, type Pent, type PfileParam } from '../core/model';
+import { compileMatcher, resolvePname } from '../proc/match';
+import type { ProcInfo } from '../proc/types';
+import type { PentView } from '../cli/format';
+
+export interface EntryRuntime {
+  pent: Pent;
+  cfg: EntryConfig;
+  signature: string;
+  state: EntryState;
+  matches: (p: ProcInfo) => boolean;
+  /** stops the death watch of the current pid; null when nothing is watched. */
+  unwatch: (() => void) | null;
+}
+
+export function entryConfig(pent: Pent, param: PfileParam): EntryConfig {
+  return {
+    pentId: pent.id,
+    pname: pent.pname,
+    retryLimit: pent.retryLimit,
+    grace: pent.grace,
+    retryOverAction: pent.retryOverAction,
+    restartWait: param.restartWait,
+    initialWait: param.initialWait,
+  };
+}
+
+export function newRuntime(pent: Pent, param: PfileParam, state: EntryState): EntryRuntime {
+  return {
+    pent,
+    cfg: entryConfig(pent, param),
+    signature: pentSignature(pent),
+    state,
+    matches: compileMatcher(pent, resolvePname(pent.pname)),
+    unwatch: null,
+  };
+}
+
+export function pentView(rt: EntryRuntime): PentView {
+  const { pent, state } = rt;
+  return {
+    pent_id: pent.id,
+    pname: pent.pname,
+    pid: state.pid,
+    retry_count: state.retryCount,
+    restart_count: state.restartCount,
+    proc_sts: state.procSts,
+    retry_over_act: pent.retryOverAction,
+    rerun_time: state.rerunTime,
+    include_strings: pent.includeStrings,
+    exclude_strings: pent.excludeStrings,
+    user: pent.user,
+    monitor_sts: state.monitorSts,
+    restart_script: pent.restartScript,
+    retry_limit: pent.retryLimit,
+    grace: pent.grace,
+  };
+}

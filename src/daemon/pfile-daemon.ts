@@ -1,0 +1,395 @@
+// The ProcessSaver-mode daemon: the imperative shell around the pure entry machine.
+// It turns /proc scans, pid deaths, script exits, timer expiry and padmin requests into
+// EntryEvents, feeds them to step(), and carries out the returned actions.
+//
+// Timers: one for the nearest entry deadline, one for the periodic scan (MONITOR_INTERVAL),
+// and a short back-off "seek" scan while a process is expected to appear. When every entry
+// is AVAIL there is no scan at all: deaths arrive as events from the DeathWatcher.
+import {
+  type Clock,
+  type EntryAction,
+  type EntryEvent,
+  type EntryState,
+  initialState,
+  isSeeking,
+  nextDeadline,
+  startEntry,
+  step,
+} from '../core/entry-machine';
+import { pentSignature, type Pfile } from '../core/model';
+import { isOsAction, type RetryOverAction } from '../core/states';
+import type { Logger } from '../log/logger';
+import type { DeathWatcher, ProcessTable } from '../proc/types';
+import { selectOldest } from '../proc/match';
+import { runScript } from '../exec/run-script';
+import { runOsAction } from '../exec/os-action';
+import { readBootId, readStateFile, writeStateFile, type EntrySnapshot, type StateSnapshot } from '../state/state-file';
+import { startControlServer } from '../control/server';
+import { ControlErrorCode as ErrorCode, socketPath, type ControlRequest, type ControlResponse } from '../control/protocol';
+import { formatShowParam, formatShowPent } from '../cli/format';
+import { systemClock } from './clock';
+import { CommandError, parseCommand, type PadminCommand } from './commands';
+import { entryConfig, newRuntime, pentView, type EntryRuntime } from './entry-runtime';
+
+export interface PfileDaemonOptions {
+  pfile: Pfile;
+  runDir: string;
+  /** record OS actions instead of doing them (SPEC §7). */
+  rehearse: boolean;
+  logger: Logger;
+  table: ProcessTable;
+  watcher: DeathWatcher;
+  /** re-reads the pfile for `reload` / SIGHUP; throws ConfigError. */
+  loadPfile: (path: string) => Pfile;
+  clock?: () => Clock;
+}
+
+const SEEK_FIRST_MS = 5;
+const SEEK_MAX_MS = 200;
+
+export class PfileDaemon {
+  private pfile: Pfile;
+  private entries: EntryRuntime[] = [];
+  private readonly clock: () => Clock;
+  private readonly log: Logger;
+  private readonly bootId = readBootId();
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private scanTimer: NodeJS.Timeout | null = null;
+  private seekTimer: NodeJS.Timeout | null = null;
+  private seekDelay = SEEK_FIRST_MS;
+  private control: { close(): Promise<void> } | null = null;
+  private lastPersistError: string | null = null;
+  private stopping = false;
+  private finish: (code: number) => void = () => undefined;
+  readonly socket: string;
+
+  constructor(private readonly opts: PfileDaemonOptions) {
+    this.pfile = opts.pfile;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger;
+    this.socket = socketPath(opts.runDir, opts.pfile.param.ipckey);
+  }
+
+  /** Starts monitoring; resolves with pcheck's exit code once it stops. */
+  async run(): Promise<number> {
+    const done = new Promise<number>((resolve) => (this.finish = resolve));
+    this.control = await startControlServer(this.socket, (req) => this.onRequest(req));
+    const restored = this.restoreState();
+    const now = this.clock();
+    this.entries = this.pfile.pents.map((pent) => {
+      const rt = newRuntime(pent, this.pfile.param, initialState());
+      const r = restored.get(rt.signature);
+      rt.state = startEntry(rt.cfg, now, r).state;
+      if (r) this.log.info(`(${pent.pname}) restored: retry_count=${rt.state.retryCount} restart_count=${rt.state.restartCount} monitor_sts=${rt.state.monitorSts}`);
+      return rt;
+    });
+    this.log.info(`Start pcheck (pfile='${this.pfile.path}', ${this.entries.length} entries, death watch: ${this.opts.watcher.mode})`);
+    this.scan();
+    this.persist();
+    this.armScanTimer();
+    this.armDeadline();
+    this.seekSoon();
+    return done;
+  }
+
+  /** SIGTERM / SIGINT: stop monitoring, leave the watched processes running, exit 0. */
+  async stopOnSignal(name: 'SIGTERM' | 'SIGINT', num: number): Promise<void> {
+    if (this.stopping) return;
+    this.log.notice(`${name} Catch (${num})!!`);
+    await this.stop(0, 'Stop pcheck!!');
+  }
+
+  // ---- events in ----------------------------------------------------------------------
+
+  private dispatch(rt: EntryRuntime, event: EntryEvent): void {
+    if (this.stopping || !this.entries.includes(rt)) return;
+    const before = rt.state;
+    const r = step(before, event, rt.cfg, this.clock());
+    rt.state = r.state;
+    for (const a of r.actions) this.execute(rt, a);
+    if (r.state !== before) this.persist();
+    this.armDeadline();
+  }
+
+  /** Looks for the processes of the entries that have none; cheap when none is missing. */
+  private scan(): void {
+    const seeking = this.entries.filter((rt) => isSeeking(rt.state));
+    if (seeking.length === 0 || this.stopping) return;
+    const procs = this.opts.table.scan();
+    for (const rt of seeking) {
+      const p = selectOldest(procs, rt.matches);
+      if (p) this.dispatch(rt, { type: 'found', pid: p.pid, startTime: p.startTime });
+    }
+  }
+
+  private armScanTimer(): void {
+    if (this.scanTimer) clearInterval(this.scanTimer);
+    this.scanTimer = setInterval(() => this.scan(), this.pfile.param.monitorInterval * 1000);
+  }
+
+  /** A process is about to appear (restart, start-up, reset): scan soon, then back off. */
+  private seekSoon(): void {
+    this.seekDelay = SEEK_FIRST_MS;
+    if (this.seekTimer) clearTimeout(this.seekTimer);
+    this.seekTimer = setTimeout(() => this.seekTick(), this.seekDelay);
+  }
+
+  private seekTick(): void {
+    this.seekTimer = null;
+    this.scan();
+    const expecting = this.entries.some(
+      (rt) => rt.state.monitorSts === 'on' && (rt.state.procSts === 'RESTARTING' || rt.state.procSts === 'WAIT'),
+    );
+    if (!expecting || this.stopping) return;
+    this.seekDelay = Math.min(this.seekDelay * 2, SEEK_MAX_MS);
+    this.seekTimer = setTimeout(() => this.seekTick(), this.seekDelay);
+  }
+
+  /** One timer for the nearest deadline of all entries. */
+  private armDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    if (this.stopping) return;
+    let next = Infinity;
+    for (const rt of this.entries) next = Math.min(next, nextDeadline(rt.state, rt.cfg) ?? Infinity);
+    if (next === Infinity) return;
+    const delay = Math.max(0, next - this.clock().mono);
+    this.deadlineTimer = setTimeout(() => this.onDeadline(), Math.min(delay, 2 ** 31 - 1));
+  }
+
+  private onDeadline(): void {
+    this.deadlineTimer = null;
+    this.scan(); // a process that appeared just now is not a failure
+    const now = this.clock().mono;
+    for (const rt of [...this.entries]) {
+      const d = nextDeadline(rt.state, rt.cfg);
+      if (d !== null && d <= now) this.dispatch(rt, { type: 'timer' });
+    }
+    this.armDeadline();
+  }
+
+  // ---- actions out --------------------------------------------------------------------
+
+  private execute(rt: EntryRuntime, a: EntryAction): void {
+    switch (a.type) {
+      case 'log':
+        this.log.log(a.severity, a.message);
+        return;
+      case 'watch': {
+        rt.unwatch?.();
+        const unwatch = this.opts.watcher.watch({ pid: a.pid, startTime: a.startTime }, () => {
+          if (rt.unwatch !== unwatch) return; // a stale watch of an earlier pid
+          rt.unwatch = null;
+          this.dispatch(rt, { type: 'died' });
+        });
+        rt.unwatch = unwatch;
+        return;
+      }
+      case 'runScript':
+        this.startScript(rt, a.env);
+        return;
+      case 'seek':
+        this.seekSoon();
+        return;
+      case 'retryOver':
+        this.retryOver(a.action);
+        return;
+    }
+  }
+
+  private startScript(rt: EntryRuntime, env: Record<string, string>): void {
+    const timeout = rt.pent.scriptTimeout ?? this.pfile.param.scriptTimeout;
+    const pname = rt.pent.pname;
+    const run = runScript({
+      path: rt.pent.restartScript,
+      env,
+      timeoutMs: timeout * 1000,
+      onLine: (stream, line) => this.log.log(stream === 'stderr' ? 'warning' : 'info', `(${pname}) script: ${line}`),
+    });
+    void run.done.then((r) =>
+      this.dispatch(rt, { type: 'scriptExited', code: r.code, signal: r.signal, timedOut: r.timedOut, spawnError: r.spawnError }),
+    );
+  }
+
+  private retryOver(action: RetryOverAction): void {
+    if (action === 'exit') {
+      void this.stop(1, null);
+    } else if (isOsAction(action)) {
+      this.persist();
+      runOsAction(action, { rehearse: this.opts.rehearse, rehearseLog: `${this.opts.runDir}/rehearse.log` }).then(
+        (r) => {
+          if (r.rehearsed) this.log.notice(`REHEARSE: would ${action}: ${r.command}`);
+        },
+        (e: unknown) => this.log.crit(`OS action ${action} failed: ${(e as Error).message}`),
+      );
+    }
+    // `none` keeps watching; `group` is refused at start-up in pfile mode.
+  }
+
+  // ---- state file ---------------------------------------------------------------------
+
+  private snapshot(): StateSnapshot {
+    const entries: EntrySnapshot[] = this.entries.map((rt) => ({
+      pentId: rt.pent.id,
+      signature: rt.signature,
+      pname: rt.pent.pname,
+      procSts: rt.state.procSts,
+      monitorSts: rt.state.monitorSts,
+      pid: rt.state.pid,
+      startTime: rt.state.startTime,
+      retryCount: rt.state.retryCount,
+      restartCount: rt.state.restartCount,
+      rerunTime: rt.state.rerunTime,
+      upSinceMono: rt.state.upSinceMono,
+    }));
+    return { version: 1, pfile: this.pfile.path, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.bootId, entries };
+  }
+
+  /** Writes the state file; a failure is logged once per distinct error, and monitoring goes on. */
+  private persist(): void {
+    const path = this.pfile.param.shmDumpFile;
+    if (path === null) return;
+    try {
+      writeStateFile(path, this.snapshot());
+      if (this.lastPersistError !== null) this.log.notice(`State file ${path} written again`);
+      this.lastPersistError = null;
+    } catch (e) {
+      const m = (e as Error).message;
+      if (m !== this.lastPersistError) this.log.err(`Cannot write state file: ${m}`);
+      this.lastPersistError = m;
+    }
+  }
+
+  /** Counters of the entries that still exist, from the state file of an earlier pcheck. */
+  private restoreState(): Map<string, Partial<EntryState>> {
+    const out = new Map<string, Partial<EntryState>>();
+    const path = this.pfile.param.shmDumpFile;
+    if (path === null) return out;
+    const r = readStateFile(path);
+    if ('corrupt' in r) {
+      this.log.err(`State file ${path} is corrupt (${r.corrupt}); set aside as ${r.movedTo ?? '(could not move)'}; starting with zero counters`);
+      return out;
+    }
+    if ('missing' in r) return out;
+    const sameBoot = r.snapshot.bootId === this.bootId;
+    for (const e of r.snapshot.entries) {
+      out.set(e.signature, {
+        retryCount: e.retryCount,
+        restartCount: e.restartCount,
+        rerunTime: e.rerunTime,
+        monitorSts: e.monitorSts,
+        // a monotonic time means nothing after a reboot
+        upSinceMono: sameBoot ? e.upSinceMono : null,
+      });
+    }
+    return out;
+  }
+
+  // ---- padmin -------------------------------------------------------------------------
+
+  private onRequest(req: ControlRequest): ControlResponse {
+    let cmd: PadminCommand;
+    try {
+      cmd = parseCommand(req.command);
+    } catch (e) {
+      if (e instanceof CommandError) return { ok: false, code: ErrorCode.UNKNOWN_COMMAND, error: e.message };
+      throw e;
+    }
+    switch (cmd.kind) {
+      case 'show pent': {
+        const views = this.entries.map(pentView);
+        return { ok: true, text: formatShowPent(views), data: views };
+      }
+      case 'show param':
+        return { ok: true, text: formatShowParam(this.pfile.param), data: this.pfile.param };
+      case 'info':
+        return {
+          ok: true,
+          data: { pfile: this.pfile.path, pid: process.pid, ipckey: this.pfile.param.ipckeyText, entries: this.entries.length },
+        };
+      case 'stop':
+      case 'start':
+        this.executeCommand(cmd.kind);
+        for (const rt of [...this.entries]) this.dispatch(rt, { type: cmd.kind === 'stop' ? 'monitorOff' : 'monitorOn' });
+        return { ok: true, text: `monitoring ${cmd.kind === 'stop' ? 'stopped' : 'started'} for ${this.entries.length} entries` };
+      case 'reload':
+        return this.reload('padmin');
+      case 'stop pent':
+      case 'start pent':
+      case 'reset pent': {
+        const rt = this.entries.find((e) => e.pent.id === cmd.id);
+        if (!rt) {
+          return { ok: false, code: ErrorCode.BAD_ARGUMENT, error: `no entry with pent_id ${cmd.id}; this pfile has pent_id 1 to ${this.entries.length}` };
+        }
+        this.executeCommand(`${cmd.kind} ${cmd.id}`);
+        const type = cmd.kind === 'stop pent' ? 'monitorOff' : cmd.kind === 'start pent' ? 'monitorOn' : 'reset';
+        this.dispatch(rt, { type });
+        return { ok: true, text: formatShowPent([pentView(rt)]), data: pentView(rt) };
+      }
+    }
+  }
+
+  private executeCommand(what: string): void {
+    this.log.notice(`Command execute. [${what}] pfile='${this.pfile.path}'`);
+  }
+
+  /** Re-reads the pfile. A bad one is refused and the running configuration stays. */
+  reload(by: 'padmin' | 'SIGHUP'): ControlResponse {
+    let next: Pfile;
+    try {
+      next = this.opts.loadPfile(this.pfile.path);
+      if (next.param.ipckey !== this.pfile.param.ipckey) {
+        throw new Error(`IPCKEY changed from ${this.pfile.param.ipckeyText} to ${next.param.ipckeyText}; restart pcheck to change it`);
+      }
+      const pnames = next.pents.filter((p) => p.retryOverAction === 'group');
+      if (pnames.length > 0) throw new Error(`line ${pnames[0].line}: retry_over_action group needs FailSafe mode (pcheck --config)`);
+    } catch (e) {
+      const m = (e as Error).message;
+      this.log.err(`Reload refused (${by}): ${m}; the running configuration stays`);
+      return { ok: false, code: ErrorCode.REFUSED, error: m };
+    }
+    this.executeCommand('reload');
+    const old = new Map(this.entries.map((rt) => [rt.signature, rt]));
+    const now = this.clock();
+    const kept: EntryRuntime[] = [];
+    for (const pent of next.pents) {
+      const prev = old.get(pentSignature(pent));
+      if (prev) {
+        // the same entry: it keeps its state, its death watch and its running script
+        old.delete(prev.signature);
+        prev.pent = pent;
+        prev.cfg = entryConfig(pent, next.param);
+        kept.push(prev);
+      } else {
+        const rt = newRuntime(pent, next.param, initialState());
+        rt.state = startEntry(rt.cfg, now).state;
+        kept.push(rt);
+      }
+    }
+    for (const gone of old.values()) gone.unwatch?.();
+    const intervalChanged = next.param.monitorInterval !== this.pfile.param.monitorInterval;
+    this.pfile = next;
+    this.entries = kept;
+    if (intervalChanged) this.armScanTimer();
+    this.log.info(`Reloaded pfile='${next.path}': ${kept.length} entries`);
+    this.scan();
+    this.persist();
+    this.armDeadline();
+    this.seekSoon();
+    return { ok: true, text: `reloaded ${next.path}: ${kept.length} entries` };
+  }
+
+  // ---- stop ---------------------------------------------------------------------------
+
+  private async stop(code: number, lastLine: string | null): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of [this.deadlineTimer, this.seekTimer]) if (t) clearTimeout(t);
+    if (this.scanTimer) clearInterval(this.scanTimer);
+    this.opts.watcher.close();
+    this.persist();
+    await this.control?.close().catch(() => undefined);
+    if (lastLine !== null) this.log.notice(lastLine);
+    this.finish(code);
+  }
+}

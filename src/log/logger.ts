@@ -1,0 +1,46 @@
+// The logger: one message, formatted once per sink, written synchronously to every sink,
+// so the last line before an exit (FATAL, Stop pcheck!!) is never lost. Sinks are passed
+// in (pino's discipline), so tests and the FailSafe daemon choose their own.
+import { Severity, type LogSink } from './types';
+
+export type SeverityName = keyof typeof Severity;
+
+export class Logger {
+  private readonly sinks: LogSink[];
+
+  constructor(sinks: LogSink[]) {
+    this.sinks = [...sinks];
+  }
+
+  log(severity: SeverityName, message: string): void {
+    const n = Severity[severity];
+    for (const sink of this.sinks) {
+      try {
+        sink.write(n, message);
+      } catch {
+        // one broken sink (a full disk, a closed pipe) must not silence the others
+      }
+    }
+  }
+
+  crit(m: string): void {
+    this.log('crit', m);
+  }
+  err(m: string): void {
+    this.log('err', m);
+  }
+  warning(m: string): void {
+    this.log('warning', m);
+  }
+  notice(m: string): void {
+    this.log('notice', m);
+  }
+  info(m: string): void {
+    this.log('info', m);
+  }
+
+  /** Flushes and closes every sink; the lines written before are delivered. */
+  async close(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.close?.().catch(() => undefined)));
+  }
+}

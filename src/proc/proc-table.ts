@@ -1,0 +1,264 @@
+// The process table, read straight from /proc.
+//
+// Why not `ps`: /proc gives the exact start time in clock ticks (field 22 of stat), which
+// is half of a process's identity (ProcId), while `ps` prints it rounded to a clock time;
+// reading /proc costs no fork/exec every MONITOR_INTERVAL and no text to re-parse; and the
+// output format cannot change under us with the procps version.
+//
+// Cost: a scan is one readdir of /proc plus, per process, one open+read+close of `stat`.
+// argv, exe and uid are read only for processes not seen before (see ImmutableParts).
+import * as fs from 'node:fs';
+import type { ProcId, ProcInfo, ProcessTable } from './types';
+
+/** USER_HZ, the unit of /proc start times. It is 100 on every architecture Linux servers
+ *  run on (x86, arm64, ppc64, s390x); `getconf CLK_TCK` would cost a fork to confirm it. */
+export const CLK_TCK = 100;
+
+/** PF_KTHREAD from include/linux/sched.h, in the flags field (9) of stat. */
+const PF_KTHREAD = 0x00200000;
+
+/** The fields of /proc/PID/stat that procsafe uses. */
+export interface ProcStat {
+  /** field 2, without the parentheses; may contain spaces and parentheses. */
+  comm: string;
+  /** field 3: R, S, D, T, t, Z, X, I, ... */
+  state: string;
+  /** field 4. */
+  ppid: number;
+  /** field 9, the kernel's PF_* flags. */
+  flags: number;
+  /** field 22, clock ticks since boot. */
+  startTime: number;
+}
+
+const OPEN_PAREN = 0x28;
+const CLOSE_PAREN = 0x29;
+const SPACE = 0x20;
+const ZERO = 0x30;
+
+/** Big enough for a whole stat line: 52 numeric fields of at most 20 digits plus comm. */
+export const STAT_BUFFER_SIZE = 2048;
+
+/**
+ * Parses the first `len` bytes of a /proc/PID/stat line, or returns null if they are not one.
+ * comm (field 2) may contain spaces and `)`, so the fields are counted from the LAST `)`.
+ * Works on the bytes so that a scan creates no string per field.
+ */
+export function parseStat(buf: Buffer, len: number): ProcStat | null {
+  const close = len > 0 ? buf.lastIndexOf(CLOSE_PAREN, len - 1) : -1;
+  const open = buf.indexOf(OPEN_PAREN);
+  if (open < 0 || close < open || close + 2 >= len) return null;
+  const stat: ProcStat = {
+    comm: buf.toString('utf8', open + 1, close),
+    state: String.fromCharCode(buf[close + 2]),
+    ppid: 0,
+    flags: 0,
+    startTime: -1,
+  };
+  // Fields after the state are space-separated integers; only 4, 9 and 22 are kept.
+  // Negative fields (priority, nice) produce garbage values that are never stored.
+  let field = 3;
+  let value = 0;
+  for (let i = close + 3; i < len && field <= 22; i++) {
+    const c = buf[i];
+    if (c !== SPACE) {
+      value = value * 10 + (c - ZERO);
+      continue;
+    }
+    if (field === 4) stat.ppid = value;
+    else if (field === 9) stat.flags = value;
+    else if (field === 22) stat.startTime = value;
+    field++;
+    value = 0;
+  }
+  return stat.startTime >= 0 ? stat : null;
+}
+
+/** Zombies (Z) and dead tasks (X) count as gone (SPEC §4). */
+export function isDeadState(state: string): boolean {
+  return state === 'Z' || state === 'X';
+}
+
+/** True for errors that mean "this process is no longer there": reads of an open /proc
+ *  file fail with ESRCH once the task is reaped, lookups of its directory with ENOENT. */
+export function isGoneError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
+/** Gone, or hidden from us (hidepid=, another user's process under a security module):
+ *  either way it is not in the table we can supervise. */
+function isUnreadableError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return isGoneError(err) || code === 'EACCES' || code === 'EPERM';
+}
+
+/** Reads a stat file into `buf` and parses it; null when the process is gone or hidden. */
+function readStatWith(buf: Buffer, path: string): ProcStat | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (err) {
+    if (isUnreadableError(err)) return null;
+    throw err;
+  }
+  try {
+    return parseStat(buf, fs.readSync(fd, buf, 0, buf.length, 0));
+  } catch (err) {
+    if (isUnreadableError(err)) return null;
+    throw err;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** One process's stat fields, or null if it does not exist (or is not readable).
+ *  Convenience for one-off reads; the table and the death watcher reuse their buffers. */
+export function readStat(pid: number, procRoot = '/proc'): ProcStat | null {
+  return readStatWith(Buffer.allocUnsafe(STAT_BUFFER_SIZE), `${procRoot}/${pid}/stat`);
+}
+
+/** Seconds since the epoch at boot (`btime` in /proc/stat), to turn start times into dates. */
+export function readBootTime(procRoot = '/proc'): number {
+  const m = /^btime (\d+)$/m.exec(fs.readFileSync(`${procRoot}/stat`, 'latin1'));
+  if (!m) throw new Error(`no btime line in ${procRoot}/stat`);
+  return Number(m[1]);
+}
+
+/** Wall-clock start of a process, in ms since the epoch (precise to ~1 s: btime is whole seconds). */
+export function startTimeToEpochMs(startTime: number, bootTimeSec: number): number {
+  return bootTimeSec * 1000 + (startTime * 1000) / CLK_TCK;
+}
+
+/**
+ * The real path of a pent's pname, to compare with /proc/PID/exe (which the kernel gives
+ * already resolved); null if it does not exist or cannot be resolved. Lives here, not in
+ * match.ts, so that matching stays free of I/O. Resolve once per (re)load, not per scan.
+ */
+export function resolvePname(pname: string): string | null {
+  try {
+    return fs.realpathSync.native(pname);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The parts of a process that the table does not re-read on every scan: argv, exe and uid.
+ * They are kept per pid, valid while the start time AND comm stay the same:
+ * - start time: a reused pid is another process;
+ * - comm: execve() keeps both pid and start time but replaces argv and exe; it also sets
+ *   comm to the new program's basename, so a changed comm tells us to read them again.
+ * Trade-offs, accepted for a scan that reads one file per process:
+ * - an exec of a program with the same basename (a binary re-executing itself for an
+ *   upgrade) keeps the old argv/exe until the pid or start time changes;
+ * - a process that rewrites its argv in place (setproctitle: postgres, sshd, nginx)
+ *   keeps the argv it had when first seen; these retitle within microseconds of fork,
+ *   so a scan rarely catches the first title;
+ * - uid (the effective uid, see readUid) is re-read on every scan, because a daemon
+ *   started as root commonly drops privileges after exec without changing comm, and
+ *   caching uid 0 would make a `user=` entry miss it for ever.
+ * Not reading cmdline on each scan also keeps the scan from blocking on a process whose
+ * memory map lock is held (reading cmdline takes it; stat does not).
+ */
+interface ImmutableParts {
+  startTime: number;
+  comm: string;
+  argv: string[];
+  exe: string | null;
+}
+
+/** argv from /proc/PID/cmdline: NUL-separated, with one trailing NUL. Frozen because the
+ *  array is shared between scans through the cache. Null if the process is gone. */
+function readArgv(dir: string): string[] | null {
+  let raw: Buffer;
+  try {
+    raw = fs.readFileSync(`${dir}/cmdline`);
+  } catch (err) {
+    if (isUnreadableError(err)) return null;
+    throw err;
+  }
+  const end = raw.length > 0 && raw[raw.length - 1] === 0 ? raw.length - 1 : raw.length;
+  return Object.freeze(end === 0 ? [] : raw.toString('utf8', 0, end).split('\0')) as string[];
+}
+
+/** Target of /proc/PID/exe; null when unreadable (another user's process without root,
+ *  a kernel thread, a process exiting). */
+function readExe(dir: string): string | null {
+  try {
+    return fs.readlinkSync(`${dir}/exe`);
+  } catch {
+    return null;
+  }
+}
+
+/** The effective uid: the owner of the /proc/PID directory. The kernel reports the
+ *  task's euid for that directory even when the process is not dumpable (files inside
+ *  it are then shown as root), and a stat() is cheaper than parsing /proc/PID/status. */
+function readUid(dir: string): number | null {
+  try {
+    return fs.statSync(dir).uid;
+  } catch (err) {
+    if (isUnreadableError(err)) return null;
+    throw err;
+  }
+}
+
+export function createProcTable(procRoot = '/proc'): ProcessTable {
+  const buf = Buffer.allocUnsafe(STAT_BUFFER_SIZE);
+  let cache = new Map<number, ImmutableParts>();
+
+  function readParts(dir: string, stat: ProcStat): ImmutableParts | null {
+    const argv = readArgv(dir);
+    if (argv === null) return null;
+    return { startTime: stat.startTime, comm: stat.comm, argv, exe: readExe(dir) };
+  }
+
+  /** The cached parts if still valid, else freshly read ones. */
+  function partsFor(pid: number, dir: string, stat: ProcStat): ImmutableParts | null {
+    const known = cache.get(pid);
+    if (known && known.startTime === stat.startTime && known.comm === stat.comm) return known;
+    return readParts(dir, stat);
+  }
+
+  function toInfo(pid: number, stat: ProcStat, parts: ImmutableParts, uid: number): ProcInfo {
+    return { pid, startTime: stat.startTime, argv: parts.argv, exe: parts.exe, uid, state: stat.state };
+  }
+
+  function scan(): ProcInfo[] {
+    const next = new Map<number, ImmutableParts>();
+    const out: ProcInfo[] = [];
+    for (const name of fs.readdirSync(procRoot)) {
+      const c = name.charCodeAt(0);
+      if (c < 0x30 || c > 0x39) continue; // not a pid directory (self, sys, meminfo, ...)
+      const pid = Number(name);
+      const dir = `${procRoot}/${name}`;
+      const stat = readStatWith(buf, `${dir}/stat`);
+      // Kernel threads are recognised by their flag, so their cmdline is never read.
+      if (stat === null || isDeadState(stat.state) || stat.flags & PF_KTHREAD) continue;
+      const parts = partsFor(pid, dir, stat);
+      if (parts === null) continue; // vanished mid-scan
+      next.set(pid, parts);
+      if (parts.argv.length === 0) continue; // exiting, or a kernel thread without the flag
+      const uid = readUid(dir);
+      if (uid !== null) out.push(toInfo(pid, stat, parts, uid));
+    }
+    cache = next; // drops the entries of processes that are gone
+    return out;
+  }
+
+  /** Reads one process afresh (argv and exe too) and refreshes its cache entry: a single
+   *  process is cheap, and callers of read() want the truth now, not the last scan's. */
+  function read(id: ProcId): ProcInfo | null {
+    const dir = `${procRoot}/${id.pid}`;
+    const stat = readStatWith(buf, `${dir}/stat`);
+    if (stat === null || isDeadState(stat.state) || stat.startTime !== id.startTime) return null;
+    const parts = readParts(dir, stat);
+    const uid = readUid(dir);
+    if (parts === null || uid === null) return null;
+    cache.set(id.pid, parts);
+    return toInfo(id.pid, stat, parts, uid);
+  }
+
+  return { scan, read };
+}

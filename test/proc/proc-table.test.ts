@@ -1,0 +1,158 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createProcTable, parseStat, readBootTime, readStat, resolvePname, startTimeToEpochMs } from '../../src/proc/proc-table';
+import { TestProcesses, statField, statusState, waitFor } from '../fixtures/proc/processes';
+
+const PF_KTHREAD = 0x00200000;
+const procs = new TestProcesses();
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'procsafe-proc-table-'));
+const sleepPath = fs.realpathSync('/usr/bin/sleep');
+
+after(async () => {
+  await procs.cleanup();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function token(): string {
+  return `/opt/procsafe-test/${process.pid}-${Math.random().toString(36).slice(2)}/sleep`;
+}
+
+describe('parseStat', () => {
+  it('counts fields from the last parenthesis, so comm may hold spaces and parentheses', () => {
+    const line = '42 (a) b (c) S 7 42 42 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 123456 99 1 18446744073709551615 0 0\n';
+    const buf = Buffer.from(line);
+    assert.deepEqual(parseStat(buf, buf.length), { comm: 'a) b (c', state: 'S', ppid: 7, flags: 4194560, startTime: 123456 });
+  });
+
+  it('ignores bytes after the given length, as a reused buffer holds them', () => {
+    const buf = Buffer.alloc(256, 0x29); // stale ')' bytes after the line
+    const len = buf.write('1 (x) R 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77 0 0\n');
+    assert.equal(parseStat(buf, len)?.startTime, 77);
+  });
+
+  it('returns null for a truncated line that stops before field 22', () => {
+    const buf = Buffer.from('1 (x) R 0 1 1 0');
+    assert.equal(parseStat(buf, buf.length), null);
+  });
+});
+
+describe('createProcTable', () => {
+  const table = createProcTable();
+
+  it('scan finds a sleep we started, with its pid, argv, exe, uid and start time (field 22)', async () => {
+    const argv0 = token();
+    const s = await procs.sleep([argv0, '1000']);
+    const p = table.scan().find((q) => q.pid === s.pid);
+    assert.ok(p, `pid ${s.pid} not in the scan`);
+    assert.deepEqual(p.argv, [argv0, '1000']);
+    assert.equal(p.exe, sleepPath);
+    assert.equal(p.uid, process.getuid!());
+    assert.equal(p.startTime, Number(statField(s.pid, 22)));
+    assert.equal(p.startTime, s.startTime);
+    assert.match(p.state, /^[RS]$/);
+  });
+
+  it('scan leaves out kernel threads', (t) => {
+    const kthreads = fs
+      .readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number)
+      .filter((pid) => ((readStat(pid)?.flags ?? 0) & PF_KTHREAD) !== 0);
+    if (kthreads.length === 0) return t.skip('no kernel thread visible (a pid namespace?)');
+    const listed = new Set(table.scan().map((p) => p.pid));
+    assert.deepEqual(kthreads.filter((pid) => listed.has(pid)), []);
+    t.diagnostic(`${kthreads.length} kernel threads, none listed`);
+  });
+
+  it('scan leaves out a zombie while /proc still shows it as Z', async () => {
+    const z = await procs.zombie();
+    const listed = table.scan().some((p) => p.pid === z.pid);
+    assert.equal(statusState(z.pid), 'Z', 'the zombie was reaped before the check; the test proved nothing');
+    assert.equal(listed, false);
+  });
+
+  it('scan no longer lists a process once it has been killed and reaped', async () => {
+    const s = await procs.sleep([token(), '1000']);
+    assert.ok(table.scan().some((p) => p.pid === s.pid));
+    await procs.kill(s.pid);
+    assert.ok(!table.scan().some((p) => p.pid === s.pid && p.startTime === s.startTime));
+  });
+
+  it('scan sees the new argv and exe after an exec that keeps the pid and start time', async () => {
+    const go = path.join(tmp, 'go');
+    const argv0 = token();
+    const s = await procs.run('bash', ['-c', `while [ ! -e ${go} ]; do sleep 0.01; done; exec -a ${argv0} sleep 1000`], 'bash');
+    const before = table.scan().find((p) => p.pid === s.pid);
+    assert.equal(before?.argv[0], 'bash');
+    fs.writeFileSync(go, '');
+    await waitFor('the exec', () => fs.readFileSync(`/proc/${s.pid}/comm`, 'utf8') === 'sleep\n');
+    const afterExec = table.scan().find((p) => p.pid === s.pid);
+    assert.equal(afterExec?.startTime, before?.startTime, 'exec keeps the start time');
+    assert.deepEqual(afterExec?.argv, [argv0, '1000']);
+    assert.equal(afterExec?.exe, sleepPath);
+  });
+
+  it('scan reads a process whose comm has spaces and parentheses (a symlink named so)', async () => {
+    const link = path.join(tmp, 'x) (y z');
+    fs.symlinkSync(sleepPath, link);
+    const s = await procs.run(link, ['1000'], 'x) (y z');
+    const p = table.scan().find((q) => q.pid === s.pid);
+    assert.deepEqual(p?.argv, [link, '1000']);
+    assert.equal(p?.startTime, s.startTime);
+    assert.equal(readStat(s.pid)?.comm, 'x) (y z');
+  });
+
+  it('read returns the process for its own start time, and null for another start time', async () => {
+    const s = await procs.sleep([token(), '1000']);
+    assert.equal(table.read(s)?.pid, s.pid);
+    assert.equal(table.read({ pid: s.pid, startTime: s.startTime + 1 }), null);
+    assert.equal(table.read({ pid: s.pid, startTime: s.startTime - 1 }), null);
+  });
+
+  it('read returns null for a zombie and for a reaped process', async () => {
+    const z = await procs.zombie();
+    assert.equal(table.read(z), null);
+    const s = await procs.sleep([token(), '1000']);
+    await procs.kill(s.pid);
+    assert.equal(table.read(s), null);
+  });
+
+  it('readStat gives state, ppid and start time of the current process', () => {
+    const st = readStat(process.pid);
+    assert.equal(st?.ppid, process.ppid);
+    assert.equal(st?.startTime, Number(statField(process.pid, 22)));
+    assert.equal(readStat(0x7fffffff), null);
+  });
+
+  it('a start time converts to a wall-clock time close to when the process started', async () => {
+    const before = Date.now();
+    const s = await procs.sleep([token(), '1000']);
+    const ms = startTimeToEpochMs(s.startTime, readBootTime());
+    // btime is whole seconds and start times are 10 ms ticks: allow a little over 1 s.
+    assert.ok(Math.abs(ms - before) < 1500, `start ${ms} vs spawn ${before}`);
+  });
+
+  it('resolvePname follows symlinks and gives null for a missing file', () => {
+    const link = path.join(tmp, 'sleep-link');
+    fs.symlinkSync(sleepPath, link);
+    assert.equal(resolvePname(link), sleepPath);
+    assert.equal(resolvePname(path.join(tmp, 'missing')), null);
+  });
+
+  it('a scan of the whole table is fast, and faster again once argv and exe are cached', (t) => {
+    const fresh = createProcTable();
+    let t0 = performance.now();
+    const n = fresh.scan().length;
+    const cold = performance.now() - t0;
+    const rounds = 20;
+    t0 = performance.now();
+    for (let i = 0; i < rounds; i++) fresh.scan();
+    const warm = (performance.now() - t0) / rounds;
+    t.diagnostic(`${n} processes (${fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x)).length} pids): cold scan ${cold.toFixed(2)} ms, warm scan ${warm.toFixed(2)} ms`);
+    assert.ok(warm < 100, `warm scan took ${warm} ms`);
+  });
+});
