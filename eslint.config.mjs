@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'native/build/**', 'eslint.config.mjs', 'test/run.js', 'bin/**', 'examples/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'native/build/**', 'eslint.config.mjs', 'test/run.js', 'bin/**', 'examples/**', 'scripts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

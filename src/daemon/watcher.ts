@@ -1,23 +1,41 @@
 // Chooses how deaths are noticed: a pidfd through the native addon (an event from the
 // kernel, no polling), else the portable /proc/PID/stat poll. PROCSAFE_DEATH_WATCH=poll
-// forces the fallback (CI runs the suite in both modes).
-import { loadNative } from '../native/index';
+// forces the fallback (CI runs the integration tests in both modes).
+import { loadNative, type NativeBinding } from '../native/index';
 import { createPidfdDeathWatcher } from '../proc/pidfd-watch';
 import { createPollDeathWatcher } from '../proc/death-watch';
 import type { DeathWatcher, ProcessTable } from '../proc/types';
 
 export function createDeathWatcher(table: ProcessTable, env = process.env): DeathWatcher {
-  const want = env.PROCSAFE_DEATH_WATCH ?? 'auto';
-  if (want !== 'poll') {
-    const native = loadNative();
-    if (native) {
+  const native = env.PROCSAFE_DEATH_WATCH === 'poll' ? null : loadNative();
+  if (native === null || !pidfdWorks(native)) return createPollDeathWatcher();
+  const pidfd = createPidfdDeathWatcher(native, table);
+  let poll: DeathWatcher | null = null;
+  return {
+    mode: 'pidfd',
+    watch(id, onDeath) {
       try {
-        native.pidfdOpen(process.pid); // probe: the kernel may lack pidfd_open (Linux < 5.3)
-        return createPidfdDeathWatcher(native, table);
+        return pidfd.watch(id, onDeath);
       } catch {
-        /* fall through to polling */
+        // out of descriptors (EMFILE) or refused for this one process: poll it instead
+        poll ??= createPollDeathWatcher();
+        return poll.watch(id, onDeath);
       }
-    }
+    },
+    close() {
+      pidfd.close();
+      poll?.close();
+    },
+  };
+}
+
+/** The kernel may lack pidfd_open (Linux < 5.3) or a seccomp filter may refuse it. */
+function pidfdWorks(native: NativeBinding): boolean {
+  try {
+    const fd = native.pidfdOpen(process.pid);
+    native.pidfdUnwatch(native.pidfdWatch(fd, () => undefined)); // closes fd
+    return true;
+  } catch {
+    return false;
   }
-  return createPollDeathWatcher();
 }

@@ -41,6 +41,14 @@ export class Logger {
 
   /** Flushes and closes every sink; the lines written before are delivered. */
   async close(): Promise<void> {
-    await Promise.all(this.sinks.map((s) => s.close?.().catch(() => undefined)));
+    await Promise.all(
+      this.sinks.map(async (s) => {
+        try {
+          await s.close?.();
+        } catch {
+          /* closing is best effort: the lines were written synchronously */
+        }
+      }),
+    );
   }
 }

@@ -25,8 +25,9 @@ export function commandLine(argv: readonly string[]): string {
  *   symlink or a relative name, or one that rewrote its argv[0]); an exe ending in
  *   " (deleted)" names a file that is no longer there, so it never matches by exe;
  * - every include string, and no exclude string, is a substring of its command line;
- * - its uid is the pent's, when the pent has `user=`;
- * - it is not a zombie (the table already leaves those out; checked again for safety).
+ * - its uid is the pent's, when the pent has `user=`.
+ * Zombies are left out by the table, not here: state Z alone does not mean dead (a
+ * process whose main thread has exited shows Z and lives on; see isDead in proc-table.ts).
  */
 export function compileMatcher(pent: MatchCriteria, pnameRealpath: string | null): Matcher {
   const { pname, includeStrings, excludeStrings, uid } = pent;
@@ -35,7 +36,6 @@ export function compileMatcher(pent: MatchCriteria, pnameRealpath: string | null
   const needsCommandLine = includeStrings.length > 0 || excludeStrings.length > 0;
 
   return (p) => {
-    if (p.state === 'Z' || p.state === 'X') return false;
     if (uid !== null && p.uid !== uid) return false;
     if (p.argv[0] !== pname && !exeMatches(p.exe)) return false;
     if (!needsCommandLine) return true;

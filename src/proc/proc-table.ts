@@ -27,6 +27,8 @@ export interface ProcStat {
   ppid: number;
   /** field 9, the kernel's PF_* flags. */
   flags: number;
+  /** field 20, threads in the process. */
+  numThreads: number;
   /** field 22, clock ticks since boot. */
   startTime: number;
 }
@@ -53,9 +55,10 @@ export function parseStat(buf: Buffer, len: number): ProcStat | null {
     state: String.fromCharCode(buf[close + 2]),
     ppid: 0,
     flags: 0,
+    numThreads: 0,
     startTime: -1,
   };
-  // Fields after the state are space-separated integers; only 4, 9 and 22 are kept.
+  // Fields after the state are space-separated integers; only 4, 9, 20 and 22 are kept.
   // Negative fields (priority, nice) produce garbage values that are never stored.
   let field = 3;
   let value = 0;
@@ -67,6 +70,7 @@ export function parseStat(buf: Buffer, len: number): ProcStat | null {
     }
     if (field === 4) stat.ppid = value;
     else if (field === 9) stat.flags = value;
+    else if (field === 20) stat.numThreads = value;
     else if (field === 22) stat.startTime = value;
     field++;
     value = 0;
@@ -74,9 +78,15 @@ export function parseStat(buf: Buffer, len: number): ProcStat | null {
   return stat.startTime >= 0 ? stat : null;
 }
 
-/** Zombies (Z) and dead tasks (X) count as gone (SPEC §4). */
-export function isDeadState(state: string): boolean {
-  return state === 'Z' || state === 'X';
+/**
+ * Zombies (Z) and dead tasks (X) count as gone (SPEC §4). One exception: stat shows the
+ * thread-group leader, and a main thread that called pthread_exit() leaves the leader a
+ * zombie while the other threads run on; such a process has more than one thread and is
+ * alive. (A really dead multi-threaded process drops to one thread, its leader, once its
+ * other threads are released; a poll that catches it in between sees it dead next time.)
+ */
+export function isDead(stat: Pick<ProcStat, 'state' | 'numThreads'>): boolean {
+  return stat.state === 'X' || (stat.state === 'Z' && stat.numThreads <= 1);
 }
 
 /** True for errors that mean "this process is no longer there": reads of an open /proc
@@ -204,6 +214,21 @@ function readUid(dir: string): number | null {
   }
 }
 
+/**
+ * The directory to read argv, exe and uid from. Normally the process's own; but a leader
+ * that is a zombie while other threads run (see isDead) has no memory map left, so its
+ * cmdline reads empty and its exe fails: read them through one of its live threads.
+ */
+function liveDir(dir: string, pid: number, stat: ProcStat): string {
+  if (stat.state !== 'Z') return dir;
+  try {
+    const tid = fs.readdirSync(`${dir}/task`).find((t) => t !== String(pid));
+    return tid === undefined ? dir : `${dir}/task/${tid}`;
+  } catch {
+    return dir; // gone meanwhile: the reads that follow will say so
+  }
+}
+
 export function createProcTable(procRoot = '/proc'): ProcessTable {
   const buf = Buffer.allocUnsafe(STAT_BUFFER_SIZE);
   let cache = new Map<number, ImmutableParts>();
@@ -232,10 +257,10 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
       const c = name.charCodeAt(0);
       if (c < 0x30 || c > 0x39) continue; // not a pid directory (self, sys, meminfo, ...)
       const pid = Number(name);
-      const dir = `${procRoot}/${name}`;
-      const stat = readStatWith(buf, `${dir}/stat`);
+      const stat = readStatWith(buf, `${procRoot}/${name}/stat`);
       // Kernel threads are recognised by their flag, so their cmdline is never read.
-      if (stat === null || isDeadState(stat.state) || stat.flags & PF_KTHREAD) continue;
+      if (stat === null || isDead(stat) || stat.flags & PF_KTHREAD) continue;
+      const dir = liveDir(`${procRoot}/${name}`, pid, stat);
       const parts = partsFor(pid, dir, stat);
       if (parts === null) continue; // vanished mid-scan
       next.set(pid, parts);
@@ -250,9 +275,9 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
   /** Reads one process afresh (argv and exe too) and refreshes its cache entry: a single
    *  process is cheap, and callers of read() want the truth now, not the last scan's. */
   function read(id: ProcId): ProcInfo | null {
-    const dir = `${procRoot}/${id.pid}`;
-    const stat = readStatWith(buf, `${dir}/stat`);
-    if (stat === null || isDeadState(stat.state) || stat.startTime !== id.startTime) return null;
+    const stat = readStatWith(buf, `${procRoot}/${id.pid}/stat`);
+    if (stat === null || isDead(stat) || stat.startTime !== id.startTime) return null;
+    const dir = liveDir(`${procRoot}/${id.pid}`, id.pid, stat);
     const parts = readParts(dir, stat);
     const uid = readUid(dir);
     if (parts === null || uid === null) return null;

@@ -4,10 +4,16 @@ import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextImmediate, setTimeout as delay } from 'node:timers/promises';
 import { createPollDeathWatcher } from '../../src/proc/death-watch';
-import { TestProcesses, killPid, statusState, waitFor } from '../fixtures/proc/processes';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TestProcesses, buildLeaderExits, killPid, statField, statusState, waitFor } from '../fixtures/proc/processes';
 
 const procs = new TestProcesses();
-after(() => procs.cleanup());
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'procsafe-death-watch-'));
+after(async () => {
+  await procs.cleanup();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
 
 /** Descriptors of this process that point at /proc/PID/stat of `pid`. */
 function statFdsOf(pid: number): number {
@@ -88,6 +94,21 @@ describe('createPollDeathWatcher', () => {
     await nextImmediate();
     assert.equal(d.count(), 1);
     assert.equal(statFdsOf(z.pid), 0);
+    watcher.close();
+  });
+
+  it('does not report a process whose main thread exited while its other threads run', async (t) => {
+    const bin = buildLeaderExits(tmp);
+    if (bin === null) return t.skip('no C compiler to build the fixture');
+    const s = await procs.run(bin, [], 'leader-exits');
+    await waitFor('the main thread to exit', () => statField(s.pid, 3) === 'Z');
+    const watcher = createPollDeathWatcher();
+    const d = deathSignal();
+    watcher.watch(s, d.onDeath);
+    await delay(100);
+    assert.equal(d.count(), 0, 'a Z leader with live threads is alive');
+    killPid(s.pid);
+    await d.died;
     watcher.close();
   });
 

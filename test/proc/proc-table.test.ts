@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createProcTable, parseStat, readBootTime, readStat, resolvePname, startTimeToEpochMs } from '../../src/proc/proc-table';
-import { TestProcesses, statField, statusState, waitFor } from '../fixtures/proc/processes';
+import { createProcTable, isDead, parseStat, readBootTime, readStat, resolvePname, startTimeToEpochMs } from '../../src/proc/proc-table';
+import { TestProcesses, buildLeaderExits, statField, statusState, waitFor } from '../fixtures/proc/processes';
 
 const PF_KTHREAD = 0x00200000;
 const procs = new TestProcesses();
@@ -25,7 +25,14 @@ describe('parseStat', () => {
   it('counts fields from the last parenthesis, so comm may hold spaces and parentheses', () => {
     const line = '42 (a) b (c) S 7 42 42 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 123456 99 1 18446744073709551615 0 0\n';
     const buf = Buffer.from(line);
-    assert.deepEqual(parseStat(buf, buf.length), { comm: 'a) b (c', state: 'S', ppid: 7, flags: 4194560, startTime: 123456 });
+    assert.deepEqual(parseStat(buf, buf.length), {
+      comm: 'a) b (c',
+      state: 'S',
+      ppid: 7,
+      flags: 4194560,
+      numThreads: 1,
+      startTime: 123456,
+    });
   });
 
   it('ignores bytes after the given length, as a reused buffer holds them', () => {
@@ -37,6 +44,16 @@ describe('parseStat', () => {
   it('returns null for a truncated line that stops before field 22', () => {
     const buf = Buffer.from('1 (x) R 0 1 1 0');
     assert.equal(parseStat(buf, buf.length), null);
+  });
+});
+
+describe('isDead', () => {
+  it('takes Z and X as dead, but not a Z leader whose other threads still run', () => {
+    assert.equal(isDead({ state: 'Z', numThreads: 1 }), true);
+    assert.equal(isDead({ state: 'X', numThreads: 1 }), true);
+    assert.equal(isDead({ state: 'Z', numThreads: 3 }), false);
+    assert.equal(isDead({ state: 'S', numThreads: 1 }), false);
+    assert.equal(isDead({ state: 'D', numThreads: 1 }), false);
   });
 });
 
@@ -73,6 +90,17 @@ describe('createProcTable', () => {
     const listed = table.scan().some((p) => p.pid === z.pid);
     assert.equal(statusState(z.pid), 'Z', 'the zombie was reaped before the check; the test proved nothing');
     assert.equal(listed, false);
+  });
+
+  it('scan lists a process whose main thread has exited, though its stat says Z', async (t) => {
+    const bin = buildLeaderExits(tmp);
+    if (bin === null) return t.skip('no C compiler to build the fixture');
+    const s = await procs.run(bin, [], 'leader-exits');
+    await waitFor('the main thread to exit', () => statField(s.pid, 3) === 'Z');
+    const p = table.scan().find((q) => q.pid === s.pid);
+    assert.equal(p?.state, 'Z');
+    assert.equal(p?.exe, bin);
+    assert.equal(table.read(s)?.pid, s.pid);
   });
 
   it('scan no longer lists a process once it has been killed and reaped', async () => {
@@ -115,10 +143,10 @@ describe('createProcTable', () => {
 
   it('read returns null for a zombie and for a reaped process', async () => {
     const z = await procs.zombie();
-    assert.equal(table.read(z), null);
+    assert.equal(table.read(z), null, `zombie ${z.pid} (state now ${statusState(z.pid)}) was read`);
     const s = await procs.sleep([token(), '1000']);
     await procs.kill(s.pid);
-    assert.equal(table.read(s), null);
+    assert.equal(table.read(s), null, `reaped ${s.pid} (state now ${statusState(s.pid)}) was read`);
   });
 
   it('readStat gives state, ppid and start time of the current process', () => {
