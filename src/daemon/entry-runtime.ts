@@ -11,6 +11,8 @@ export interface EntryRuntime {
   cfg: EntryConfig;
   signature: string;
   state: EntryState;
+  /** realpath of pname (null when the program is not installed), for the scan index. */
+  pnameReal: string | null;
   matches: (p: ProcInfo) => boolean;
   /** stops the death watch of the current pid; null when nothing is watched. */
   unwatch: (() => void) | null;
@@ -29,12 +31,14 @@ export function entryConfig(pent: Pent, param: PfileParam): EntryConfig {
 }
 
 export function newRuntime(pent: Pent, param: PfileParam, state: EntryState): EntryRuntime {
+  const pnameReal = resolvePname(pent.pname);
   return {
     pent,
     cfg: entryConfig(pent, param),
     signature: pentSignature(pent),
     state,
-    matches: compileMatcher(pent, resolvePname(pent.pname)),
+    pnameReal,
+    matches: compileMatcher(pent, pnameReal),
     unwatch: null,
   };
 }

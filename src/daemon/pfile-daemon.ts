@@ -20,7 +20,6 @@ import { pentSignature, type Pfile } from '../core/model';
 import { isOsAction, type RetryOverAction } from '../core/states';
 import type { Logger } from '../log/logger';
 import type { DeathWatcher, ProcessTable } from '../proc/types';
-import { selectOldest } from '../proc/match';
 import { runScript } from '../exec/run-script';
 import { runOsAction } from '../exec/os-action';
 import { readBootId, readStateFile, writeStateFile, type EntrySnapshot, type StateSnapshot } from '../state/state-file';
@@ -30,6 +29,7 @@ import { formatShowParam, formatShowPent } from '../cli/format';
 import { systemClock } from './clock';
 import { CommandError, parseCommand, type PadminCommand } from './commands';
 import { entryConfig, newRuntime, pentView, type EntryRuntime } from './entry-runtime';
+import { findForEntries } from './scan-index';
 
 export interface PfileDaemonOptions {
   pfile: Pfile;
@@ -46,6 +46,8 @@ export interface PfileDaemonOptions {
 
 const SEEK_FIRST_MS = 5;
 const SEEK_MAX_MS = 200;
+/** Restart scripts running at once; more wait in a queue (a mass death must not fork-bomb the host). */
+export const MAX_CONCURRENT_SCRIPTS = 32;
 
 export class PfileDaemon {
   private pfile: Pfile;
@@ -59,6 +61,10 @@ export class PfileDaemon {
   private seekDelay = SEEK_FIRST_MS;
   private control: { close(): Promise<void> } | null = null;
   private lastPersistError: string | null = null;
+  private persistPending: NodeJS.Immediate | null = null;
+  private readonly scriptQueue: (() => void)[] = [];
+  private scriptsRunning = 0;
+  private drainPending = false;
   private stopping = false;
   private finish: (code: number) => void = () => undefined;
   readonly socket: string;
@@ -106,8 +112,9 @@ export class PfileDaemon {
     const before = rt.state;
     const r = step(before, event, rt.cfg, this.clock());
     rt.state = r.state;
+    // queued before the actions, so the new counters are on disk before a script runs
+    if (r.state !== before) this.persistSoon();
     for (const a of r.actions) this.execute(rt, a);
-    if (r.state !== before) this.persist();
     this.armDeadline();
   }
 
@@ -115,11 +122,8 @@ export class PfileDaemon {
   private scan(): void {
     const seeking = this.entries.filter((rt) => isSeeking(rt.state));
     if (seeking.length === 0 || this.stopping) return;
-    const procs = this.opts.table.scan();
-    for (const rt of seeking) {
-      const p = selectOldest(procs, rt.matches);
-      if (p) this.dispatch(rt, { type: 'found', pid: p.pid, startTime: p.startTime });
-    }
+    const found = findForEntries(seeking, this.opts.table.scan());
+    for (const [rt, p] of found) this.dispatch(rt, { type: 'found', pid: p.pid, startTime: p.startTime });
   }
 
   private armScanTimer(): void {
@@ -197,7 +201,27 @@ export class PfileDaemon {
     }
   }
 
+  /** Queues a restart script; scripts start after the current burst of events has been
+   *  handled (so a mass death logs every Down first), at most MAX_CONCURRENT_SCRIPTS at once. */
   private startScript(rt: EntryRuntime, env: Record<string, string>): void {
+    this.scriptQueue.push(() => this.spawnScript(rt, env));
+    this.drainScripts();
+  }
+
+  private drainScripts(): void {
+    if (this.drainPending) return;
+    this.drainPending = true;
+    setImmediate(() => {
+      this.drainPending = false;
+      while (this.scriptsRunning < MAX_CONCURRENT_SCRIPTS && this.scriptQueue.length > 0 && !this.stopping) {
+        this.scriptQueue.shift()!();
+      }
+    });
+  }
+
+  private spawnScript(rt: EntryRuntime, env: Record<string, string>): void {
+    if (!this.entries.includes(rt)) return; // removed by a reload while queued
+    this.scriptsRunning++;
     const timeout = rt.pent.scriptTimeout ?? this.pfile.param.scriptTimeout;
     const pname = rt.pent.pname;
     const run = runScript({
@@ -206,9 +230,11 @@ export class PfileDaemon {
       timeoutMs: timeout * 1000,
       onLine: (stream, line) => this.log.log(stream === 'stderr' ? 'warning' : 'info', `(${pname}) script: ${line}`),
     });
-    void run.done.then((r) =>
-      this.dispatch(rt, { type: 'scriptExited', code: r.code, signal: r.signal, timedOut: r.timedOut, spawnError: r.spawnError }),
-    );
+    void run.done.then((r) => {
+      this.scriptsRunning--;
+      this.drainScripts();
+      this.dispatch(rt, { type: 'scriptExited', code: r.code, signal: r.signal, timedOut: r.timedOut, spawnError: r.spawnError });
+    });
   }
 
   private retryOver(action: RetryOverAction): void {
@@ -245,8 +271,14 @@ export class PfileDaemon {
     return { version: 1, pfile: this.pfile.path, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.bootId, entries };
   }
 
+  private persistSoon(): void {
+    this.persistPending ??= setImmediate(() => this.persist());
+  }
+
   /** Writes the state file; a failure is logged once per distinct error, and monitoring goes on. */
   private persist(): void {
+    if (this.persistPending) clearImmediate(this.persistPending);
+    this.persistPending = null;
     const path = this.pfile.param.shmDumpFile;
     if (path === null) return;
     try {

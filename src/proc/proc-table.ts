@@ -5,8 +5,9 @@
 // reading /proc costs no fork/exec every MONITOR_INTERVAL and no text to re-parse; and the
 // output format cannot change under us with the procps version.
 //
-// Cost: a scan is one readdir of /proc plus, per process, one open+read+close of `stat`.
-// argv, exe and uid are read only for processes not seen before (see ImmutableParts).
+// Cost: a scan is one readdir of /proc plus, per process, one open+read+close of `stat` and
+// one stat() of its directory (uid); argv and exe are read only for processes not seen
+// before or that have exec'd since (see ImmutableParts).
 import * as fs from 'node:fs';
 import type { ProcId, ProcInfo, ProcessTable } from './types';
 
@@ -31,6 +32,9 @@ export interface ProcStat {
   numThreads: number;
   /** field 22, clock ticks since boot. */
   startTime: number;
+  /** field 48 (Linux 3.5+), address of argv in the process's memory: a new one after every
+   *  execve. 0 when the kernel hides it (we may not ptrace the process) or is older. */
+  argStart: number;
 }
 
 const OPEN_PAREN = 0x28;
@@ -57,12 +61,13 @@ export function parseStat(buf: Buffer, len: number): ProcStat | null {
     flags: 0,
     numThreads: 0,
     startTime: -1,
+    argStart: 0,
   };
-  // Fields after the state are space-separated integers; only 4, 9, 20 and 22 are kept.
+  // Fields after the state are space-separated integers; only 4, 9, 20, 22 and 48 are kept.
   // Negative fields (priority, nice) produce garbage values that are never stored.
   let field = 3;
   let value = 0;
-  for (let i = close + 3; i < len && field <= 22; i++) {
+  for (let i = close + 3; i < len && field <= 48; i++) {
     const c = buf[i];
     if (c !== SPACE) {
       value = value * 10 + (c - ZERO);
@@ -72,6 +77,7 @@ export function parseStat(buf: Buffer, len: number): ProcStat | null {
     else if (field === 9) stat.flags = value;
     else if (field === 20) stat.numThreads = value;
     else if (field === 22) stat.startTime = value;
+    else if (field === 48) stat.argStart = value;
     field++;
     value = 0;
   }
@@ -154,17 +160,22 @@ export function resolvePname(pname: string): string | null {
 }
 
 /**
- * The parts of a process that the table does not re-read on every scan: argv, exe and uid.
- * They are kept per pid, valid while the start time AND comm stay the same:
+ * The parts of a process that the table does not re-read on every scan: argv and exe.
+ * They are kept per pid, valid while start time, comm and arg_start stay the same:
  * - start time: a reused pid is another process;
- * - comm: execve() keeps both pid and start time but replaces argv and exe; it also sets
- *   comm to the new program's basename, so a changed comm tells us to read them again.
+ * - execve() keeps both pid and start time but replaces argv and exe. It also gives the
+ *   process a new memory map, so arg_start (field 48) changes, and sets comm to the new
+ *   program's basename. arg_start catches an exec of a program with the same basename (a
+ *   shell forking and exec'ing another shell, a binary re-executing itself); comm is the
+ *   fallback where the kernel shows arg_start as 0 (processes we may not ptrace: another
+ *   user's, when pcheck does not run as root).
  * Trade-offs, accepted for a scan that reads one file per process:
- * - an exec of a program with the same basename (a binary re-executing itself for an
- *   upgrade) keeps the old argv/exe until the pid or start time changes;
  * - a process that rewrites its argv in place (setproctitle: postgres, sshd, nginx)
  *   keeps the argv it had when first seen; these retitle within microseconds of fork,
- *   so a scan rarely catches the first title;
+ *   so a scan rarely catches the first title (setproctitle through prctl(PR_SET_MM),
+ *   as systemd does, moves arg_start and is seen);
+ * - without ptrace rights, an exec keeping the basename goes unseen until the pid or
+ *   start time changes;
  * - uid (the effective uid, see readUid) is re-read on every scan, because a daemon
  *   started as root commonly drops privileges after exec without changing comm, and
  *   caching uid 0 would make a `user=` entry miss it for ever.
@@ -174,6 +185,7 @@ export function resolvePname(pname: string): string | null {
 interface ImmutableParts {
   startTime: number;
   comm: string;
+  argStart: number;
   argv: string[];
   exe: string | null;
 }
@@ -236,13 +248,21 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
   function readParts(dir: string, stat: ProcStat): ImmutableParts | null {
     const argv = readArgv(dir);
     if (argv === null) return null;
-    return { startTime: stat.startTime, comm: stat.comm, argv, exe: readExe(dir) };
+    const { startTime, comm, argStart } = stat;
+    return { startTime, comm, argStart, argv, exe: readExe(dir) };
   }
 
   /** The cached parts if still valid, else freshly read ones. */
   function partsFor(pid: number, dir: string, stat: ProcStat): ImmutableParts | null {
     const known = cache.get(pid);
-    if (known && known.startTime === stat.startTime && known.comm === stat.comm) return known;
+    if (
+      known &&
+      known.startTime === stat.startTime &&
+      known.argStart === stat.argStart &&
+      known.comm === stat.comm
+    ) {
+      return known;
+    }
     return readParts(dir, stat);
   }
 

@@ -15,6 +15,8 @@ describe('pcheck heals a killed process and retries over with exit 1', () => {
     const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:0:2:exit`] });
     const firstPid = await sb.startService(svc);
     const pc = sb.pcheck(pfile);
+    // CI builds the native addon, so deaths are pidfd events unless the poll is forced
+    await pc.waitLine(`death watch: ${process.env.PROCSAFE_DEATH_WATCH === 'poll' ? 'poll' : 'pidfd'})`);
     await pc.waitLine(`(${svc.pname} ,pid=${firstPid}) Up`);
 
     let [e] = sb.showPent(pfile);

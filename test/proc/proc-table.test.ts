@@ -21,24 +21,36 @@ function token(): string {
   return `/opt/procsafe-test/${process.pid}-${Math.random().toString(36).slice(2)}/sleep`;
 }
 
+/** A stat line of 52 fields with `comm` and the given fields (1-based, as in proc(5)). */
+function statLine(comm: string, fields: Record<number, string | number>): string {
+  const out = ['42', `(${comm})`];
+  for (let n = 3; n <= 52; n++) out.push(String(fields[n] ?? (n === 3 ? 'S' : n === 18 ? -2 : 0)));
+  return out.join(' ') + '\n';
+}
+
 describe('parseStat', () => {
   it('counts fields from the last parenthesis, so comm may hold spaces and parentheses', () => {
-    const line = '42 (a) b (c) S 7 42 42 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 123456 99 1 18446744073709551615 0 0\n';
-    const buf = Buffer.from(line);
+    const buf = Buffer.from(statLine('a) b (c', { 3: 'S', 4: 7, 9: 4194560, 20: 3, 22: 123456, 48: 140721184574075 }));
     assert.deepEqual(parseStat(buf, buf.length), {
       comm: 'a) b (c',
       state: 'S',
       ppid: 7,
       flags: 4194560,
-      numThreads: 1,
+      numThreads: 3,
       startTime: 123456,
+      argStart: 140721184574075,
     });
   });
 
   it('ignores bytes after the given length, as a reused buffer holds them', () => {
-    const buf = Buffer.alloc(256, 0x29); // stale ')' bytes after the line
-    const len = buf.write('1 (x) R 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77 0 0\n');
+    const buf = Buffer.alloc(1024, 0x29); // stale ')' bytes after the line
+    const len = buf.write(statLine('x', { 22: 77 }));
     assert.equal(parseStat(buf, len)?.startTime, 77);
+  });
+
+  it('accepts a line of an old kernel that ends before arg_start', () => {
+    const buf = Buffer.from('1 (x) R 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77 0 0\n');
+    assert.deepEqual(parseStat(buf, buf.length), { comm: 'x', state: 'R', ppid: 0, flags: 0, numThreads: 1, startTime: 77, argStart: 0 });
   });
 
   it('returns null for a truncated line that stops before field 22', () => {
@@ -120,6 +132,25 @@ describe('createProcTable', () => {
     await waitFor('the exec', () => fs.readFileSync(`/proc/${s.pid}/comm`, 'utf8') === 'sleep\n');
     const afterExec = table.scan().find((p) => p.pid === s.pid);
     assert.equal(afterExec?.startTime, before?.startTime, 'exec keeps the start time');
+    assert.deepEqual(afterExec?.argv, [argv0, '1000']);
+    assert.equal(afterExec?.exe, sleepPath);
+  });
+
+  it('scan sees the new argv and exe after an exec that also keeps the comm', async () => {
+    // A symlink named `sleep` to bash: its comm is `sleep` before and after it execs sleep.
+    const fakeSleep = path.join(tmp, 'fake', 'sleep');
+    fs.mkdirSync(path.dirname(fakeSleep));
+    fs.symlinkSync(fs.realpathSync('/bin/bash'), fakeSleep);
+    const go = path.join(tmp, 'go-same-comm');
+    const argv0 = token();
+    const script = `while [ ! -e ${go} ]; do sleep 0.01; done; exec -a ${argv0} sleep 1000`;
+    const s = await procs.run(fakeSleep, ['-c', script], 'sleep');
+    const before = table.scan().find((p) => p.pid === s.pid);
+    assert.equal(before?.exe, fs.realpathSync('/bin/bash'));
+    fs.writeFileSync(go, '');
+    await waitFor('the exec', () => fs.readFileSync(`/proc/${s.pid}/cmdline`, 'utf8').startsWith(argv0));
+    const afterExec = table.scan().find((p) => p.pid === s.pid);
+    assert.equal(afterExec?.startTime, before?.startTime);
     assert.deepEqual(afterExec?.argv, [argv0, '1000']);
     assert.equal(afterExec?.exe, sleepPath);
   });
