@@ -63,6 +63,19 @@ export class Sandbox {
     return out;
   }
 
+  private pidsUnder(): number[] {
+    const out: number[] = [];
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        if (readFileSync(`/proc/${d}/cmdline`, 'latin1').startsWith(this.dir + '/')) out.push(Number(d));
+      } catch {
+        /* gone */
+      }
+    }
+    return out;
+  }
+
   pfile(body: { param?: Record<string, string | number>; pents: string[] }): string {
     const param: Record<string, string | number> = {
       IPCKEY: `0x${this.ipckey.toString(16)}`,
@@ -117,6 +130,8 @@ export class Sandbox {
   cleanup(): void {
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null && c.pid) kill(c.pid, 'SIGKILL');
     for (const p of this.pids) kill(p, 'SIGKILL');
+    // services restarted by pcheck: every process whose argv[0] lies in this sandbox, by PID
+    for (const p of this.pidsUnder()) kill(p, 'SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
