@@ -162,7 +162,7 @@ export class Pcheck {
   }
 
   /** Waits for a stdout line that contains `text` (after `from` lines); returns it with its arrival time. */
-  async waitLine(text: string | RegExp, timeoutMs = 5000, from = 0): Promise<{ at: number; text: string; index: number }> {
+  async waitLine(text: string | RegExp, timeoutMs = 10_000, from = 0): Promise<{ at: number; text: string; index: number }> {
     const find = () => {
       for (let i = from; i < this.lines.length; i++) {
         const l = this.lines[i];

@@ -34,10 +34,10 @@ describe('pcheck heals a killed process and retries over with exit 1', () => {
       const from = pc.lines.length;
       const t = performance.now();
       kill(pid, 'SIGKILL');
-      const down = await pc.waitLine(`Process [${svc.pname} , pid=${pid}] Down`, 3000, from);
+      const down = await pc.waitLine(`Process [${svc.pname} , pid=${pid}] Down`, 10_000, from);
       detect.push(down.at - t);
-      await pc.waitLine(`Try to restart (${svc.pname})`, 3000, from);
-      const up = await pc.waitLine(new RegExp(`\\(${svc.pname.replace(/[/.]/g, '\\$&')} ,pid=(\\d+)\\) Up`), 5000, from);
+      await pc.waitLine(`Try to restart (${svc.pname})`, 10_000, from);
+      const up = await pc.waitLine(new RegExp(`\\(${svc.pname.replace(/[/.]/g, '\\$&')} ,pid=(\\d+)\\) Up`), 10_000, from);
       const newPid = Number(/pid=(\d+)/.exec(up.text)![1]);
       sb.track(newPid);
       assert.notEqual(newPid, pid);
@@ -54,8 +54,8 @@ describe('pcheck heals a killed process and retries over with exit 1', () => {
 
     const from = pc.lines.length;
     kill(pid, 'SIGKILL');
-    await pc.waitLine(`(${svc.pname}) RETRY_OVER:EXIT`, 3000, from);
-    await pc.waitLine(`(${svc.pname}) FATAL`, 3000, from);
+    await pc.waitLine(`(${svc.pname}) RETRY_OVER:EXIT`, 10_000, from);
+    await pc.waitLine(`(${svc.pname}) FATAL`, 10_000, from);
     assert.equal(await pc.exited, 1);
 
     // every sink has the last line, and the log file has the whole catalogue
@@ -93,9 +93,9 @@ describe('pcheck notices death at once whatever MONITOR_INTERVAL is', () => {
       const from = pc.lines.length;
       const t = performance.now();
       kill(pid, 'SIGKILL');
-      const down = await pc.waitLine('] Down', 2000, from);
+      const down = await pc.waitLine('] Down', 10_000, from);
       lat.push(down.at - t);
-      await pc.waitLine(') Up', 5000, from);
+      await pc.waitLine(') Up', 10_000, from);
       pid = await waitFor(() => sb.pidsOf(svc).find((p) => p !== pid), 3000, 'new pid');
     }
     process.stdout.write(`# kill → Down: ${lat.map((d) => d.toFixed(1)).join(', ')} ms\n`);

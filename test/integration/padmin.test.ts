@@ -74,7 +74,7 @@ describe('padmin against a running pcheck', () => {
     assert.equal(e2.monitor_sts, 'off');
     const from = pc.lines.length;
     kill(Number(e2.pid), 'SIGKILL');
-    await pc.waitLine(`Process [${b.pname} , pid=${e2.pid}] Down`, 2000, from);
+    await pc.waitLine(`Process [${b.pname} , pid=${e2.pid}] Down`, 10_000, from);
     await new Promise((res) => setTimeout(res, 300));
     assert.equal(sb.showPent(pfile)[1].proc_sts, 'DOWN');
     assert.equal(pc.count('Try to restart'), 0);
@@ -116,7 +116,7 @@ describe('padmin against a running pcheck', () => {
     writeFileSync(pfile, text.split('\n').filter((l) => !l.startsWith(b.pname)).join('\n'));
     const from = pc.lines.length;
     kill(pc.pid, 'SIGHUP');
-    await pc.waitLine(`Command execute. [reload] pfile='${pfile}'`, 2000, from);
+    await pc.waitLine(`Command execute. [reload] pfile='${pfile}'`, 10_000, from);
     const after = sb.showPent(pfile);
     assert.equal(after.length, 1);
     assert.equal(after[0].pid, e1.pid);

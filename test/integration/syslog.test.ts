@@ -31,7 +31,7 @@ for (const mode of ['native', 'logger'] as const) {
         const pc = sb.pcheck(pfile, [], env);
         const up = await pc.waitLine(') Up');
         kill(pid, 'SIGKILL');
-        const up2 = await pc.waitLine(') Up', 5000, up.index + 1);
+        const up2 = await pc.waitLine(') Up', 10_000, up.index + 1);
         const newPid = /pid=(\d+)/.exec(up2.text)![1];
         kill(pc.pid, 'SIGTERM');
         assert.equal(await pc.exited, 0);

@@ -1,0 +1,470 @@
+// The FailSafe-mode ini file (SPEC §8) → the FailsafeConfig model. Every problem is a
+// ConfigError (exit 2) that names the file and line, the section and key, quotes the value and
+// says what to write. Layers: ini-lines (located lines, ini's value decoding), ini-schema (the
+// keys as data), ini-values (typed values), and here: sections, the model, cross-references
+// and, last, the host (programs and pfiles), so that a typo is reported even on a machine
+// that lacks the scripts.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError } from '../errors';
+import {
+  MONITOR_TYPES,
+  type AlertConfig,
+  type DaemonConfig,
+  type FailsafeConfig,
+  type FinalAction,
+  type GroupConfig,
+  type MonitorConfig,
+  type MonitorType,
+  type ScheduleConfig,
+  type WebConfig,
+} from '../core/failsafe-model';
+import { loadPfile } from './pfile';
+import { decodeValue, scanIni, type FailAt, type KeyLine, type RawSection } from './ini-lines';
+import {
+  exampleOf,
+  monitorKeys,
+  monitorTypesWithKey,
+  MONITOR_COMMON_KEYS,
+  MONITOR_TYPE_KEYS,
+  NAME_PATTERN,
+  SECTION_KINDS,
+  SECTIONS,
+  sectionSyntax,
+  type KeyTable,
+  type SectionKind,
+  type Value,
+} from './ini-schema';
+import { convert, oneOf, parseScheduleAction } from './ini-values';
+import { didYouMean, errnoCode, q, suggest } from './ini-words';
+
+export interface IniOptions {
+  /** check that programs exist and are executable and that pfiles exist and parse (default true). */
+  checkFiles?: boolean;
+}
+
+/** Reads and parses the ini file at `file`; FailsafeConfig.path and error locations use its absolute path. */
+export function loadFailsafeConfig(file: string, opts: IniOptions = {}): FailsafeConfig {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new ConfigError(abs, null, `cannot read: ${readProblem(e)}`);
+  }
+  return parseFailsafeConfig(text, abs, opts);
+}
+
+export function parseFailsafeConfig(text: string, file: string, opts: IniOptions = {}): FailsafeConfig {
+  const failAt: FailAt = (line, problem) => {
+    throw new ConfigError(file, line, problem);
+  };
+  const sections = scanIni(text, failAt).map((raw) => readSection(raw, failAt));
+  if (!sections.some((s) => s.kind === 'group' || s.kind === 'monitor')) {
+    failAt(sections.at(-1)?.line ?? null, 'the file defines no [group:NAME] and no [monitor:NAME], so there is nothing to run or watch; add at least one');
+  }
+  const config = buildConfig(sections, path.resolve(file), failAt);
+  checkReferences(config, sections, failAt);
+  if (opts.checkFiles ?? true) checkHost(sections, failAt);
+  return config;
+}
+
+// ---------------------------------------------------------------- sections
+
+/** A section whose keys are validated: `values` holds every key of its schema, defaults filled in. */
+interface Section {
+  kind: SectionKind;
+  name: string;
+  /** "[group:web]", for messages. */
+  label: string;
+  line: number;
+  keys: KeyLine[];
+  values: Map<string, Value>;
+  /** each given key's text as ini decoded it, for messages. */
+  texts: Map<string, string>;
+}
+
+function readSection(raw: RawSection, failAt: FailAt): Section {
+  const { kind, name } = sectionName(raw, failAt);
+  const label = `[${raw.header}]`;
+  const table = kind === 'monitor' ? monitorTable(raw, label, failAt) : SECTIONS[kind].keys;
+  const section: Section = { kind, name, label, line: raw.line, keys: raw.keys, values: new Map(), texts: new Map() };
+  for (const k of raw.keys) {
+    const spec = table[k.key] as KeyTable[string] | undefined;
+    if (spec === undefined) failAt(k.line, unknownKey(label, k.key, Object.keys(table)));
+    const text = decodeValue(k, spec.type === 'command', (p) => failAt(k.line, `${label} ${k.key}: ${p}`));
+    section.texts.set(k.key, text);
+    section.values.set(k.key, convert(k.key, text, spec, (p) => failAt(k.line, `${label} ${k.key} = ${q(text)}: ${p}`)));
+  }
+  for (const [key, spec] of Object.entries(table)) {
+    if (section.values.has(key)) continue;
+    if (spec.required === true) failAt(raw.line, `${label} has no ${key}; add e.g. ${key} = ${exampleOf(spec)}${requiredBecause(kind, key, section)}`);
+    section.values.set(key, spec.default ?? null);
+  }
+  return section;
+}
+
+function requiredBecause(kind: SectionKind, key: string, s: Section): string {
+  const type = s.values.get('type');
+  return kind === 'monitor' && key !== 'type' && typeof type === 'string' ? ` (${type} monitors need it)` : '';
+}
+
+function sectionName(raw: RawSection, failAt: FailAt): { kind: SectionKind; name: string } {
+  const bad = (problem: string): never => failAt(raw.line, `section [${raw.header}]: ${problem}`);
+  const colon = raw.header.indexOf(':');
+  const word = colon < 0 ? raw.header : raw.header.slice(0, colon).trim();
+  const name = colon < 0 ? '' : raw.header.slice(colon + 1).trim();
+  if (!isKind(word)) return bad(unknownSection(word, name, raw.header));
+  const syntax = sectionSyntax(word);
+  if (!SECTIONS[word].named && colon >= 0) bad(`${word} takes no name; write ${syntax}`);
+  if (SECTIONS[word].named && name === '') bad(`a ${word} needs a name; write ${syntax}, e.g. [${word}:web]`);
+  if (SECTIONS[word].named && !NAME_PATTERN.test(name)) {
+    bad(`the name ${q(name)} may contain only letters, digits, "_", "." and "-"; write e.g. [${word}:${name.replace(/[^A-Za-z0-9_.-]+/g, '_')}]`);
+  }
+  return { kind: word, name };
+}
+
+function isKind(word: string): word is SectionKind {
+  return (SECTION_KINDS as readonly string[]).includes(word);
+}
+
+function unknownSection(word: string, name: string, header: string): string {
+  // "[monitor web]", "[group.web]": a named kind with the wrong separator.
+  const m = /^([a-z]+)[\s.]+(\S+)$/i.exec(header);
+  if (m !== null && isKind(m[1]) && SECTIONS[m[1]].named) return `write [${m[1]}:${m[2]}] (a colon between the kind and the name)`;
+  const hint = suggest(word, SECTION_KINDS);
+  const all = SECTION_KINDS.map(sectionSyntax).join(', ');
+  if (hint === null) return `unknown section; the sections are ${all}`;
+  const named = SECTIONS[hint as SectionKind].named;
+  return `unknown section; did you mean [${hint}${named ? `:${name === '' ? 'NAME' : name}` : ''}]?`;
+}
+
+function unknownKey(label: string, key: string, known: readonly string[]): string {
+  return `${label} has no key ${q(key)}${didYouMean(key, known, 'its keys are')}`;
+}
+
+/**
+ * The keys of a monitor depend on its type, so the type is read first. Keys that no monitor
+ * has are reported before a missing type (a misspelt "tpye" is the likelier mistake); keys of
+ * another type name that type.
+ */
+function monitorTable(raw: RawSection, label: string, failAt: FailAt): KeyTable {
+  const typeLine = raw.keys.find((k) => k.key === 'type');
+  const type = typeLine === undefined ? null : monitorType(typeLine, label, failAt);
+  const allowed = type === null ? allMonitorKeys() : Object.keys(monitorKeys(type));
+  for (const k of raw.keys) {
+    const owners = monitorTypesWithKey(k.key);
+    if (!Object.hasOwn(MONITOR_COMMON_KEYS, k.key) && owners.length === 0) failAt(k.line, unknownKey(label, k.key, allowed));
+  }
+  if (type === null) {
+    failAt(raw.line, `${label} has no type; add type = ${MONITOR_TYPES.join(' | ')}`);
+  }
+  for (const k of raw.keys) {
+    const owners = monitorTypesWithKey(k.key);
+    if (owners.length > 0 && !owners.includes(type)) {
+      failAt(k.line, `${label} ${k.key}: ${k.key} is a key of ${owners.join(' and ')} monitors, but this monitor has type = ${type}; remove the line or change the type`);
+    }
+  }
+  return monitorKeys(type);
+}
+
+function monitorType(k: KeyLine, label: string, failAt: FailAt): MonitorType {
+  const text = decodeValue(k, false, (p) => failAt(k.line, `${label} type: ${p}`));
+  return oneOf(text, MONITOR_TYPES, (p) => failAt(k.line, `${label} type = ${q(text)}: ${p}`)) as MonitorType;
+}
+
+function allMonitorKeys(): string[] {
+  return [...new Set([...Object.keys(MONITOR_COMMON_KEYS), ...MONITOR_TYPES.flatMap((t) => Object.keys(MONITOR_TYPE_KEYS[t].keys))])];
+}
+
+// ---------------------------------------------------------------- typed access
+
+function str(s: Section, key: string): string | null {
+  const v = s.values.get(key);
+  if (v !== null && typeof v !== 'string') throw new TypeError(`${s.label} ${key}: expected a string`);
+  return v ?? null;
+}
+
+function mustStr(s: Section, key: string): string {
+  const v = str(s, key);
+  if (v === null) throw new TypeError(`${s.label} ${key}: required by the schema`);
+  return v;
+}
+
+function num(s: Section, key: string): number | null {
+  const v = s.values.get(key);
+  if (v !== null && typeof v !== 'number') throw new TypeError(`${s.label} ${key}: expected a number`);
+  return v ?? null;
+}
+
+function mustNum(s: Section, key: string): number {
+  const v = num(s, key);
+  if (v === null) throw new TypeError(`${s.label} ${key}: has a default or is required by the schema`);
+  return v;
+}
+
+function words(s: Section, key: string): string[] | null {
+  const v = s.values.get(key);
+  if (v !== null && !Array.isArray(v)) throw new TypeError(`${s.label} ${key}: expected a list`);
+  return v === null || v === undefined ? null : [...(v as readonly string[])];
+}
+
+function mustWords(s: Section, key: string): string[] {
+  const v = words(s, key);
+  if (v === null) throw new TypeError(`${s.label} ${key}: has a default or is required by the schema`);
+  return v;
+}
+
+function lineOf(s: Section, key: string): number {
+  return s.keys.find((k) => k.key === key)?.line ?? s.line;
+}
+
+// ---------------------------------------------------------------- the model
+
+function buildConfig(sections: Section[], abs: string, failAt: FailAt): FailsafeConfig {
+  const of = (kind: SectionKind): Section[] => sections.filter((s) => s.kind === kind);
+  const single = (kind: SectionKind): Section | null => of(kind)[0] ?? null;
+  const daemon = single('daemon');
+  const alert = single('alert');
+  const web = single('web');
+  return {
+    path: abs,
+    daemon: daemon === null ? defaultDaemon() : daemonConfig(daemon),
+    groups: of('group').map(groupConfig),
+    monitors: of('monitor').map((s) => monitorConfig(s, failAt)),
+    alert: alert === null ? null : alertConfig(alert, failAt),
+    web: web === null ? null : webConfig(web),
+    schedules: of('schedule').map(scheduleConfig),
+  };
+}
+
+function defaultDaemon(): DaemonConfig {
+  return { name: os.hostname(), runDir: null, stateFile: null, logFile: null, syslog: true };
+}
+
+function daemonConfig(s: Section): DaemonConfig {
+  return {
+    name: str(s, 'name') ?? os.hostname(),
+    runDir: str(s, 'run_dir'),
+    stateFile: str(s, 'state_file'),
+    logFile: str(s, 'log_file'),
+    syslog: s.values.get('syslog') === true,
+  };
+}
+
+function groupConfig(s: Section): GroupConfig {
+  return {
+    name: s.name,
+    start: words(s, 'start'),
+    stop: words(s, 'stop'),
+    startTimeout: mustNum(s, 'start_timeout'),
+    stopTimeout: mustNum(s, 'stop_timeout'),
+    pfile: str(s, 'pfile'),
+    activationRetries: mustNum(s, 'activation_retries'),
+    finalAction: mustStr(s, 'final_action') as FinalAction,
+  };
+}
+
+function monitorConfig(s: Section, failAt: FailAt): MonitorConfig {
+  const common = {
+    name: s.name,
+    target: str(s, 'target'),
+    timing: mustStr(s, 'timing') as 'always' | 'active',
+    interval: mustNum(s, 'interval'),
+    timeout: mustNum(s, 'timeout'),
+    retries: mustNum(s, 'retries'),
+    startWait: mustNum(s, 'start_wait'),
+    restartThreshold: mustNum(s, 'restart_threshold'),
+    grace: mustNum(s, 'grace'),
+    finalAction: mustStr(s, 'final_action') as FinalAction,
+  };
+  if (common.timing === 'active' && common.target === null) {
+    failAt(
+      lineOf(s, 'timing'),
+      `${s.label} timing = "active": an active monitor runs only while its target group is online, but this monitor has no target; add target = GROUP, or write timing = always`,
+    );
+  }
+  if (common.finalAction === 'stop_group' && common.target === null) {
+    failAt(lineOf(s, 'final_action'), `${s.label} final_action = "stop_group": this monitor has no target, so there is no group to stop; add target = GROUP, or choose another final action`);
+  }
+  return { ...common, ...monitorSpecific(s, failAt) };
+}
+
+type CommonKey = 'name' | 'target' | 'timing' | 'interval' | 'timeout' | 'retries' | 'startWait' | 'restartThreshold' | 'grace' | 'finalAction';
+/** One member of the MonitorConfig union without the common keys. */
+type MonitorSpecific = MonitorConfig extends infer M ? (M extends unknown ? Omit<M, CommonKey> : never) : never;
+
+/** The type-specific part of a monitor (the `type` member and its keys). */
+function monitorSpecific(s: Section, failAt: FailAt): MonitorSpecific {
+  const type = mustStr(s, 'type') as MonitorType;
+  switch (type) {
+    case 'process':
+      return { type, pfile: mustStr(s, 'pfile') };
+    case 'pid':
+      return { type, pidFile: mustStr(s, 'pid_file') };
+    case 'http':
+      return { type, url: mustStr(s, 'url'), expectStatus: mustNum(s, 'expect_status'), expectBody: str(s, 'expect_body') };
+    case 'tcp':
+      return { type, host: mustStr(s, 'host'), port: mustNum(s, 'port') };
+    case 'ping':
+      return { type, host: mustStr(s, 'host') };
+    case 'disk':
+      return diskMonitor(s, failAt);
+    case 'nic':
+      return { type, interface: mustStr(s, 'interface') };
+    case 'custom':
+      return { type, command: mustWords(s, 'command'), mode: mustStr(s, 'mode') as 'sync' | 'async' };
+    case 'resource':
+      return resourceMonitor(s, failAt);
+    case 'stall':
+      return { type, maxDelayMs: mustNum(s, 'max_delay_ms') };
+  }
+}
+
+function diskMonitor(s: Section, failAt: FailAt): MonitorSpecific {
+  const at = { path: str(s, 'path'), writeDir: str(s, 'write_dir') };
+  if (at.path === null && at.writeDir === null) {
+    failAt(s.line, `${s.label} is a disk monitor with neither path nor write_dir; add path = DEVICE_OR_FILE (read test) and/or write_dir = DIRECTORY (write test)`);
+  }
+  return { type: 'disk', ...at };
+}
+
+function resourceMonitor(s: Section, failAt: FailAt): MonitorSpecific {
+  const limits = { cpuPercent: num(s, 'cpu_percent'), rssMb: num(s, 'rss_mb') };
+  if (limits.cpuPercent === null && limits.rssMb === null) {
+    failAt(s.line, `${s.label} is a resource monitor with neither cpu_percent nor rss_mb, so it has nothing to compare; add cpu_percent = 90 and/or rss_mb = 2048`);
+  }
+  return { type: 'resource', pname: mustStr(s, 'pname'), includeStrings: mustWords(s, 'include_strings'), ...limits, samples: mustNum(s, 'samples') };
+}
+
+function alertConfig(s: Section, failAt: FailAt): AlertConfig {
+  const alert: AlertConfig = {
+    events: mustWords(s, 'events'),
+    mailTo: mustWords(s, 'mail_to'),
+    mailFrom: str(s, 'mail_from'),
+    smtpHost: str(s, 'smtp_host'),
+    smtpPort: mustNum(s, 'smtp_port'),
+    webhookUrl: str(s, 'webhook_url'),
+  };
+  if (alert.mailTo.length > 0 && alert.smtpHost === null) {
+    failAt(lineOf(s, 'mail_to'), `${s.label} mail_to is set but smtp_host is not; add smtp_host = localhost (or your mail relay)`);
+  }
+  if (alert.mailTo.length === 0 && alert.webhookUrl === null) {
+    failAt(s.line, `${s.label} sends alerts nowhere; add mail_to (with smtp_host) and/or webhook_url, or remove the section`);
+  }
+  return alert;
+}
+
+function webConfig(s: Section): WebConfig {
+  return { listen: mustStr(s, 'listen'), tokenFile: str(s, 'token_file') };
+}
+
+function scheduleConfig(s: Section): ScheduleConfig {
+  const action = parseScheduleAction(mustStr(s, 'action'), () => {
+    throw new TypeError(`${s.label} action: already validated by the schema`);
+  });
+  return { name: s.name, cron: mustStr(s, 'cron'), action };
+}
+
+// ---------------------------------------------------------------- cross-references
+
+function checkReferences(config: FailsafeConfig, sections: Section[], failAt: FailAt): void {
+  const sectionOf = (kind: SectionKind, name: string): Section => {
+    const s = sections.find((x) => x.kind === kind && x.name === name);
+    if (s === undefined) throw new TypeError(`no section ${kind}:${name}`);
+    return s;
+  };
+  const groups = config.groups.map((g) => g.name);
+  const monitors = config.monitors.map((m) => m.name);
+  for (const m of config.monitors) {
+    if (m.target === null) continue;
+    const s = sectionOf('monitor', m.name);
+    failUnlessNamed(m.target, groups, 'group', (p) => failAt(lineOf(s, 'target'), `${s.label} target = ${q(m.target ?? '')}: ${p}`));
+  }
+  for (const sc of config.schedules) {
+    const s = sectionOf('schedule', sc.name);
+    const bad = (p: string): never => failAt(lineOf(s, 'action'), `${s.label} action = ${q(mustStr(s, 'action'))}: ${p}`);
+    if (sc.action.kind === 'restart_group') failUnlessNamed(sc.action.group, groups, 'group', bad);
+    else failUnlessNamed(sc.action.monitor, monitors, 'monitor', bad);
+  }
+  checkSharedPfiles(config.groups, (g) => sectionOf('group', g), failAt);
+}
+
+function failUnlessNamed(name: string, known: string[], kind: 'group' | 'monitor', bad: (p: string) => never): void {
+  if (known.includes(name)) return;
+  if (known.length === 0) bad(`there is no [${kind}:${name}] (the file defines no ${kind}s); add that section`);
+  bad(`there is no [${kind}:${name}]${didYouMean(name, known, `the ${kind}s are`)}`);
+}
+
+/** A pfile's entries belong to one group: its recovery chain is the one that takes over. */
+function checkSharedPfiles(groups: GroupConfig[], sectionOf: (name: string) => Section, failAt: FailAt): void {
+  const owner = new Map<string, string>();
+  for (const g of groups) {
+    if (g.pfile === null) continue;
+    const first = owner.get(path.resolve(g.pfile));
+    if (first !== undefined) {
+      const s = sectionOf(g.name);
+      failAt(lineOf(s, 'pfile'), `${s.label} pfile = ${q(g.pfile)}: this pfile is already in [group:${first}]; an entry can belong to one group only`);
+    }
+    owner.set(path.resolve(g.pfile), g.name);
+  }
+}
+
+// ---------------------------------------------------------------- the host
+
+/** Programs must be executable files and pfiles must exist and parse; done last (see the top). */
+function checkHost(sections: Section[], failAt: FailAt): void {
+  for (const s of sections) {
+    for (const k of s.keys) {
+      const v = s.values.get(k.key);
+      const at = (p: string): never => failAt(k.line, `${s.label} ${k.key} = ${q(s.texts.get(k.key) ?? k.raw)}: ${p}`);
+      if (isCommandKey(s, k.key) && Array.isArray(v)) checkProgram((v as readonly string[])[0], at);
+      if (k.key === 'pfile' && typeof v === 'string') checkPfile(v, at);
+    }
+  }
+}
+
+function isCommandKey(s: Section, key: string): boolean {
+  const table = s.kind === 'monitor' ? monitorKeys(mustStr(s, 'type') as MonitorType) : SECTIONS[s.kind].keys;
+  return table[key]?.type === 'command';
+}
+
+/** The program must be a regular file this process may execute (as the daemon will). */
+function checkProgram(file: string, bad: (p: string) => never): void {
+  const what = `the program ${q(file)}`;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === 'ENOENT' || code === 'ENOTDIR') bad(`${what} does not exist; install it or correct the path`);
+    return bad(`${what} cannot be checked (${code ?? String(e)}); fix the permissions of its directories or correct the path`);
+  }
+  if (st.isDirectory()) bad(`${what} is a directory; give the path of the program inside it`);
+  if (!st.isFile()) bad(`${what} is not a regular file; give the path of an executable`);
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+  } catch {
+    bad(`${what} is not executable (or is on a noexec mount); run chmod +x ${file}`);
+  }
+}
+
+/** A missing pfile is reported here, at the ini line; a broken one by loadPfile, at its own line. */
+function checkPfile(file: string, bad: (p: string) => never): void {
+  if (!fs.existsSync(file)) bad('the pfile does not exist; create it or correct the path');
+  loadPfile(file, { checkFiles: true });
+}
+
+function readProblem(e: unknown): string {
+  switch (errnoCode(e)) {
+    case 'ENOENT':
+      return 'no such file; check the path given with --config';
+    case 'EACCES':
+      return 'permission denied; run as a user that may read it (usually root)';
+    case 'EISDIR':
+      return 'it is a directory; give the path of the ini file itself';
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
+}

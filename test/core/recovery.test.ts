@@ -1,0 +1,106 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { initialMonitorState, recoveryDeadline, recoveryStep, type MonitorAction, type MonitorEvent, type MonitorState, type RecoveryConfig } from '../../src/core/recovery';
+
+const cfg: RecoveryConfig = { name: 'web-http', target: 'web', retries: 1, restartThreshold: 2, grace: 60, finalAction: 'reboot' };
+const fail: MonitorEvent = { type: 'result', ok: false, detail: 'HTTP 500' };
+const ok: MonitorEvent = { type: 'result', ok: true, detail: 'HTTP 200 in 3 ms' };
+const kinds = (a: MonitorAction[]) => a.filter((x) => x.type !== 'log' && x.type !== 'statusChanged');
+
+function run(events: MonitorEvent[], c = cfg, start = initialMonitorState(), t0 = 0): { state: MonitorState; actions: MonitorAction[] } {
+  let state = start;
+  const actions: MonitorAction[] = [];
+  events.forEach((e, i) => {
+    const r = recoveryStep(state, e, c, t0 + i * 1000);
+    state = r.state;
+    actions.push(...r.actions);
+  });
+  return { state, actions };
+}
+
+describe('recovery chain', () => {
+  it('tolerates `retries` failures, then restarts the target group at retries + 1', () => {
+    const one = run([fail]);
+    assert.equal(one.state.status, 'Error');
+    assert.deepEqual(kinds(one.actions), []);
+    const two = run([fail, fail]);
+    assert.deepEqual(kinds(two.actions), [{ type: 'restartGroup', group: 'web' }]);
+    assert.equal(two.state.groupRestarts, 1);
+    assert.equal(two.state.failures, 0);
+  });
+
+  it('restarts the group restart_threshold times, then does the final action once', () => {
+    const r = run([fail, fail, fail, fail, fail, fail, fail, fail]);
+    assert.deepEqual(kinds(r.actions), [
+      { type: 'restartGroup', group: 'web' },
+      { type: 'restartGroup', group: 'web' },
+      { type: 'finalAction', action: 'reboot' },
+    ]);
+    assert.equal(r.state.finalActionDone, true);
+  });
+
+  it('logs each step in one line naming monitor, target, count and action', () => {
+    const r = run([fail, fail, fail, fail, fail, fail]);
+    const lines = r.actions.flatMap((a) => (a.type === 'log' ? [a.message] : []));
+    assert.ok(lines.includes('Monitor web-http failed 2 times: restarting group web (group restart 1/2): HTTP 500'));
+    assert.ok(lines.includes('Monitor web-http failed 2 times after 2 restarts of group web: final action reboot: HTTP 500'));
+  });
+
+  it('a success in between starts the count of consecutive failures again', () => {
+    const r = run([fail, ok, fail, ok, fail]);
+    assert.deepEqual(kinds(r.actions), []);
+    assert.equal(r.state.status, 'Error');
+  });
+
+  it('with no target, the chain goes straight to the final action', () => {
+    const r = run([fail, fail], { ...cfg, target: null });
+    assert.deepEqual(kinds(r.actions), [{ type: 'finalAction', action: 'reboot' }]);
+  });
+
+  it('after grace seconds of health the group restarts and the final action reset', () => {
+    const after = run([fail, fail, ok]).state;
+    assert.equal(after.groupRestarts, 1);
+    const due = recoveryDeadline(after, cfg)!;
+    assert.equal(recoveryStep(after, { type: 'tick' }, cfg, due - 1).state.groupRestarts, 1);
+    const r = recoveryStep(after, { type: 'tick' }, cfg, due);
+    assert.equal(r.state.groupRestarts, 0);
+    assert.equal(recoveryDeadline(r.state, cfg), null);
+  });
+
+  it('clear resets every counter, as padmin monitor clear', () => {
+    const r = run([fail, fail, fail, fail, fail, fail, { type: 'clear' }]);
+    assert.deepEqual([r.state.failures, r.state.groupRestarts, r.state.finalActionDone, r.state.status], [0, 0, false, 'Normal']);
+  });
+
+  it('a suspended monitor ignores results until resumed', () => {
+    const r = run([{ type: 'suspend' }, fail, fail, fail]);
+    assert.equal(r.state.status, 'Suspended');
+    assert.deepEqual(kinds(r.actions), []);
+    const back = run([{ type: 'resume' }, fail], cfg, r.state);
+    assert.equal(back.state.status, 'Error');
+  });
+
+  it('timing active: Offline while the target group is offline, Normal again when it is online', () => {
+    const r = run([{ type: 'targetOffline' }, fail, fail]);
+    assert.equal(r.state.status, 'Offline');
+    assert.deepEqual(kinds(r.actions), []);
+    assert.equal(run([{ type: 'targetOnline' }], cfg, r.state).state.status, 'Normal');
+  });
+
+  it('reports status changes for alerts: Normal → Error → Normal', () => {
+    const r = run([fail, ok]);
+    assert.deepEqual(
+      r.actions.filter((a) => a.type === 'statusChanged'),
+      [
+        { type: 'statusChanged', from: 'Normal', to: 'Error' },
+        { type: 'statusChanged', from: 'Error', to: 'Normal' },
+      ],
+    );
+  });
+
+  it('a warning result is Warning, not a failure', () => {
+    const r = run([{ type: 'result', ok: true, warning: true, detail: 'slow: 900 ms' }]);
+    assert.equal(r.state.status, 'Warning');
+    assert.equal(r.state.failures, 0);
+  });
+});
