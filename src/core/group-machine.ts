@@ -1,0 +1,131 @@
+// The life cycle of a FailSafe group (SPEC §8: Offline, Starting, Online, Stopping, Error)
+// as pure logic. A group is started by its start script and stopped by its stop script;
+// a restart is a stop followed by a start. A start that keeps failing after
+// `activation_retries` extra tries leaves the group in Error and asks for its final action.
+//
+// The daemon runs the scripts (environment PS_EVENT / CLP_EVENT = START | RESTART | STOP)
+// and feeds their exit back as `scriptExited`. A group without a script "runs" it at once.
+import type { FinalAction, GroupState } from './failsafe-model';
+
+export type ScriptEvent = 'START' | 'RESTART' | 'STOP';
+
+export interface GroupMachineConfig {
+  name: string;
+  activationRetries: number;
+  finalAction: FinalAction;
+}
+
+export interface GroupRunState {
+  state: GroupState;
+  /** failed start tries in the current activation */
+  startFailures: number;
+  /** a restart: start again once the stop script has run */
+  startAfterStop: boolean;
+  /** a stop asked for while starting: stop once the start script has run */
+  stopAfterStart: boolean;
+  /** group restarts since the daemon started (for padmin status) */
+  restarts: number;
+}
+
+export type GroupEvent =
+  | { type: 'start' }
+  | { type: 'stop' }
+  | { type: 'restart' }
+  | { type: 'scriptExited'; phase: 'start' | 'stop'; ok: boolean; detail: string };
+
+export type GroupAction =
+  | { type: 'log'; severity: 'info' | 'notice' | 'warning' | 'err' | 'crit'; message: string }
+  | { type: 'runScript'; phase: 'start' | 'stop'; event: ScriptEvent }
+  | { type: 'finalAction'; action: FinalAction }
+  | { type: 'stateChanged'; from: GroupState; to: GroupState };
+
+export interface GroupStep {
+  run: GroupRunState;
+  actions: GroupAction[];
+}
+
+export function initialGroupState(): GroupRunState {
+  return { state: 'Offline', startFailures: 0, startAfterStop: false, stopAfterStart: false, restarts: 0 };
+}
+
+const log = (severity: 'info' | 'notice' | 'warning' | 'err' | 'crit', message: string): GroupAction => ({ type: 'log', severity, message });
+
+function to(g: GroupRunState, next: GroupRunState, actions: GroupAction[]): GroupStep {
+  if (g.state !== next.state) actions.unshift({ type: 'stateChanged', from: g.state, to: next.state });
+  return { run: next, actions };
+}
+
+function beginStart(g: GroupRunState, cfg: GroupMachineConfig, event: ScriptEvent): GroupStep {
+  return to(g, { ...g, state: 'Starting', stopAfterStart: false, startAfterStop: false }, [
+    log('notice', `Group ${cfg.name}: ${event === 'RESTART' ? 'restarting (start)' : 'starting'}`),
+    { type: 'runScript', phase: 'start', event },
+  ]);
+}
+
+function beginStop(g: GroupRunState, cfg: GroupMachineConfig, event: ScriptEvent, startAfterStop: boolean): GroupStep {
+  return to(g, { ...g, state: 'Stopping', startAfterStop, stopAfterStart: false }, [
+    log('notice', `Group ${cfg.name}: ${event === 'RESTART' ? 'restarting (stop)' : 'stopping'}`),
+    { type: 'runScript', phase: 'stop', event },
+  ]);
+}
+
+const same = (g: GroupRunState): GroupStep => ({ run: g, actions: [] });
+
+/** The one transition function of a group. */
+export function groupStep(g: GroupRunState, e: GroupEvent, cfg: GroupMachineConfig): GroupStep {
+  switch (g.state) {
+    case 'Offline':
+    case 'Error':
+      if (e.type === 'start') return beginStart({ ...g, startFailures: 0 }, cfg, 'START');
+      if (e.type === 'restart') return beginStart({ ...g, startFailures: 0, restarts: g.restarts + 1 }, cfg, 'RESTART');
+      // Error + stop: run the stop script to clean up what a failed start left behind
+      if (e.type === 'stop' && g.state === 'Error') return beginStop(g, cfg, 'STOP', false);
+      return same(g);
+    case 'Online':
+      if (e.type === 'stop') return beginStop(g, cfg, 'STOP', false);
+      if (e.type === 'restart') return beginStop({ ...g, restarts: g.restarts + 1 }, cfg, 'RESTART', true);
+      return same(g);
+    case 'Starting':
+      if (e.type === 'stop') return same({ ...g, stopAfterStart: true });
+      if (e.type === 'scriptExited' && e.phase === 'start') return startExited(g, e, cfg);
+      return same(g); // start / restart while starting: already under way
+    case 'Stopping':
+      if (e.type === 'start' || e.type === 'restart') return same({ ...g, startAfterStop: true });
+      if (e.type === 'scriptExited' && e.phase === 'stop') return stopExited(g, e, cfg);
+      return same(g);
+  }
+}
+
+function startExited(g: GroupRunState, e: { ok: boolean; detail: string }, cfg: GroupMachineConfig): GroupStep {
+  if (e.ok) {
+    const online: GroupRunState = { ...g, state: 'Online', startFailures: 0 };
+    const r = to(g, online, [log('notice', `Group ${cfg.name}: Online`)]);
+    if (!g.stopAfterStart) return r;
+    const s = beginStop(online, cfg, 'STOP', false);
+    return { run: s.run, actions: [...r.actions, ...s.actions] };
+  }
+  const failures = g.startFailures + 1;
+  if (failures <= cfg.activationRetries) {
+    return {
+      run: { ...g, startFailures: failures },
+      actions: [
+        log('err', `Group ${cfg.name}: start failed (${e.detail}); activation retry ${failures}/${cfg.activationRetries}`),
+        { type: 'runScript', phase: 'start', event: 'START' },
+      ],
+    };
+  }
+  return to(g, { ...g, state: 'Error', startFailures: failures, stopAfterStart: false }, [
+    log('crit', `Group ${cfg.name}: start failed ${failures} times (${e.detail}): Error; final action ${cfg.finalAction}`),
+    { type: 'finalAction', action: cfg.finalAction },
+  ]);
+}
+
+function stopExited(g: GroupRunState, e: { ok: boolean; detail: string }, cfg: GroupMachineConfig): GroupStep {
+  const actions: GroupAction[] = [];
+  if (!e.ok) actions.push(log('err', `Group ${cfg.name}: stop script failed (${e.detail}); the group is considered stopped`));
+  const offline: GroupRunState = { ...g, state: 'Offline', startAfterStop: false };
+  if (!g.startAfterStop) return to(g, offline, [...actions, log('notice', `Group ${cfg.name}: Offline`)]);
+  const s = beginStart(offline, cfg, 'RESTART');
+  // Stopping → Starting directly: one state change, as the operator sees it
+  return { run: s.run, actions: [...actions, ...s.actions.filter((a) => a.type !== 'stateChanged'), { type: 'stateChanged', from: 'Stopping', to: 'Starting' }] };
+}

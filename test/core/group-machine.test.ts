@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { groupStep, initialGroupState, type GroupAction, type GroupEvent, type GroupMachineConfig, type GroupRunState } from '../../src/core/group-machine';
+import { GROUP_STATES } from '../../src/core/failsafe-model';
+
+const cfg: GroupMachineConfig = { name: 'web', activationRetries: 1, finalAction: 'stop_daemon' };
+const okStart: GroupEvent = { type: 'scriptExited', phase: 'start', ok: true, detail: 'exit 0' };
+const badStart: GroupEvent = { type: 'scriptExited', phase: 'start', ok: false, detail: 'exit 1' };
+const okStop: GroupEvent = { type: 'scriptExited', phase: 'stop', ok: true, detail: 'exit 0' };
+
+function run(events: GroupEvent[], g: GroupRunState = initialGroupState()): { run: GroupRunState; actions: GroupAction[] } {
+  const actions: GroupAction[] = [];
+  for (const e of events) {
+    const r = groupStep(g, e, cfg);
+    g = r.run;
+    actions.push(...r.actions);
+  }
+  return { run: g, actions };
+}
+const scripts = (a: GroupAction[]) => a.flatMap((x) => (x.type === 'runScript' ? [`${x.phase}:${x.event}`] : []));
+
+describe('group machine', () => {
+  it('starts with its start script (PS_EVENT=START) and is Online when it succeeds', () => {
+    const r = run([{ type: 'start' }, okStart]);
+    assert.equal(r.run.state, 'Online');
+    assert.deepEqual(scripts(r.actions), ['start:START']);
+  });
+
+  it('a restart is the stop script then the start script, both with PS_EVENT=RESTART, and counts', () => {
+    const r = run([{ type: 'start' }, okStart, { type: 'restart' }, okStop, okStart]);
+    assert.equal(r.run.state, 'Online');
+    assert.equal(r.run.restarts, 1);
+    assert.deepEqual(scripts(r.actions), ['start:START', 'stop:RESTART', 'start:RESTART']);
+  });
+
+  it('a start that fails is tried again activation_retries times, then the group is Error and its final action runs', () => {
+    const r = run([{ type: 'start' }, badStart, badStart]);
+    assert.equal(r.run.state, 'Error');
+    assert.deepEqual(scripts(r.actions), ['start:START', 'start:START']);
+    assert.deepEqual(r.actions.filter((a) => a.type === 'finalAction'), [{ type: 'finalAction', action: 'stop_daemon' }]);
+  });
+
+  it('a stop asked for while starting runs once the start has finished', () => {
+    const r = run([{ type: 'start' }, { type: 'stop' }, okStart, okStop]);
+    assert.equal(r.run.state, 'Offline');
+    assert.deepEqual(scripts(r.actions), ['start:START', 'stop:STOP']);
+  });
+
+  it('a start asked for while stopping runs once the stop has finished', () => {
+    const r = run([{ type: 'start' }, okStart, { type: 'stop' }, { type: 'start' }, okStop, okStart]);
+    assert.equal(r.run.state, 'Online');
+  });
+
+  it('reports each state change once, in order', () => {
+    const r = run([{ type: 'start' }, okStart, { type: 'restart' }, okStop, okStart]);
+    assert.deepEqual(
+      r.actions.flatMap((a) => (a.type === 'stateChanged' ? [`${a.from}>${a.to}`] : [])),
+      ['Offline>Starting', 'Starting>Online', 'Online>Stopping', 'Stopping>Starting', 'Starting>Online'],
+    );
+  });
+
+  it('a group in Error can be started again, or stopped to clean up', () => {
+    const err = run([{ type: 'start' }, badStart, badStart]).run;
+    assert.equal(run([{ type: 'start' }, okStart], err).run.state, 'Online');
+    assert.equal(run([{ type: 'stop' }, okStop], err).run.state, 'Offline');
+  });
+
+  it('every state answers every event without throwing', () => {
+    const events: GroupEvent[] = [{ type: 'start' }, { type: 'stop' }, { type: 'restart' }, okStart, badStart, okStop];
+    for (const state of GROUP_STATES) for (const e of events) groupStep({ ...initialGroupState(), state }, e, cfg);
+  });
+});
