@@ -14,7 +14,7 @@
 // child subreaper that reaps adopted orphans at once; see docs/PERFORMANCE.md.
 //
 // Flags: --quick (smoke run: 10 kills, 5 s idle windows, N ≤ 100), --only procsafe|monit|
-// supervisord, --idle-seconds N (default 30), --kills N (default 40), --seed N, --keep.
+// supervisord, --idle-seconds N (default 30), --kills N (default 40), --n 10,100,1000, --seed N, --keep.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +50,7 @@ const { values: flags } = parseArgs({
     'idle-seconds': { type: 'string' },
     kills: { type: 'string' },
     seed: { type: 'string' },
+    n: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'no-subreaper': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -63,6 +64,7 @@ const USAGE = `Usage: npm run bench -- [--quick] [--only procsafe|monit|supervis
   --idle-seconds N   length of each idle CPU window (default 30; 5 with --quick)
   --kills N          kills per heal row (default 40; 10 with --quick)
   --seed N           seed of the random victims and pauses (default: time)
+  --n LIST           the N values, comma-separated (default 10,100,1000; 10,100 with --quick)
   --keep             keep the work directory in /tmp
   --no-subreaper     do not re-execute below bench/subreaper (orphans then go to PID 1)
 `;
@@ -81,7 +83,11 @@ const QUICK = flags.quick ?? false;
 const IDLE_SECONDS = Number(flags['idle-seconds'] ?? (QUICK ? 5 : 30));
 const KILLS = Number(flags.kills ?? (QUICK ? 10 : 40));
 const SEED = Number(flags.seed ?? Date.now() % 1e9);
-const NS = QUICK ? [10, 100] : [10, 100, 1000];
+const NS = (flags.n ?? (QUICK ? '10,100' : '10,100,1000')).split(',').map(Number);
+if (NS.some((n) => !Number.isInteger(n) || n < 1)) {
+  process.stderr.write('bench: --n takes positive integers separated by commas\n');
+  process.exit(2);
+}
 const HEAL_NS = [10, 100];
 const MASS_N = NS[NS.length - 1];
 const BACKGROUND = 2000;

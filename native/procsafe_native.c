@@ -1,11 +1,13 @@
 // procsafe's optional native helpers (plain C N-API, no node-addon-api):
-//   syslogSend(socketPath, message) -> 0 | errno   one blocking datagram, ~1 s send timeout
+//   syslogSend(socketPath, message) -> 0 | errno   one blocking datagram, ~1 s send timeout;
+//                                                   '@name' is an abstract socket (sd_notify)
 //   pidfdOpen(pid) -> fd                            throws Error{code: 'ESRCH'|'ENOSYS'|...}
 //   pidfdWatch(fd, cb) -> handle                    cb() once, from the loop, when fd is readable
 //   pidfdUnwatch(handle) -> bool                    true if it stopped a watch that had not fired
 // procsafe works without this addon (logger(1) child, /proc polling); see src/native/index.ts.
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,14 +103,33 @@ static napi_value syslog_send(napi_env env, napi_callback_info info) {
   struct sockaddr_un addr;
   memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
+  socklen_t addr_len = sizeof addr;
   size_t path_len = 0;
   CHECK(env, napi_get_value_string_utf8(env, argv[0], NULL, 0, &path_len));
   napi_value result;
-  if (path_len == 0 || path_len >= sizeof addr.sun_path) {
+  // A path needs its NUL inside sun_path; an abstract name ('@' + up to 107 bytes) does not.
+  if (path_len == 0 || path_len > sizeof addr.sun_path) {
     CHECK(env, napi_create_int32(env, path_len == 0 ? ENOENT : ENAMETOOLONG, &result));
     return result;
   }
-  CHECK(env, napi_get_value_string_utf8(env, argv[0], addr.sun_path, sizeof addr.sun_path, &path_len));
+  char path[sizeof addr.sun_path + 1];
+  CHECK(env, napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_len));
+  if (path[0] == '@') {
+    // "@name" is "name" in the abstract namespace, as in systemd's NOTIFY_SOCKET: sun_path
+    // starts with a NUL and the address length counts the name's bytes exactly.
+    if (path_len < 2) {
+      CHECK(env, napi_create_int32(env, EINVAL, &result));
+      return result;
+    }
+    memcpy(addr.sun_path + 1, path + 1, path_len - 1);
+    addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len);
+  } else {
+    if (path_len >= sizeof addr.sun_path) {
+      CHECK(env, napi_create_int32(env, ENAMETOOLONG, &result));
+      return result;
+    }
+    memcpy(addr.sun_path, path, path_len + 1);
+  }
 
   size_t len = 0;
   CHECK(env, napi_get_value_string_utf8(env, argv[1], NULL, 0, &len));
@@ -127,7 +148,7 @@ static napi_value syslog_send(napi_env env, napi_callback_info info) {
   } else {
     ssize_t n;
     do {
-      n = sendto(syslog_fd, msg, len, MSG_NOSIGNAL, (struct sockaddr*)&addr, sizeof addr);
+      n = sendto(syslog_fd, msg, len, MSG_NOSIGNAL, (struct sockaddr*)&addr, addr_len);
     } while (n < 0 && errno == EINTR);
     if (n < 0) err = errno;
   }

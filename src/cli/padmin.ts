@@ -7,6 +7,9 @@ import { loadPfile, PARAM_DEFAULTS } from '../config/pfile';
 import { request } from '../control/client';
 import { defaultRunDir, ipckeyOfSocketName, socketPath, type ControlResponse } from '../control/protocol';
 import { COMMAND_HELP } from '../daemon/commands';
+import { FAILSAFE_HELP } from '../daemon/failsafe/commands';
+import { failsafeSocketPath } from '../daemon/failsafe/failsafe-daemon';
+import { loadFailsafeConfig } from '../config/ini';
 import { ConfigError, ExitCode, NoDaemonError, ProcsafeError, UsageError } from '../errors';
 import { pentSignature, type Pfile } from '../core/model';
 import { readStateFile } from '../state/state-file';
@@ -15,6 +18,7 @@ import { version } from './version';
 
 const HELP = `Usage: padmin -f PFILE -c 'COMMAND' [--json]
        padmin -c list [--json]
+       padmin [--config FILE.ini] SUBCOMMAND [--json]     (FailSafe mode)
 
 Commands (ProcessSaver):
   show pent          the entries: pid, counters, proc_sts, monitor_sts
@@ -26,8 +30,15 @@ Commands (ProcessSaver):
   reset pent ID      counters to 0; leaves RETRY_OVER
   list               the pchecks running on this server
 
+FailSafe subcommands:
+  status                               server, groups, monitors and entries
+  group start|stop|restart NAME        run the group's scripts
+  monitor suspend|resume|clear NAME    pause / restart checks; clear the counters
+  reload                               re-read the ini file and its pfiles
+
 Options:
   -f, --file PFILE     the pfile of the pcheck to talk to
+      --config FILE    the ini file of the FailSafe pcheck (for its run_dir)
   -c, --command TEXT   the command (quote it)
       --json           print JSON for scripts
   -h, --help, -V, --version
@@ -41,24 +52,31 @@ interface Out {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let v;
+  let parsed;
   try {
-    v = parseArgs({
+    parsed = parseArgs({
       args: argv,
       options: {
         file: { type: 'string', short: 'f' },
         command: { type: 'string', short: 'c' },
+        config: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
-    }).values;
+      allowPositionals: true,
+    });
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\nTry 'padmin --help'.`);
   }
+  const { values: v, positionals } = parsed;
   if (v.help) return print(HELP, ExitCode.OK);
   if (v.version) return print(`padmin (procsafe) ${version()}\n`, ExitCode.OK);
   const out: Out = { json: v.json ?? false };
+  if (positionals.length > 0) {
+    if (v.command !== undefined || v.file !== undefined) throw new UsageError(`give either -f PFILE -c 'COMMAND' or a FailSafe subcommand (${FAILSAFE_HELP}), not both`);
+    return failsafe(positionals.join(' '), v.config, out);
+  }
   const command = (v.command ?? '').trim().replace(/\s+/g, ' ');
   if (command === '') throw new UsageError(`missing -c 'COMMAND' (${COMMAND_HELP})\nTry 'padmin --help'.`);
   if (command === 'list') return list(out);
@@ -73,6 +91,18 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof NoDaemonError && command === 'show pent') return showFromStateFile(pfile, e, out);
     throw e;
   }
+  return printResponse(res, out);
+}
+
+/** A FailSafe-mode subcommand, sent to the daemon's socket in its run directory. */
+async function failsafe(command: string, config: string | undefined, out: Out): Promise<number> {
+  const runDir = config === undefined ? defaultRunDir() : (loadFailsafeConfig(config, { checkFiles: false }).daemon.runDir ?? defaultRunDir());
+  const res = await request(failsafeSocketPath(runDir), { command });
+  return printResponse(res, out);
+}
+
+/** A daemon's answer: its text (or JSON) on stdout, exit 0; an error on stderr, exit 1. */
+function printResponse(res: ControlResponse, out: Out): number {
   if (!res.ok) {
     process.stderr.write(`padmin: ${res.error}\n`);
     if (out.json) print(JSON.stringify(res) + '\n', 0);

@@ -3,6 +3,8 @@
 // 2 bad usage or configuration (nothing was started).
 import { parseArgs } from 'node:util';
 import { loadPfile } from '../config/pfile';
+import { loadFailsafeConfig } from '../config/ini';
+import { FailsafeDaemon } from '../daemon/failsafe/failsafe-daemon';
 import { defaultRunDir } from '../control/protocol';
 import { PfileDaemon } from '../daemon/pfile-daemon';
 import { createDeathWatcher } from '../daemon/watcher';
@@ -16,13 +18,18 @@ import { createProcTable } from '../proc/proc-table';
 import { version } from './version';
 
 const HELP = `Usage: pcheck -f PFILE [--rehearse]
+       pcheck --config FILE.ini [--rehearse] [--keep-running]
 
-Watches the processes listed in PFILE and restarts them with their restart scripts
-(ProcessSaver mode). Stays in the foreground: run it from systemd or a cluster monitor.
+ProcessSaver mode (-f): watches the processes listed in PFILE and restarts them with
+their restart scripts. FailSafe mode (--config): groups of start/stop scripts, monitors
+and recovery chains (see etc/procsafe.ini.sample). Stays in the foreground: run it from
+systemd or a cluster monitor.
 
 Options:
-  -f, --file PFILE   the pfile to watch (see etc/pfile.sample)
-      --rehearse     record OS actions (shutdown, reboot, panic) instead of doing them
+  -f, --file PFILE      the pfile to watch (see etc/pfile.sample)
+      --config FILE     FailSafe mode with this ini file
+      --keep-running    FailSafe mode: SIGTERM leaves the groups running
+      --rehearse        record OS actions (shutdown, reboot, panic) instead of doing them
   -h, --help         this text
   -V, --version      print the version
 
@@ -33,10 +40,7 @@ Environment:
 Exit codes: 0 stopped by SIGTERM/SIGINT; 1 retry-over exit; 2 bad usage or pfile.
 `;
 
-interface Args {
-  file: string;
-  rehearse: boolean;
-}
+type Args = { rehearse: boolean } & ({ mode: 'pfile'; file: string } | { mode: 'failsafe'; config: string; keepRunning: boolean });
 
 function parse(argv: string[]): Args | 'help' | 'version' {
   let v;
@@ -47,6 +51,7 @@ function parse(argv: string[]): Args | 'help' | 'version' {
         file: { type: 'string', short: 'f' },
         config: { type: 'string' },
         rehearse: { type: 'boolean', default: false },
+        'keep-running': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -57,9 +62,11 @@ function parse(argv: string[]): Args | 'help' | 'version' {
   }
   if (v.help) return 'help';
   if (v.version) return 'version';
-  if (v.config !== undefined) throw new UsageError('FailSafe mode (--config FILE.ini) is not available in this version; use -f PFILE');
-  if (v.file === undefined) throw new UsageError("missing -f PFILE\nTry 'pcheck --help'.");
-  return { file: v.file, rehearse: v.rehearse ?? false };
+  const rehearse = v.rehearse ?? false;
+  if (v.config !== undefined && v.file !== undefined) throw new UsageError('give either -f PFILE (ProcessSaver mode) or --config FILE.ini (FailSafe mode), not both');
+  if (v.config !== undefined) return { mode: 'failsafe', config: v.config, keepRunning: v['keep-running'] ?? false, rehearse };
+  if (v.file === undefined) throw new UsageError("missing -f PFILE or --config FILE.ini\nTry 'pcheck --help'.");
+  return { mode: 'pfile', file: v.file, rehearse };
 }
 
 /** In pfile mode there is no group to hand over to. */
@@ -68,19 +75,59 @@ function checkPfileMode(pfile: Pfile): void {
   if (g) throw new ConfigError(pfile.path, g.line, 'retry_over_action "group" needs FailSafe mode (pcheck --config FILE.ini); use exit, none, shutdown, reboot or panic');
 }
 
-function sinks(pfile: Pfile): LogSink[] {
+interface LogSettings {
+  /** the configuration file and key that named logFile, for the error */
+  source: string;
+  key: string;
+  logFile: string | null;
+  syslog: boolean;
+  syslogSocket: string;
+  syslogFacility: string;
+}
+
+function sinks(s: LogSettings): LogSink[] {
   const tag = 'pcheck';
   const out: LogSink[] = [createFdSink(1, { tag, pid: process.pid, systemd: underSystemd() })];
-  const p = pfile.param;
-  if (p.logFile !== null) {
+  if (s.logFile !== null) {
     try {
-      out.push(createFileSink(p.logFile, { tag, pid: process.pid }));
+      out.push(createFileSink(s.logFile, { tag, pid: process.pid }));
     } catch (e) {
-      throw new ConfigError(pfile.path, null, `LOG_FILE ${p.logFile} cannot be opened (${(e as NodeJS.ErrnoException).code ?? String(e)}); create its directory or fix LOG_FILE`);
+      throw new ConfigError(s.source, null, `${s.key} ${s.logFile} cannot be opened (${(e as NodeJS.ErrnoException).code ?? String(e)}); create its directory or fix ${s.key}`);
     }
   }
-  if (p.syslog) out.push(createSyslogSink({ socketPath: p.syslogSocket, facility: p.syslogFacility, tag, pid: process.pid }));
+  if (s.syslog) out.push(createSyslogSink({ socketPath: s.syslogSocket, facility: s.syslogFacility, tag, pid: process.pid }));
   return out;
+}
+
+interface Runnable {
+  run(): Promise<number>;
+  stopOnSignal(name: 'SIGTERM' | 'SIGINT', num: number): Promise<void>;
+  reload(by: 'SIGHUP'): unknown;
+}
+
+function pfileMode(args: { file: string; rehearse: boolean }): { logger: Logger; daemon: Runnable } {
+  const pfile = loadPfile(args.file);
+  checkPfileMode(pfile);
+  const p = pfile.param;
+  const logger = new Logger(sinks({ source: pfile.path, key: 'LOG_FILE', logFile: p.logFile, syslog: p.syslog, syslogSocket: p.syslogSocket, syslogFacility: p.syslogFacility }));
+  const table = createProcTable();
+  const daemon = new PfileDaemon({ pfile, runDir: defaultRunDir(), rehearse: args.rehearse, logger, table, watcher: createDeathWatcher(table), loadPfile });
+  return { logger, daemon };
+}
+
+function failsafeMode(args: { config: string; rehearse: boolean; keepRunning: boolean }): { logger: Logger; daemon: Runnable } {
+  const config = loadFailsafeConfig(args.config);
+  const d = config.daemon;
+  const logger = new Logger(sinks({ source: config.path, key: '[daemon] log_file', logFile: d.logFile, syslog: d.syslog, syslogSocket: '/dev/log', syslogFacility: 'daemon' }));
+  const daemon = new FailsafeDaemon({
+    config,
+    runDir: d.runDir ?? defaultRunDir(),
+    rehearse: args.rehearse,
+    keepRunning: args.keepRunning,
+    logger,
+    loadConfig: (path) => loadFailsafeConfig(path),
+  });
+  return { logger, daemon };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -93,19 +140,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`pcheck (procsafe) ${version()}\n`);
     return ExitCode.OK;
   }
-  const pfile = loadPfile(args.file);
-  checkPfileMode(pfile);
-  const logger = new Logger(sinks(pfile));
-  const table = createProcTable();
-  const daemon = new PfileDaemon({
-    pfile,
-    runDir: defaultRunDir(),
-    rehearse: args.rehearse,
-    logger,
-    table,
-    watcher: createDeathWatcher(table),
-    loadPfile,
-  });
+  const { logger, daemon } = args.mode === 'pfile' ? pfileMode(args) : failsafeMode(args);
   process.on('SIGTERM', () => void daemon.stopOnSignal('SIGTERM', 15));
   process.on('SIGINT', () => void daemon.stopOnSignal('SIGINT', 2));
   process.on('SIGHUP', () => void daemon.reload('SIGHUP'));

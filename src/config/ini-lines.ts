@@ -56,7 +56,8 @@ function sectionHeader(t: string, line: number, failAt: FailAt): string {
     const comment = /^\s*[;#]/.test(m[2]);
     failAt(line, comment ? 'a comment after a section header; put the comment on a line of its own' : `text after the section header [${m[1]}]: ${q(m[2].trim())}; remove it`);
   }
-  return m[1].trim();
+  // "[group : web]" is the same section as "[group:web]" (and a repeat of it).
+  return m[1].trim().replace(/\s*:\s*/, ':');
 }
 
 function keyLine(t: string, line: number, section: RawSection, failAt: FailAt): KeyLine {
@@ -106,7 +107,7 @@ export function decodeValue(k: KeyLine, isCommand: boolean, bad: (problem: strin
     const before = cut === null ? raw : raw.slice(0, cut.index).trim();
     if (cut !== null && before !== '') checkCut(raw, before, cut, k.key, isCommand, bad);
   }
-  if (value === '') bad(`no value; give one, or remove the line to use the default`);
+  if (value === '') bad('no value; give a value, or remove the line');
   return value;
 }
 
@@ -145,8 +146,8 @@ function findCut(raw: string): Cut | null {
 function checkCut(raw: string, before: string, cut: Cut, key: string, isCommand: boolean, bad: (problem: string) => never): void {
   const why = `the value is cut at ${q(cut.char)} because ini treats ";" and "#" as the start of a comment`;
   const quoted = raw.includes('"') ? `'${raw}'` : `"${raw}"`;
+  if (isQuoted(before)) bad(`a comment after a quoted value makes ini keep the quotes in the value; put the comment on a line of its own`);
   if (isCommand) bad(`${why}; quote the whole command: ${key} = ${quoted}`);
   // "interval = 10   ; seconds" is a comment; "url = http://h/#top" is a value cut in two.
   if (!/\s/.test(raw[cut.index - 1])) bad(`${why}; quote the whole value: ${key} = ${quoted}`);
-  if (isQuoted(before)) bad(`a comment after a quoted value makes ini keep the quotes in the value; put the comment on a line of its own`);
 }

@@ -90,7 +90,7 @@ export function oneOf(text: string, allowed: readonly string[], bad: Bad): strin
 }
 
 function absolutePath(text: string, eg: string, bad: Bad): string {
-  if (!path.isAbsolute(text)) bad(`not an absolute path; write the full path, starting with /, ${eg}`);
+  if (!path.isAbsolute(text)) bad(`not an absolute path; ${eg} (a full path, starting with /)`);
   return text;
 }
 
@@ -168,6 +168,7 @@ function hostPortProblem(text: string): string | null {
     return `not host:port; ${eg}`;
   }
   const host = m[2] ?? m[1];
+  if (host === '') return `no host; write 127.0.0.1:PORT (this machine only) or 0.0.0.0:PORT (every address)`;
   if (m[2] !== undefined ? net.isIPv6(host) === false : hostProblem(host) !== null) {
     return `the host ${q(host)} is not a host name or IP address; ${eg}`;
   }

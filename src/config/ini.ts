@@ -91,8 +91,9 @@ function readSection(raw: RawSection, failAt: FailAt): Section {
   const table = kind === 'monitor' ? monitorTable(raw, label, failAt) : SECTIONS[kind].keys;
   const section: Section = { kind, name, label, line: raw.line, keys: raw.keys, values: new Map(), texts: new Map() };
   for (const k of raw.keys) {
-    const spec = table[k.key] as KeyTable[string] | undefined;
-    if (spec === undefined) failAt(k.line, unknownKey(label, k.key, Object.keys(table)));
+    // hasOwn: a key such as "toString" or "__proto__" must not find Object.prototype.
+    const spec = Object.hasOwn(table, k.key) ? table[k.key] : undefined;
+    if (spec === undefined) failAt(k.line, unknownKey(label, k.key, Object.keys(table), kind));
     const text = decodeValue(k, spec.type === 'command', (p) => failAt(k.line, `${label} ${k.key}: ${p}`));
     section.texts.set(k.key, text);
     section.values.set(k.key, convert(k.key, text, spec, (p) => failAt(k.line, `${label} ${k.key} = ${q(text)}: ${p}`)));
@@ -140,8 +141,18 @@ function unknownSection(word: string, name: string, header: string): string {
   return `unknown section; did you mean [${hint}${named ? `:${name === '' ? 'NAME' : name}` : ''}]?`;
 }
 
-function unknownKey(label: string, key: string, known: readonly string[]): string {
+function unknownKey(label: string, key: string, known: readonly string[], kind: SectionKind): string {
+  const homes = suggest(key, known) === null ? homesOf(key, kind) : [];
+  if (homes.length > 0) return `${label} has no key ${q(key)}; it belongs in ${homes.join(' or ')}`;
   return `${label} has no key ${q(key)}${didYouMean(key, known, 'its keys are')}`;
+}
+
+/** The other sections that have `key` ("[web]", "[monitor:NAME] of type process"), for a key put in the wrong one. */
+function homesOf(key: string, kind: SectionKind): string[] {
+  const homes = SECTION_KINDS.filter((k) => k !== kind && Object.hasOwn(SECTIONS[k].keys, key)).map(sectionSyntax);
+  const types = monitorTypesWithKey(key);
+  if (kind !== 'monitor' && types.length > 0) homes.push(`[monitor:NAME] with type = ${types.join(' or ')}`);
+  return homes;
 }
 
 /**
@@ -155,7 +166,7 @@ function monitorTable(raw: RawSection, label: string, failAt: FailAt): KeyTable 
   const allowed = type === null ? allMonitorKeys() : Object.keys(monitorKeys(type));
   for (const k of raw.keys) {
     const owners = monitorTypesWithKey(k.key);
-    if (!Object.hasOwn(MONITOR_COMMON_KEYS, k.key) && owners.length === 0) failAt(k.line, unknownKey(label, k.key, allowed));
+    if (!Object.hasOwn(MONITOR_COMMON_KEYS, k.key) && owners.length === 0) failAt(k.line, unknownKey(label, k.key, allowed, 'monitor'));
   }
   if (type === null) {
     failAt(raw.line, `${label} has no type; add type = ${MONITOR_TYPES.join(' | ')}`);

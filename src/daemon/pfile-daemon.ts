@@ -25,7 +25,7 @@ import { runOsAction } from '../exec/os-action';
 import { readBootId, readStateFile, writeStateFile, type EntrySnapshot, type StateSnapshot } from '../state/state-file';
 import { startControlServer } from '../control/server';
 import { ControlErrorCode as ErrorCode, socketPath, type ControlRequest, type ControlResponse } from '../control/protocol';
-import { formatShowParam, formatShowPent } from '../cli/format';
+import { formatShowParam, formatShowPent, type PentView } from '../cli/format';
 import { systemClock } from './clock';
 import { CommandError, parseCommand, type PadminCommand } from './commands';
 import { entryConfig, newRuntime, pentView, type EntryRuntime } from './entry-runtime';
@@ -42,6 +42,8 @@ export interface PfileDaemonOptions {
   /** re-reads the pfile for `reload` / SIGHUP; throws ConfigError. */
   loadPfile: (path: string) => Pfile;
   clock?: () => Clock;
+  /** FailSafe mode: a retry-over `group` hands over to the recovery chain of the group holding this pfile. */
+  onGroupRetryOver?: (pname: string) => void;
 }
 
 const SEEK_FIRST_MS = 5;
@@ -76,6 +78,18 @@ export class PfileDaemon {
     this.socket = socketPath(opts.runDir, opts.pfile.param.ipckey);
   }
 
+  private markStarted: () => void = () => undefined;
+  private readonly startedP = new Promise<void>((r) => (this.markStarted = r));
+
+  /** Resolves once run() is monitoring (its control socket answers). */
+  started(): Promise<void> {
+    return this.startedP;
+  }
+
+  views(): PentView[] {
+    return this.entries.map(pentView);
+  }
+
   /** Starts monitoring; resolves with pcheck's exit code once it stops. */
   async run(): Promise<number> {
     const done = new Promise<number>((resolve) => (this.finish = resolve));
@@ -95,7 +109,28 @@ export class PfileDaemon {
     this.armScanTimer();
     this.armDeadline();
     this.seekSoon();
+    this.markStarted();
     return done;
+  }
+
+  /** FailSafe mode: the group holding this pfile went offline (`on` false: no restarts while its
+   *  stop script stops the processes) or came online (`on` true: counters from 0, watch again). */
+  setGroupOnline(on: boolean, group: string): void {
+    this.log.notice(`pfile='${this.pfile.path}': monitoring ${on ? 'on' : 'off'} (group ${group} ${on ? 'online' : 'offline'})`);
+    for (const rt of [...this.entries]) {
+      if (on) this.dispatch(rt, { type: 'reset' });
+      this.dispatch(rt, { type: on ? 'monitorOn' : 'monitorOff' });
+    }
+  }
+
+  /** The answer to one padmin command, as over the control socket. */
+  command(text: string): ControlResponse {
+    return this.onRequest({ command: text });
+  }
+
+  /** Stops monitoring without the signal lines (FailSafe mode stops its pfiles this way). */
+  async close(): Promise<void> {
+    await this.stop(0, null);
   }
 
   /** SIGTERM / SIGINT: stop monitoring, leave the watched processes running, exit 0. */
@@ -196,7 +231,7 @@ export class PfileDaemon {
         this.seekSoon();
         return;
       case 'retryOver':
-        this.retryOver(a.action);
+        this.retryOver(a.action, rt.pent.pname);
         return;
     }
   }
@@ -237,7 +272,7 @@ export class PfileDaemon {
     });
   }
 
-  private retryOver(action: RetryOverAction): void {
+  private retryOver(action: RetryOverAction, pname: string): void {
     if (action === 'exit') {
       void this.stop(1, null);
     } else if (isOsAction(action)) {
@@ -249,7 +284,8 @@ export class PfileDaemon {
         (e: unknown) => this.log.crit(`OS action ${action} failed: ${(e as Error).message}`),
       );
     }
-    // `none` keeps watching; `group` is refused at start-up in pfile mode.
+    if (action === 'group') this.opts.onGroupRetryOver?.(pname);
+    // `none` keeps watching; without a FailSafe daemon, `group` is refused at start-up.
   }
 
   // ---- state file ---------------------------------------------------------------------

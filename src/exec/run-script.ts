@@ -7,8 +7,10 @@ import type { Readable } from 'node:stream';
 export type ScriptStream = 'stdout' | 'stderr';
 
 export interface RunScriptOptions {
-  /** absolute path of an executable; run as is, without arguments or a shell. */
+  /** absolute path of an executable; run as is, without a shell. */
   path: string;
+  /** its arguments (group start/stop commands from the ini file have some; restart scripts none). */
+  args?: readonly string[];
   /** added to the sanitised environment (PS_PNAME, PS_PENT_ID, …). */
   env: Record<string, string>;
   /** the script's process group is killed (SIGKILL) after this long; Infinity = never. */
@@ -184,7 +186,7 @@ export function runScript(opts: RunScriptOptions): RunningScript {
   if (!isAbsolute(opts.path)) return failed(opts.path, 'not an absolute path', started);
   let child: ChildProcess;
   try {
-    child = spawn(opts.path, [], {
+    child = spawn(opts.path, opts.args ?? [], {
       detached: true, // its own process group, so the timeout can kill everything it started
       env: scriptEnv(opts.env),
       stdio: ['ignore', 'pipe', 'pipe'],

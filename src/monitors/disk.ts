@@ -100,7 +100,7 @@ async function writeCheck(dir: string): Promise<string> {
   const file = join(dir, `.procsafe-disk-${process.pid}-${randomBytes(6).toString('hex')}`);
   // fresh random content, so that stale data on the device cannot pass the comparison
   const data = randomBytes(BLOCK);
-  const fh = await step(`create ${file}`, open(file, 'wx', 0o600));
+  const fh = await step(`create ${file}`, open(file, 'wx+', 0o600));
   try {
     await step('write', fh.write(data, 0, BLOCK, 0));
     await step('fsync', fh.sync());

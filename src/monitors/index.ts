@@ -54,7 +54,7 @@ function build(cfg: MonitorConfig): Probe {
  * The contract every probe keeps by itself (settle by the timeout, never throw), enforced
  * once more here: a bug in one probe must not stop the daemon's loop or hang its scheduler.
  */
-function guarded(inner: Probe): Probe {
+export function guarded(inner: Probe): Probe {
   let closed = false;
   return {
     close: () => {

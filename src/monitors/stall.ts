@@ -1,36 +1,43 @@
 // `stall` monitor: procsafe's own event-loop delay. A loop blocked by a long synchronous
 // task (or a host starved of CPU) delays every other monitor's checks and the systemd
-// watchdog; this makes it visible. monitorEventLoopDelay samples the loop from a libuv
-// timer in C++ and keeps a histogram; each check reads its maximum since the previous
-// check, then resets it.
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+// watchdog; this makes it visible.
+//
+// Measured with a timer of our own every RESOLUTION_MS: each tick records how late it
+// came. Not perf_hooks.monitorEventLoopDelay: it has to be reset() to get a maximum per
+// check, and a reset also forgets the time of its last sample, so a block that starts
+// right after a check (before its next sample) is not recorded at all.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Probe, ProbeResult } from './types';
 
-/** Sampling period of the histogram, ms: the delay is measured to about this. */
+/** How often the loop is sampled, ms: the delay is measured to about this. */
 const RESOLUTION_MS = 10;
 
 export function createStallProbe(maxDelayMs: number): Probe {
-  const h: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-  h.enable();
-  let since = performance.now();
+  let prev = performance.now();
+  let maxLate = 0;
+  let windowStart = prev;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    maxLate = Math.max(maxLate, now - prev - RESOLUTION_MS);
+    prev = now;
+  }, RESOLUTION_MS);
+  timer.unref(); // sampling alone must not keep the daemon alive
 
   async function check(signal: AbortSignal, timeoutMs: number): Promise<ProbeResult> {
-    // A block that ended just before this check is recorded only when the sampling
-    // timer next runs: give it that chance (a few ms, well inside any timeout).
+    // A block that ended just before this check is recorded when the sampling timer
+    // next runs: give it that chance (a few ms, well inside any timeout).
     try {
       await sleep(Math.min(2 * RESOLUTION_MS, Math.max(timeoutMs - 1, 0)), undefined, { signal });
     } catch {
       return { ok: false, detail: 'check aborted' };
     }
-    // the histogram counts delay beyond the resolution, in ns; with no sample yet, max is 0
-    const maxMs = h.count > 0 ? h.max / 1e6 : 0;
-    const window = Math.round((performance.now() - since) / 1000);
-    h.reset();
-    since = performance.now();
-    const what = `event loop max delay ${Math.round(maxMs)} ms in the last ${window} s (limit ${maxDelayMs} ms)`;
-    return { ok: maxMs <= maxDelayMs, detail: what };
+    const late = Math.max(maxLate, 0);
+    const windowSec = Math.round((performance.now() - windowStart) / 1000);
+    maxLate = 0;
+    windowStart = performance.now();
+    const detail = `event loop max delay ${Math.round(late)} ms in the last ${windowSec} s (limit ${maxDelayMs} ms)`;
+    return { ok: late <= maxDelayMs, detail };
   }
 
-  return { check, close: () => h.disable() };
+  return { check, close: () => clearInterval(timer) };
 }

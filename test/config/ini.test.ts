@@ -366,6 +366,18 @@ describe('errors: layout', () => {
     assertError(withBase('interval = 5', 'timeout = 3', 'interval = 6'), 10, '[monitor:web_http] interval is set twice (first on line 8)');
   });
 
+  test('blanks around the colon of a header do not make a second section of the same name', () => {
+    assertError(lines('[group:web]', '[group : web]'), 2, '[group:web] appears twice (first on line 1)');
+  });
+
+  test('names with dots stay flat (ini alone would nest [group:web.v2] inside [group:web])', () => {
+    const cfg = parse(lines('[group:web]', 'stop = /bin/true', '[group:web.v2]', 'stop = /bin/false'));
+    assert.deepEqual(
+      cfg.groups.map((g) => [g.name, g.stop]),
+      [['web', ['/bin/true']], ['web.v2', ['/bin/false']]],
+    );
+  });
+
   test('a key before any section is refused', () => {
     assertError(lines('name = web01', '[group:web]'), 1, '"name = web01" is outside any section');
   });
@@ -391,6 +403,17 @@ describe('errors: keys', () => {
 
   test('an unknown key far from any lists the keys of the section', () => {
     assertError(lines('[group:web]', 'command_line = /bin/true'), 2, 'its keys are start, stop, start_timeout');
+  });
+
+  test('a key put in the wrong section names the section it belongs in', () => {
+    assertError(lines('[group:web]', '[daemon]', 'listen = 127.0.0.1:80'), 3, '[daemon] has no key "listen"; it belongs in [web]');
+    assertError(lines('[daemon]', 'pfile = /etc/x.pfile', '[group:g]'), 2, 'it belongs in [group:NAME] or [monitor:NAME] with type = process');
+  });
+
+  test('keys that name properties of every JavaScript object are unknown keys like any other', () => {
+    assertError(lines('[group:web]', 'toString = x'), 2, '[group:web] has no key "toString"');
+    assertError(lines('[group:web]', '__proto__ = x'), 2, '[group:web] has no key "__proto__"');
+    assertError(monitor('tcp', 'constructor = x'), 6, '[monitor:m] has no key "constructor"');
   });
 
   test('a key of another monitor type names the type it belongs to', () => {
@@ -476,6 +499,7 @@ describe('errors: values', () => {
     assertError(withBase('[web]', 'listen = 29003'), 9, 'listen = "29003": only a port; write host:port');
     assertError(withBase('[web]', 'listen = 127.0.0.1:99999'), 9, 'the port "99999" is not from 1 to 65535');
     assertError(withBase('[web]', 'listen = ::1:8080'), 9, 'put an IPv6 address in brackets');
+    assertError(withBase('[web]', 'listen = :8080'), 9, 'no host; write 127.0.0.1:PORT (this machine only) or 0.0.0.0:PORT');
   });
 
   test('an unknown alert event suggests the closest', () => {

@@ -103,11 +103,23 @@ export class Sandbox {
     return { ...process.env, PROCSAFE_RUN_DIR: this.runDir, ...extra };
   }
 
-  /** Starts pcheck in the foreground as a child; its stdout lines are collected. */
+  /** Starts pcheck -f PFILE in the foreground as a child; its stdout lines are collected. */
   pcheck(pfile: string, args: string[] = [], env: Record<string, string> = {}): Pcheck {
-    const child = spawn(process.execPath, [PCHECK, '-f', pfile, ...args], { env: this.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    return this.spawnPcheck(['-f', pfile, ...args], env);
+  }
+
+  spawnPcheck(args: string[], env: Record<string, string> = {}): Pcheck {
+    const child = spawn(process.execPath, [PCHECK, ...args], { env: this.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.push(child);
     return new Pcheck(child);
+  }
+
+  /** An executable bash script in the sandbox. */
+  script(name: string, body: string): string {
+    const path = join(this.dir, name);
+    writeFileSync(path, `#!/bin/bash\n${body}\n`);
+    chmodSync(path, 0o755);
+    return path;
   }
 
   padmin(pfile: string | null, command: string, extra: string[] = []): { code: number; stdout: string; stderr: string } {

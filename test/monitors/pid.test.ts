@@ -1,11 +1,12 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProbe } from '../../src/monitors/index';
-import { check, killPid, monitor, procState } from './helpers';
+import { startHungFs } from '../fixtures/monitors/hung-fs';
+import { check, killPid, monitor, need, procState } from './helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'procsafe-pid-'));
 const started: number[] = [];
@@ -104,5 +105,26 @@ describe('pid probe', () => {
     const r = await check(probeFor(dir)); // a directory
     assert.equal(r.ok, false);
     assert.equal(r.detail, `cannot read pid file ${dir}: EISDIR`);
+  });
+
+  it('fails at the timeout when the pid file is on a filesystem that stops answering, and starts no second read', async () => {
+    assert.ok(existsSync('/dev/fuse'), '/dev/fuse is missing: the kernel needs FUSE (modprobe fuse)');
+    need('mount', 'mount');
+    const mnt = join(dir, 'hung');
+    mkdirSync(mnt);
+    const fs = await startHungFs(mnt);
+    const p = probeFor(join(mnt, 'app.pid'));
+    try {
+      const first = await check(p, 300);
+      assert.equal(first.ok, false);
+      assert.equal(first.detail, `timed out after 300 ms reading ${mnt}/app.pid`);
+      const second = await check(p, 300);
+      assert.equal(second.ok, false);
+      assert.match(second.detail, /has not returned \(hung I\/O\)$/);
+      assert.equal(fs.requests(), 1);
+    } finally {
+      p.close();
+      await fs.stop();
+    }
   });
 });

@@ -1,0 +1,464 @@
+// The FailSafe-mode daemon (`pcheck --config FILE.ini`, SPEC §8): groups of start/stop
+// scripts, monitors with recovery chains, pfiles whose entries live in groups, schedules,
+// and a control socket for `padmin status|group|monitor|reload`. It wires the runners
+// (group-runner.ts, monitor-runner.ts) and the embedded pfile daemons together; the
+// decisions are made by the pure machines in src/core/.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FailsafeConfig, FinalAction, GroupState, MonitorConfig, ScheduleConfig } from '../../core/failsafe-model';
+import { cronMatches, parseCron, type CronSpec } from '../../core/cron';
+import { isOsAction } from '../../core/states';
+import { loadPfile } from '../../config/pfile';
+import { startControlServer } from '../../control/server';
+import { ControlErrorCode, type ControlRequest, type ControlResponse } from '../../control/protocol';
+import { runOsAction } from '../../exec/os-action';
+import type { Logger } from '../../log/logger';
+import { version } from '../../cli/version';
+import { createProcTable } from '../../proc/proc-table';
+import { systemClock } from '../clock';
+import { PfileDaemon } from '../pfile-daemon';
+import { createDeathWatcher } from '../watcher';
+import { FailsafeCommandError, parseFailsafeCommand } from './commands';
+import { GroupRunner } from './group-runner';
+import { MonitorRunner } from './monitor-runner';
+import { formatStatus, type StatusView } from './status';
+import { watchFiles } from './config-watch';
+
+export interface FailsafeDaemonOptions {
+  config: FailsafeConfig;
+  runDir: string;
+  rehearse: boolean;
+  /** SIGTERM leaves the groups running (their stop scripts are not run). */
+  keepRunning: boolean;
+  logger: Logger;
+  /** re-reads the ini file for reload; throws ConfigError */
+  loadConfig: (path: string) => FailsafeConfig;
+}
+
+/** The control socket of the FailSafe daemon in its run directory. */
+export function failsafeSocketPath(runDir: string): string {
+  return join(runDir, 'procsafe.sock');
+}
+
+interface PfileHolder {
+  daemon: PfileDaemon;
+  group: string | null;
+  done: Promise<number>;
+}
+
+/** A pfile named by a group without a process monitor gets one, so its retry-overs have a chain. */
+function implicitProcessMonitors(cfg: FailsafeConfig): MonitorConfig[] {
+  const watched = new Set(cfg.monitors.flatMap((m) => (m.type === 'process' ? [m.pfile] : [])));
+  return cfg.groups.flatMap((g): MonitorConfig[] =>
+    g.pfile === null || watched.has(g.pfile)
+      ? []
+      : [
+          {
+            name: `${g.name}-pfile`,
+            type: 'process',
+            pfile: g.pfile,
+            target: g.name,
+            timing: 'active',
+            interval: 10,
+            timeout: 10,
+            retries: 0,
+            startWait: 0,
+            restartThreshold: 1,
+            grace: 300,
+            finalAction: g.finalAction,
+          },
+        ],
+  );
+}
+
+function pfileGroups(cfg: FailsafeConfig): Map<string, string | null> {
+  const m = new Map<string, string | null>();
+  for (const mon of cfg.monitors) if (mon.type === 'process') m.set(mon.pfile, mon.target);
+  for (const g of cfg.groups) if (g.pfile !== null) m.set(g.pfile, g.name);
+  return m;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+export class FailsafeDaemon {
+  private cfg: FailsafeConfig;
+  private readonly log: Logger;
+  private readonly groups = new Map<string, GroupRunner>();
+  private readonly monitors = new Map<string, MonitorRunner>();
+  private readonly pfiles = new Map<string, PfileHolder>();
+  private schedules: { cfg: ScheduleConfig; spec: CronSpec }[] = [];
+  private scheduleTimer: NodeJS.Timeout | null = null;
+  private lastScheduleSecond = Math.floor(Date.now() / 1000);
+  private readonly suspendTimers = new Map<string, NodeJS.Timeout>();
+  private control: { close(): Promise<void> } | null = null;
+  private unwatch: (() => void) | null = null;
+  private configHash = '';
+  private readonly startedAt = Date.now();
+  private stopping = false;
+  private finish: (code: number) => void = () => undefined;
+  readonly socket: string;
+
+  constructor(private readonly opts: FailsafeDaemonOptions) {
+    this.cfg = opts.config;
+    this.log = opts.logger;
+    this.socket = failsafeSocketPath(opts.runDir);
+  }
+
+  async run(): Promise<number> {
+    const done = new Promise<number>((resolve) => (this.finish = resolve));
+    this.control = await startControlServer(this.socket, (req) => this.onRequest(req));
+    this.log.info(`Start pcheck (config='${this.cfg.path}', FailSafe mode: ${this.cfg.groups.length} groups, ${this.cfg.monitors.length} monitors${this.opts.rehearse ? ', rehearsal' : ''})`);
+    this.configHash = this.hashConfigFiles();
+    for (const g of this.cfg.groups) this.groups.set(g.name, this.newGroup(g));
+    for (const [path, group] of pfileGroups(this.cfg)) await this.addPfile(path, group);
+    for (const m of [...this.cfg.monitors, ...implicitProcessMonitors(this.cfg)]) this.addMonitor(m);
+    this.setSchedules(this.cfg.schedules);
+    this.watchConfig();
+    await this.startGroupsInOrder(this.cfg.groups.map((g) => g.name));
+    return done;
+  }
+
+  // ---- groups ---------------------------------------------------------------------------
+
+  private newGroup(cfg: FailsafeConfig['groups'][number]): GroupRunner {
+    return new GroupRunner(cfg, {
+      log: this.log,
+      onStateChanged: (name, from, to) => this.onGroupState(name, from, to),
+      onFinalAction: (name, action) => this.finalAction(action, `group ${name}`, name),
+    });
+  }
+
+  /** Starts groups one after the other, in file order: each once the previous has left Starting. */
+  private async startGroupsInOrder(names: string[]): Promise<void> {
+    for (const name of names) {
+      const g = this.groups.get(name);
+      if (!g || this.stopping) continue;
+      g.send({ type: 'start' });
+      await this.waitGroup(name, (s) => s !== 'Starting', (g.cfg.startTimeout + 5) * 1000 * (g.cfg.activationRetries + 1));
+    }
+  }
+
+  private waitGroup(name: string, done: (s: GroupState) => boolean, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t0 = Date.now();
+      const tick = () => {
+        const g = this.groups.get(name);
+        if (!g || done(g.state) || Date.now() - t0 > timeoutMs) resolve();
+        else setTimeout(tick, 20);
+      };
+      tick();
+    });
+  }
+
+  private onGroupState(name: string, from: GroupState, to: GroupState): void {
+    this.log.info(`Group ${name}: ${from} -> ${to}`);
+    for (const [, p] of this.pfiles) {
+      if (p.group !== name) continue;
+      if (to === 'Online') p.daemon.setGroupOnline(true, name);
+      else if (from === 'Online' || to === 'Error') p.daemon.setGroupOnline(false, name);
+    }
+    for (const m of this.monitors.values()) if (m.cfg.target === name) m.onGroupState(to);
+  }
+
+  // ---- monitors -------------------------------------------------------------------------
+
+  private addMonitor(cfg: MonitorConfig): void {
+    const m = new MonitorRunner(cfg, {
+      log: this.log,
+      monoNow: () => systemClock().mono,
+      restartGroup: (group) => this.groups.get(group)?.send({ type: 'restart' }),
+      finalAction: (action, mon) => this.finalAction(action, `monitor ${mon.cfg.name}`, mon.cfg.target),
+      groupState: (group) => this.groups.get(group)?.state ?? null,
+    });
+    this.monitors.set(cfg.name, m);
+    m.start();
+  }
+
+  // ---- pfiles ---------------------------------------------------------------------------
+
+  private async addPfile(path: string, group: string | null): Promise<void> {
+    const table = createProcTable();
+    const daemon = new PfileDaemon({
+      pfile: loadPfile(path),
+      runDir: this.opts.runDir,
+      rehearse: this.opts.rehearse,
+      logger: this.log,
+      table,
+      watcher: createDeathWatcher(table),
+      loadPfile,
+      onGroupRetryOver: (pname) => this.onPfileRetryOver(path, pname),
+    });
+    const holder: PfileHolder = { daemon, group, done: Promise.resolve(0) };
+    this.pfiles.set(path, holder);
+    holder.done = daemon.run();
+    await daemon.started();
+    // an entry's retry-over `exit` inside FailSafe mode stops the whole daemon with exit 1
+    void holder.done.then((code) => {
+      if (code !== 0 && !this.stopping && this.pfiles.get(path) === holder) void this.stop(code, `pfile='${path}' retry-over exit: stopping pcheck`);
+    });
+    // monitoring of entries follows their group: off until the group is Online
+    if (group !== null && this.groups.get(group)?.state !== 'Online') daemon.setGroupOnline(false, group);
+  }
+
+  private onPfileRetryOver(path: string, pname: string): void {
+    const mon = [...this.monitors.values()].find((m) => m.cfg.type === 'process' && m.cfg.pfile === path);
+    if (!mon) {
+      this.log.err(`(${pname}) RETRY_OVER:GROUP but no group holds pfile='${path}'; nothing to recover`);
+      return;
+    }
+    mon.feed({ type: 'result', ok: false, detail: `(${pname}) RETRY_OVER:GROUP` });
+  }
+
+  // ---- final actions --------------------------------------------------------------------
+
+  private finalAction(action: FinalAction, source: string, group: string | null): void {
+    switch (action) {
+      case 'none':
+        this.log.notice(`Final action none (${source}): nothing more is done`);
+        return;
+      case 'stop_group':
+        if (group !== null) this.groups.get(group)?.send({ type: 'stop' });
+        return;
+      case 'stop_daemon':
+        void this.stop(1, `Final action stop_daemon (${source}): stopping pcheck`);
+        return;
+    }
+    if (!isOsAction(action)) return;
+    this.log.crit(`(${source}) FATAL`);
+    runOsAction(action, { rehearse: this.opts.rehearse, rehearseLog: join(this.opts.runDir, 'rehearse.log') }).then(
+      (r) => {
+        if (r.rehearsed) this.log.notice(`REHEARSE: would ${action}: ${r.command}`);
+      },
+      (e: unknown) => this.log.crit(`OS action ${action} failed: ${(e as Error).message}`),
+    );
+  }
+
+  // ---- schedules ------------------------------------------------------------------------
+
+  private setSchedules(list: ScheduleConfig[]): void {
+    this.schedules = list.map((cfg) => ({ cfg, spec: parseCron(cfg.cron) }));
+    if (this.scheduleTimer) clearInterval(this.scheduleTimer);
+    this.scheduleTimer = null;
+    if (this.schedules.length === 0) return;
+    this.lastScheduleSecond = Math.floor(Date.now() / 1000);
+    this.scheduleTimer = setInterval(() => this.scheduleTick(), 1000);
+  }
+
+  /** Every second since the last tick is looked at, so a late timer never skips a run. */
+  private scheduleTick(): void {
+    const now = Math.floor(Date.now() / 1000);
+    const from = Math.max(this.lastScheduleSecond + 1, now - 3600);
+    for (let s = from; s <= now; s++) {
+      const d = new Date(s * 1000);
+      for (const { cfg, spec } of this.schedules) {
+        if (!cronMatches(spec, d)) continue;
+        const late = now - s;
+        this.log.notice(`Schedule ${cfg.name} (${cfg.cron})${late > 1 ? `, ${late}s late` : ''}: ${describe(cfg)}`);
+        this.runSchedule(cfg);
+      }
+    }
+    this.lastScheduleSecond = now;
+  }
+
+  private runSchedule(cfg: ScheduleConfig): void {
+    const a = cfg.action;
+    if (a.kind === 'restart_group') {
+      this.groups.get(a.group)?.send({ type: 'restart' });
+      return;
+    }
+    const m = this.monitors.get(a.monitor);
+    if (!m) return;
+    m.suspend();
+    const prev = this.suspendTimers.get(a.monitor);
+    if (prev) clearTimeout(prev);
+    this.suspendTimers.set(
+      a.monitor,
+      setTimeout(() => {
+        this.suspendTimers.delete(a.monitor);
+        this.log.notice(`Schedule ${cfg.name}: suspension of monitor ${a.monitor} over`);
+        this.monitors.get(a.monitor)?.resume();
+      }, a.durationSec * 1000),
+    );
+  }
+
+  // ---- padmin ---------------------------------------------------------------------------
+
+  status(): StatusView {
+    const pfiles: StatusView['pfiles'] = [];
+    for (const [path, p] of this.pfiles) pfiles.push({ path, group: p.group, entries: p.daemon.views() });
+    return {
+      server: { name: this.cfg.daemon.name, pid: process.pid, version: version(), startedAt: this.startedAt, rehearse: this.opts.rehearse, config: this.cfg.path },
+      groups: [...this.groups.values()].map((g) => ({ name: g.cfg.name, state: g.state, restarts: g.run.restarts, lastScript: g.lastScript })),
+      monitors: [...this.monitors.values()].map((m) => ({
+        name: m.cfg.name,
+        type: m.cfg.type,
+        target: m.cfg.target,
+        status: m.state.status,
+        failures: m.state.failures,
+        retries: m.cfg.retries,
+        groupRestarts: m.state.groupRestarts,
+        restartThreshold: m.cfg.restartThreshold,
+        finalAction: m.cfg.finalAction,
+        finalActionDone: m.state.finalActionDone,
+        detail: m.state.detail,
+        lastCheckAt: m.lastCheckAt,
+      })),
+      pfiles,
+    };
+  }
+
+  private onRequest(req: ControlRequest): ControlResponse {
+    if (req.command === 'info') {
+      return { ok: true, data: { mode: 'failsafe', config: this.cfg.path, pid: process.pid, name: this.cfg.daemon.name } };
+    }
+    let cmd;
+    try {
+      cmd = parseFailsafeCommand(req.command);
+    } catch (e) {
+      if (e instanceof FailsafeCommandError) return { ok: false, code: ControlErrorCode.UNKNOWN_COMMAND, error: e.message };
+      throw e;
+    }
+    switch (cmd.kind) {
+      case 'status': {
+        const v = this.status();
+        return { ok: true, text: formatStatus(v), data: v };
+      }
+      case 'reload':
+        return this.reload('padmin');
+      case 'group': {
+        const g = this.groups.get(cmd.name);
+        if (!g) return { ok: false, code: ControlErrorCode.BAD_ARGUMENT, error: `no group "${cmd.name}"; groups: ${[...this.groups.keys()].join(', ') || '(none)'}` };
+        this.log.notice(`Command execute. [group ${cmd.op} ${cmd.name}] config='${this.cfg.path}'`);
+        g.send({ type: cmd.op });
+        return { ok: true, text: `group ${cmd.name}: ${cmd.op} requested (now ${g.state})` };
+      }
+      case 'monitor': {
+        const m = this.monitors.get(cmd.name);
+        if (!m) return { ok: false, code: ControlErrorCode.BAD_ARGUMENT, error: `no monitor "${cmd.name}"; monitors: ${[...this.monitors.keys()].join(', ') || '(none)'}` };
+        this.log.notice(`Command execute. [monitor ${cmd.op} ${cmd.name}] config='${this.cfg.path}'`);
+        if (cmd.op === 'suspend') m.suspend();
+        else if (cmd.op === 'resume') m.resume();
+        else m.feed({ type: 'clear' });
+        return { ok: true, text: `monitor ${cmd.name}: ${m.state.status}` };
+      }
+    }
+  }
+
+  // ---- reload ---------------------------------------------------------------------------
+
+  /** Validates the new configuration first; a bad one is refused and the running one stays.
+   *  Unchanged groups and monitors keep running and keep their counters. */
+  reload(by: string): ControlResponse {
+    let next: FailsafeConfig;
+    try {
+      next = this.opts.loadConfig(this.cfg.path);
+    } catch (e) {
+      const m = (e as Error).message;
+      this.log.err(`Reload refused (${by}): ${m}; the running configuration stays`);
+      return { ok: false, code: ControlErrorCode.REFUSED, error: m };
+    }
+    this.log.notice(`Command execute. [reload] config='${this.cfg.path}' (${by})`);
+    this.configHash = this.hashConfigFiles();
+    const newGroups: string[] = [];
+    for (const g of next.groups) {
+      const cur = this.groups.get(g.name);
+      if (cur) cur.cfg = g; // a changed group keeps its state: no restart of the application for a new timeout
+      else {
+        this.groups.set(g.name, this.newGroup(g));
+        newGroups.push(g.name);
+      }
+    }
+    for (const name of [...this.groups.keys()]) {
+      if (next.groups.some((g) => g.name === name)) continue;
+      this.log.warning(`Group ${name} is no longer in the configuration: left as it is (${this.groups.get(name)!.state}), no longer managed`);
+      this.groups.delete(name);
+    }
+    const wanted = pfileGroups(next);
+    for (const [path, p] of [...this.pfiles]) {
+      if (!wanted.has(path)) {
+        this.pfiles.delete(path);
+        void p.daemon.close();
+      } else {
+        p.group = wanted.get(path) ?? null;
+        p.daemon.command('reload');
+      }
+    }
+    const added = [...wanted].filter(([path]) => !this.pfiles.has(path));
+    const monitors = [...next.monitors, ...implicitProcessMonitors(next)];
+    for (const [name, m] of [...this.monitors]) {
+      const n = monitors.find((x) => x.name === name);
+      if (n && same(n, m.cfg)) continue;
+      m.close();
+      this.monitors.delete(name);
+    }
+    void (async () => {
+      for (const [path, group] of added) await this.addPfile(path, group);
+      for (const m of monitors) if (!this.monitors.has(m.name)) this.addMonitor(m);
+      await this.startGroupsInOrder(newGroups);
+    })();
+    this.cfg = next;
+    this.setSchedules(next.schedules);
+    this.watchConfig();
+    return { ok: true, text: `reloaded ${next.path}: ${next.groups.length} groups, ${monitors.length} monitors` };
+  }
+
+  private configFiles(): string[] {
+    return [this.cfg.path, ...pfileGroups(this.cfg).keys()];
+  }
+
+  private hashConfigFiles(): string {
+    const h = createHash('sha256');
+    for (const f of this.configFiles()) {
+      try {
+        h.update(f).update(readFileSync(f));
+      } catch {
+        h.update(`${f}: missing`);
+      }
+    }
+    return h.digest('hex');
+  }
+
+  /** A change of the ini file or one of its pfiles reloads, once the content really changed. */
+  private watchConfig(): void {
+    this.unwatch?.();
+    this.unwatch = watchFiles(this.configFiles(), () => {
+      if (this.stopping || this.hashConfigFiles() === this.configHash) return;
+      this.reload('file watch');
+    });
+  }
+
+  // ---- stop -----------------------------------------------------------------------------
+
+  async stopOnSignal(name: 'SIGTERM' | 'SIGINT', num: number): Promise<void> {
+    if (this.stopping) return;
+    this.log.notice(`${name} Catch (${num})!!`);
+    await this.stop(0, 'Stop pcheck!!');
+  }
+
+  private async stop(code: number, reason: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (code !== 0) this.log.crit(reason);
+    this.unwatch?.();
+    if (this.scheduleTimer) clearInterval(this.scheduleTimer);
+    for (const t of this.suspendTimers.values()) clearTimeout(t);
+    for (const m of this.monitors.values()) m.close();
+    for (const p of this.pfiles.values()) await p.daemon.close();
+    if (!this.opts.keepRunning) {
+      // groups stop in reverse order of the file, each once the previous has stopped
+      for (const g of [...this.groups.values()].reverse()) {
+        g.send({ type: 'stop' });
+        await this.waitGroup(g.cfg.name, (s) => s === 'Offline' || s === 'Error', (g.cfg.stopTimeout + 5) * 1000);
+      }
+    }
+    await this.control?.close().catch(() => undefined);
+    this.log.notice(code === 0 ? reason : 'Stop pcheck!!');
+    this.finish(code);
+  }
+}
+
+function describe(cfg: ScheduleConfig): string {
+  const a = cfg.action;
+  return a.kind === 'restart_group' ? `restart group ${a.group}` : `suspend monitor ${a.monitor} for ${a.durationSec}s`;
+}

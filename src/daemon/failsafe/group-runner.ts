@@ -1,0 +1,94 @@
+// A FailSafe group's shell: runs its start/stop commands for the pure group machine.
+// The environment carries procsafe's variables and CLUSTERPRO's, so that the start.sh /
+// stop.sh operators wrote for CLUSTERPRO / FailSafe (which branch on $CLP_EVENT and exit 1
+// with NO_CLP otherwise) run unchanged.
+import { groupStep, initialGroupState, type GroupAction, type GroupEvent, type GroupRunState, type ScriptEvent } from '../../core/group-machine';
+import type { FinalAction, GroupConfig, GroupState } from '../../core/failsafe-model';
+import { runScript } from '../../exec/run-script';
+import type { Logger } from '../../log/logger';
+
+export interface GroupRunnerDeps {
+  log: Logger;
+  onStateChanged(group: string, from: GroupState, to: GroupState): void;
+  onFinalAction(group: string, action: FinalAction): void;
+}
+
+export function groupScriptEnv(group: string, event: ScriptEvent): Record<string, string> {
+  return {
+    PS_EVENT: event,
+    PS_GROUP: group,
+    // CLUSTERPRO's exec resource variables: this server is the group's home, the disk is fine
+    CLP_EVENT: event === 'RESTART' ? 'RECOVER' : event,
+    CLP_DISK: 'SUCCESS',
+    CLP_SERVER: 'HOME',
+    CLP_GROUPNAME: group,
+    CLP_RESOURCENAME: `exec-${group}`,
+  };
+}
+
+export class GroupRunner {
+  run: GroupRunState = initialGroupState();
+  /** the last start/stop outcome, for padmin status */
+  lastScript = '';
+
+  constructor(
+    public cfg: GroupConfig,
+    private readonly deps: GroupRunnerDeps,
+  ) {}
+
+  get state(): GroupState {
+    return this.run.state;
+  }
+
+  send(e: GroupEvent): void {
+    const r = groupStep(this.run, e, { name: this.cfg.name, activationRetries: this.cfg.activationRetries, finalAction: this.cfg.finalAction });
+    this.run = r.run;
+    for (const a of r.actions) this.execute(a);
+  }
+
+  private execute(a: GroupAction): void {
+    switch (a.type) {
+      case 'log':
+        this.deps.log.log(a.severity, a.message);
+        return;
+      case 'stateChanged':
+        this.deps.onStateChanged(this.cfg.name, a.from, a.to);
+        return;
+      case 'finalAction':
+        this.deps.onFinalAction(this.cfg.name, a.action);
+        return;
+      case 'runScript':
+        this.runCommand(a.phase, a.event);
+        return;
+    }
+  }
+
+  private runCommand(phase: 'start' | 'stop', event: ScriptEvent): void {
+    const cmd = phase === 'start' ? this.cfg.start : this.cfg.stop;
+    if (cmd === null) {
+      // no script: the phase is done at once (after the current event has been handled)
+      setImmediate(() => this.send({ type: 'scriptExited', phase, ok: true, detail: 'no script' }));
+      return;
+    }
+    const timeout = (phase === 'start' ? this.cfg.startTimeout : this.cfg.stopTimeout) * 1000;
+    const name = this.cfg.name;
+    const run = runScript({
+      path: cmd[0],
+      args: cmd.slice(1),
+      env: groupScriptEnv(name, event),
+      timeoutMs: timeout,
+      onLine: (stream, line) => this.deps.log.log(stream === 'stderr' ? 'warning' : 'info', `Group ${name} ${phase}: ${line}`),
+    });
+    void run.done.then((r) => {
+      const detail = r.spawnError
+        ? `could not run ${cmd[0]}: ${r.spawnError}`
+        : r.timedOut
+          ? `timed out after ${timeout / 1000}s`
+          : r.code !== null
+            ? `exit ${r.code}`
+            : `killed by ${r.signal ?? 'a signal'}`;
+      this.lastScript = `${phase} ${event}: ${detail}`;
+      this.send({ type: 'scriptExited', phase, ok: r.code === 0, detail });
+    });
+  }
+}

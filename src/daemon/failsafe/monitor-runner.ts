@@ -1,0 +1,142 @@
+// A FailSafe monitor's shell: schedules its probe (interval, start_wait, timeout, timing)
+// and feeds the results to the pure recovery chain; carries out the chain's actions
+// through the daemon. A `process` monitor has no probe: the retry-overs (`group`) of its
+// pfile's entries are its failures.
+import type { FinalAction, GroupState, MonitorConfig } from '../../core/failsafe-model';
+import { initialMonitorState, recoveryDeadline, recoveryStep, type MonitorEvent, type MonitorState, type RecoveryConfig } from '../../core/recovery';
+import type { Logger } from '../../log/logger';
+import { createProbe, type Probe } from '../../monitors/index';
+
+export interface MonitorRunnerDeps {
+  log: Logger;
+  monoNow(): number;
+  restartGroup(group: string, monitor: string): void;
+  finalAction(action: FinalAction, monitor: MonitorRunner): void;
+  /** the state of a group, to hold checks while it is starting or stopping */
+  groupState(group: string): GroupState | null;
+}
+
+export class MonitorRunner {
+  state: MonitorState = initialMonitorState();
+  lastCheckAt: number | null = null;
+  private readonly probe: Probe | null;
+  private timer: NodeJS.Timeout | null = null;
+  private graceTimer: NodeJS.Timeout | null = null;
+  private inFlight: AbortController | null = null;
+  private closed = false;
+
+  constructor(
+    readonly cfg: MonitorConfig,
+    private readonly deps: MonitorRunnerDeps,
+  ) {
+    this.probe = cfg.type === 'process' ? null : createProbe(cfg);
+  }
+
+  private get recovery(): RecoveryConfig {
+    const c = this.cfg;
+    return { name: c.name, target: c.target, retries: c.retries, restartThreshold: c.restartThreshold, grace: c.grace, finalAction: c.finalAction };
+  }
+
+  /** Starts checking after start_wait; `active` monitors wait for their group to be Online. */
+  start(): void {
+    const online = this.cfg.target === null || this.deps.groupState(this.cfg.target) === 'Online';
+    if (this.cfg.timing === 'active' && !online) this.feed({ type: 'targetOffline' });
+    else this.schedule(this.cfg.startWait * 1000);
+  }
+
+  /** The target group changed state. */
+  onGroupState(to: GroupState): void {
+    if (to === 'Online') {
+      // the group's processes are new: give them start_wait before the first check
+      if (this.cfg.timing === 'active') this.feed({ type: 'targetOnline' });
+      this.schedule(this.cfg.startWait * 1000);
+    } else if (this.cfg.timing === 'active' && (to === 'Offline' || to === 'Error' || to === 'Stopping')) {
+      this.cancelCheck();
+      this.feed({ type: 'targetOffline' });
+    }
+  }
+
+  feed(e: MonitorEvent): void {
+    if (this.closed) return;
+    const r = recoveryStep(this.state, e, this.recovery, this.deps.monoNow());
+    this.state = r.state;
+    for (const a of r.actions) {
+      switch (a.type) {
+        case 'log':
+          this.deps.log.log(a.severity, a.message);
+          break;
+        case 'restartGroup':
+          this.deps.restartGroup(a.group, this.cfg.name);
+          break;
+        case 'finalAction':
+          this.deps.finalAction(a.action, this);
+          break;
+        case 'statusChanged':
+          this.deps.log.info(`Monitor ${this.cfg.name}: ${a.from} -> ${a.to}`);
+          break;
+      }
+    }
+    this.armGrace();
+  }
+
+  suspend(): void {
+    this.cancelCheck();
+    this.feed({ type: 'suspend' });
+  }
+
+  resume(): void {
+    this.feed({ type: 'resume' });
+    this.schedule(0);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.cancelCheck();
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.probe?.close();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.probe === null || this.closed) return;
+    this.timer = setTimeout(() => void this.check(), delayMs);
+  }
+
+  private cancelCheck(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.inFlight?.abort();
+    this.inFlight = null;
+  }
+
+  private async check(): Promise<void> {
+    this.timer = null;
+    if (this.probe === null || this.closed) return;
+    const s = this.state.status;
+    const target = this.cfg.target === null ? null : this.deps.groupState(this.cfg.target);
+    // hold checks while the target group is being stopped or started (its recovery is under way)
+    const held = s === 'Suspended' || s === 'Offline' || target === 'Starting' || target === 'Stopping';
+    if (!held) {
+      const ac = new AbortController();
+      this.inFlight = ac;
+      const timeoutMs = this.cfg.timeout * 1000;
+      const timer = setTimeout(() => ac.abort(), timeoutMs);
+      const result = await this.probe.check(ac.signal, timeoutMs);
+      clearTimeout(timer);
+      if (this.inFlight !== ac) return; // cancelled meanwhile (suspend, group offline, close)
+      this.inFlight = null;
+      this.lastCheckAt = Date.now();
+      this.feed({ type: 'result', ok: result.ok, warning: result.warning, detail: result.detail });
+    }
+    if (this.timer === null) this.schedule(this.cfg.interval * 1000);
+  }
+
+  private armGrace(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+    const due = recoveryDeadline(this.state, this.recovery);
+    if (due === null || this.closed) return;
+    this.graceTimer = setTimeout(() => this.feed({ type: 'tick' }), Math.max(0, due - this.deps.monoNow()));
+  }
+}

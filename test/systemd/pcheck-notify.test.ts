@@ -1,0 +1,316 @@
+// The real pcheck under a stand-in for systemd: NOTIFY_SOCKET names a datagram socket that
+// a python3 receiver binds, WATCHDOG_USEC=400000 asks for a WATCHDOG=1 every ~200 ms.
+// The contract (src/systemd/daemon-link.ts): READY=1 + STATUS= once monitoring runs (padmin
+// answers by then), STATUS= on state changes, WATCHDOG=1 while the monitoring loop runs and
+// none while it is stuck (SIGSTOP; a full stdout pipe that blocks its synchronous log
+// writes), STOPPING=1 on SIGTERM and on retry-over exit.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PCHECK, Sandbox, kill, sleep, waitFor } from '../helpers/harness';
+import { formatStatus } from '../../src/systemd/daemon-link';
+
+const WATCHDOG_USEC = '400000'; // WatchdogSec=0.4s: a beat every 200 ms
+/** CLOCK_MONOTONIC in ms, the clock python's time.monotonic_ns() reads too. */
+const monoMs = () => Number(process.hrtime.bigint() / 1000n) / 1000;
+
+interface Datagram {
+  mono: number;
+  text: string;
+  /** the first line: READY=1, STATUS=..., WATCHDOG=1, STOPPING=1 */
+  head: string;
+}
+
+/** python3 bound to a unix datagram socket; each datagram with its CLOCK_MONOTONIC arrival. */
+class Receiver {
+  readonly got: Datagram[] = [];
+  private constructor(
+    readonly path: string,
+    private readonly proc: ChildProcess,
+  ) {}
+
+  static start(path: string): Promise<Receiver> {
+    const py = [
+      'import socket, json, time',
+      's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+      `s.bind(${JSON.stringify(path)})`,
+      'print("ready", flush=True)',
+      'while True:',
+      '    d = s.recv(65536)',
+      '    print(json.dumps([time.monotonic_ns(), d.decode("utf-8", "replace")]), flush=True)',
+    ].join('\n');
+    const proc = spawn('python3', ['-c', py], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = new Receiver(path, proc);
+    return new Promise((resolve, reject) => {
+      let buf = '';
+      proc.stdout.setEncoding('utf8').on('data', (d: string) => {
+        buf += d;
+        const parts = buf.split('\n');
+        buf = parts.pop() ?? '';
+        for (const p of parts) {
+          if (p === 'ready') resolve(r);
+          else {
+            const [ns, text] = JSON.parse(p) as [number, string];
+            r.got.push({ mono: ns / 1e6, text, head: text.split('\n')[0] });
+          }
+        }
+      });
+      proc.once('exit', (code) => reject(new Error(`python3 receiver exited (${code})`)));
+    });
+  }
+
+  beats(from = 0, to = Infinity): Datagram[] {
+    return this.got.filter((d) => d.head === 'WATCHDOG=1' && d.mono > from && d.mono < to);
+  }
+
+  statuses(): string[] {
+    return this.got.flatMap((d) => d.text.split('\n').filter((l) => l.startsWith('STATUS=')).map((l) => l.slice('STATUS='.length)));
+  }
+
+  async waitFor(pred: (d: Datagram) => boolean, what: string, timeoutMs = 10_000, from = 0): Promise<Datagram> {
+    return waitFor(() => this.got.slice(from).find(pred), timeoutMs, `${what}; got ${JSON.stringify(this.got.map((d) => d.text))}`);
+  }
+
+  stop(): void {
+    if (this.proc.exitCode === null && this.proc.signalCode === null && this.proc.pid) kill(this.proc.pid, 'SIGKILL');
+  }
+}
+
+/** Largest gap between consecutive beats, and the count, in [from, to). */
+function beatStats(beats: Datagram[]): { count: number; maxGap: number } {
+  let maxGap = 0;
+  for (let i = 1; i < beats.length; i++) maxGap = Math.max(maxGap, beats[i].mono - beats[i - 1].mono);
+  return { count: beats.length, maxGap };
+}
+
+const avail = (restarts = 0) => formatStatus([{ proc_sts: 'AVAIL', restart_count: restarts, monitor_sts: 'on' }]);
+
+describe('pcheck under Type=notify', () => {
+  const sb = new Sandbox();
+  const receivers: Receiver[] = [];
+  let seq = 0;
+  after(() => {
+    receivers.forEach((r) => r.stop());
+    sb.cleanup();
+  });
+
+  /** A receiver, and pcheck's environment pointing at it. */
+  async function systemd(watchdog: boolean, extra: Record<string, string> = {}): Promise<{ r: Receiver; env: Record<string, string> }> {
+    const r = await Receiver.start(join(sb.dir, `notify-${seq++}.sock`));
+    receivers.push(r);
+    // set explicitly, so that a test run that itself runs under systemd leaks nothing in
+    const env = { NOTIFY_SOCKET: r.path, WATCHDOG_USEC: watchdog ? WATCHDOG_USEC : '', WATCHDOG_PID: '', JOURNAL_STREAM: '', ...extra };
+    return { r, env };
+  }
+
+  it('sends READY=1 with a STATUS line once monitoring runs, and padmin answers by then', async () => {
+    const svc = sb.service('ready');
+    const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
+    await sb.startService(svc);
+    const { r, env } = await systemd(false);
+    const pc = sb.pcheck(pfile, [], env);
+    const ready = await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
+    assert.equal(r.got[0], ready, 'READY=1 is the first notification');
+    assert.equal(ready.text, `READY=1\nSTATUS=${avail()}`);
+    const [e] = sb.showPent(pfile);
+    assert.equal(e.proc_sts, 'AVAIL');
+    await pc.waitLine('Start pcheck');
+    await sleep(600);
+    assert.deepEqual(r.beats(), [], 'no WATCHDOG=1 without WATCHDOG_USEC');
+    kill(pc.pid, 'SIGTERM');
+    assert.equal(await pc.exited, 0);
+  });
+
+  it('sends WATCHDOG=1 every WATCHDOG_USEC/2: with 400000, about every 200 ms', async () => {
+    const svc = sb.service('beat');
+    const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
+    await sb.startService(svc);
+    const { r, env } = await systemd(true);
+    const pc = sb.pcheck(pfile, [], env);
+    const ready = await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
+    await sleep(2100);
+    const s = beatStats(r.beats(ready.mono, ready.mono + 2000));
+    assert.ok(s.count >= 8 && s.count <= 12, `${s.count} beats in 2 s`);
+    assert.ok(s.maxGap < 350, `a gap of ${s.maxGap.toFixed(0)} ms between beats`);
+    kill(pc.pid, 'SIGTERM');
+    assert.equal(await pc.exited, 0);
+  });
+
+  it('sends no WATCHDOG=1 when WATCHDOG_PID names another process', async () => {
+    const svc = sb.service('otherpid');
+    const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
+    await sb.startService(svc);
+    const { r, env } = await systemd(true, { WATCHDOG_PID: '1' });
+    const pc = sb.pcheck(pfile, [], env);
+    await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
+    await sleep(800);
+    assert.deepEqual(r.beats(), []);
+    kill(pc.pid, 'SIGTERM');
+    assert.equal(await pc.exited, 0);
+  });
+
+  it('sends a STATUS line when the entry goes down and is restarting, and again when it is back', async () => {
+    const pname = join(sb.dir, 'status');
+    const svc = sb.service('status', {
+      scriptBody: `sleep 0.5\nsetsid bash -c 'exec -a "$0" sleep infinity' '${pname}' </dev/null >/dev/null 2>&1 &\n`,
+    });
+    const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
+    const pid = await sb.startService(svc);
+    const { r, env } = await systemd(true);
+    const pc = sb.pcheck(pfile, [], env);
+    await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
+    kill(pid, 'SIGKILL');
+    const restarting = formatStatus([{ proc_sts: 'RESTARTING', restart_count: 1, monitor_sts: 'on' }]);
+    await r.waitFor((d) => d.text === `STATUS=${restarting}`, `STATUS=${restarting}`);
+    await r.waitFor((d) => d.text === `STATUS=${avail(1)}`, `STATUS=${avail(1)}`);
+    const st = r.statuses();
+    assert.deepEqual(st.slice(0, 1), [avail(0)]);
+    assert.ok(st.indexOf(restarting) < st.lastIndexOf(avail(1)));
+    for (let i = 1; i < st.length; i++) assert.notEqual(st[i], st[i - 1], `STATUS repeated: ${st[i]}`);
+    kill(pc.pid, 'SIGTERM');
+    assert.equal(await pc.exited, 0);
+  });
+
+  it('sends STOPPING=1 on SIGTERM, and no WATCHDOG=1 after it, then exits 0', async () => {
+    const svc = sb.service('stop');
+    const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
+    await sb.startService(svc);
+    const { r, env } = await systemd(true);
+    const pc = sb.pcheck(pfile, [], env);
+    await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
+    await sleep(500);
+    kill(pc.pid, 'SIGTERM');
+    const stopping = await r.waitFor((d) => d.head === 'STOPPING=1', 'STOPPING=1');
+    assert.equal(await pc.exited, 0);
+    await sleep(300);
+    assert.deepEqual(r.beats(stopping.mono), []);
+    assert.equal(r.got.filter((d) => d.head === 'STOPPING=1').length, 1);
+    assert.equal(r.got.at(-1), stopping);
+  });
+
+  it('sends STOPPING=1 before it exits 1 on retry-over exit', async () => {
+    const svc = sb.service('retryover');
+    const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:0:exit`] });
+    const pid = await sb.startService(svc);
+    const { r, env } = await systemd(true);
+    const pc = sb.pcheck(pfile, [], env);
+    await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
+    kill(pid, 'SIGKILL');
+    assert.equal(await pc.exited, 1);
+    await r.waitFor((d) => d.head === 'STOPPING=1', 'STOPPING=1', 2000);
+  });
+
+  it('stops beating while pcheck is stopped by SIGSTOP, and beats again after SIGCONT', async () => {
+    const svc = sb.service('sigstop');
+    const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
+    await sb.startService(svc);
+    const { r, env } = await systemd(true);
+    const pc = sb.pcheck(pfile, [], env);
+    const ready = await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
+    await sleep(600);
+    assert.ok(r.beats(ready.mono).length >= 2, 'beating before the stop');
+    kill(pc.pid, 'SIGSTOP');
+    const t0 = monoMs();
+    await sleep(1200);
+    const t1 = monoMs();
+    kill(pc.pid, 'SIGCONT');
+    assert.deepEqual(r.beats(t0 + 20, t1), [], 'a beat from a stopped process');
+    const again = await r.waitFor((d) => d.head === 'WATCHDOG=1' && d.mono > t1, 'a beat after SIGCONT', 2000);
+    assert.ok(again.mono - t1 < 500, `first beat ${(again.mono - t1).toFixed(0)} ms after SIGCONT`);
+    await sleep(1000);
+    assert.ok(r.beats(t1).length >= 4, 'beating regularly again');
+    kill(pc.pid, 'SIGTERM');
+    assert.equal(await pc.exited, 0);
+  });
+
+  it('stops beating while its stdout pipe is full and its log writes block, and beats again once the pipe is read', async () => {
+    // A crash loop whose restart script prints 2,000 lines of 100 bytes each time: pcheck
+    // logs every line to stdout synchronously, so an unread stdout pipe wedges its loop.
+    const pname = join(sb.dir, 'noisy');
+    const script = join(sb.dir, 'start-noisy.sh');
+    writeFileSync(
+      script,
+      '#!/bin/bash\n' +
+        `yes "$(printf 'noise-%093d' 0)" | head -n 2000\n` +
+        `setsid bash -c 'exec -a "$0" sleep 0.3' '${pname}' </dev/null >/dev/null 2>&1 &\n`,
+    );
+    chmodSync(script, 0o755);
+    const pfile = sb.pfile({ pents: [`${pname}:${script}:3600:100000:none`] });
+    const { r, env } = await systemd(true);
+    const child = spawn(process.execPath, [PCHECK, '-f', pfile], { env: sb.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    sb.track(child.pid!);
+    let bytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (bytes += d.length));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    try {
+      const ready = await r.waitFor((d) => d.head === 'READY=1', `READY=1 (stderr: ${stderr})`);
+      // the crash loop is under way and read: beats go on
+      await waitFor(() => bytes > 1_000_000, 20_000, 'the crash loop to print 1 MB');
+      const readFrom = monoMs();
+      await sleep(1500);
+      const reading = beatStats(r.beats(Math.max(ready.mono, readFrom), monoMs()));
+      assert.ok(reading.count >= 5 && reading.maxGap < 600, `beats while stdout is read: ${JSON.stringify(reading)}`);
+
+      child.stdout.pause();
+      const pausedAt = monoMs();
+      // the pipe fills within a cycle or two; then no beat for a long while
+      const silent = await waitFor(
+        () => {
+          const last = r.beats().at(-1)?.mono ?? 0;
+          return monoMs() - Math.max(last, pausedAt) > 1500 ? last : null;
+        },
+        20_000,
+        'the beats to stop while stdout is not read',
+        50,
+      );
+      assert.equal(child.exitCode, null, 'pcheck is still there');
+      const resumedAt = monoMs();
+      assert.deepEqual(r.beats(silent, resumedAt), []);
+      child.stdout.resume();
+      const again = await r.waitFor((d) => d.head === 'WATCHDOG=1' && d.mono > resumedAt, 'a beat once stdout is read again', 5000);
+      assert.ok(again.mono - resumedAt < 2000, `first beat ${(again.mono - resumedAt).toFixed(0)} ms after reading again`);
+      await sleep(1500);
+      assert.ok(r.beats(again.mono).length >= 4, 'beating regularly again');
+    } finally {
+      kill(child.pid!, 'SIGKILL');
+      await exited;
+    }
+  });
+
+  it('passes neither NOTIFY_SOCKET nor WATCHDOG_USEC to restart scripts', async () => {
+    const pname = join(sb.dir, 'envcheck');
+    const svc = sb.service('envcheck', {
+      scriptBody:
+        'echo "env: NOTIFY_SOCKET=${NOTIFY_SOCKET-unset} WATCHDOG_USEC=${WATCHDOG_USEC-unset} WATCHDOG_PID=${WATCHDOG_PID-unset}"\n' +
+        `setsid bash -c 'exec -a "$0" sleep infinity' '${pname}' </dev/null >/dev/null 2>&1 &\n`,
+    });
+    const pfile = sb.pfile({ param: { INITIAL_WAIT: 0 }, pents: [`${svc.pname}:${svc.script}:60:3:none`] });
+    const { env } = await systemd(true, { WATCHDOG_PID: String(process.pid) });
+    const pc = sb.pcheck(pfile, [], env);
+    await pc.waitLine('script: env:');
+    await pc.waitLine('script: env: NOTIFY_SOCKET=unset WATCHDOG_USEC=unset WATCHDOG_PID=unset');
+    kill(pc.pid, 'SIGTERM');
+    assert.equal(await pc.exited, 0);
+  });
+
+  it('writes <N>-prefixed lines without its own timestamp to stdout when JOURNAL_STREAM is set', async () => {
+    const svc = sb.service('journal');
+    const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
+    await sb.startService(svc);
+    const { env } = await systemd(false, { JOURNAL_STREAM: '8:123456' });
+    const pc = sb.pcheck(pfile, [], env);
+    const start = await pc.waitLine('Start pcheck');
+    assert.match(start.text, /^<[0-7]>Start pcheck \(pfile=/);
+    await pc.waitLine(') Up');
+    assert.ok(
+      pc.lines.every((l) => /^<[0-7]>/.test(l.text)),
+      pc.lines.map((l) => l.text).join('\n'),
+    );
+    kill(pc.pid, 'SIGTERM');
+    assert.equal(await pc.exited, 0);
+  });
+});
