@@ -79,7 +79,7 @@ export function renderReport(r: Results): string {
     out.push(`## ${n.toLocaleString('en')} simultaneous kills (all killed in one loop), ms\n`);
     out.push(
       table(
-        ['supervisor', 'killed within', 'detected (`Down`)', 'Down p50', 'Down p99', 'Down max', 'back in /proc', 'heal p50', 'heal p99', 'heal max', '`Up` logged', 'Up p99', 'host busy %'],
+        ['supervisor', 'killed within', 'detected (`Down`)', 'Down p50', 'Down p99', 'Down max', 'first / last Down after 1st kill', 'Down written (pcheck clock) p50 / p99', 'back in /proc', 'heal p50', 'heal p99', 'heal max', '`Up` logged', 'Up p99', 'host busy %'],
         r.mass.map((x: MassRow) => [
           x.label + (x.note ? ` (${x.note})` : ''),
           ms(x.killSpanMs),
@@ -87,6 +87,8 @@ export function renderReport(r: Results): string {
           ms(x.downS?.p50),
           ms(x.downS?.p99),
           ms(x.downS?.max),
+          x.firstDownMs === null ? '–' : `${ms(x.firstDownMs)} / ${ms(x.lastDownMs)}`,
+          x.downStampS ? `${ms(x.downStampS.p50)} / ${ms(x.downStampS.p99)}` : '–',
           `${x.healed}/${x.n}`,
           ms(x.healS.p50),
           ms(x.healS.p99),

@@ -186,12 +186,27 @@ export interface Line {
 const DOWN_RE = /Process \[(.*) , pid=(\d+)\] Down$/;
 const UP_RE = /\((.*) ,pid=(\d+)\) Up$/;
 
+/** wall clock minus monotonic clock, ms (sampled once: the run is short). */
+const WALL_MINUS_MONO = Date.now() - nowMs();
+const STAMP_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3}) /;
+
+/** The `YYYY-MM-DD HH:MM:SS.mmm` (local time) at the start of a pcheck line, on our monotonic clock. */
+function stampToMono(line: string): number | null {
+  const m = STAMP_RE.exec(line);
+  if (!m) return null;
+  const wall = new Date(`${m[1]}T${m[2]}`).getTime();
+  return Number.isNaN(wall) ? null : wall - WALL_MINUS_MONO;
+}
+
 export class LineLog {
   readonly lines: Line[] = [];
   /** pid -> arrival of its Down line */
   readonly downByPid = new Map<number, number>();
   /** pid -> arrival of its Up line */
   readonly upByPid = new Map<number, number>();
+  /** pid -> the time pcheck wrote on its Down line (wall clock, ms resolution) mapped to
+   *  this process's monotonic clock: tells pcheck's own delay from the pipe's and ours. */
+  readonly downStampByPid = new Map<number, number>();
   private partial = '';
   private waiters: (() => void)[] = [];
 
@@ -204,7 +219,11 @@ export class LineLog {
       for (const line of parts) {
         if (this.lines.length < keep) this.lines.push({ at, text: line });
         let m = DOWN_RE.exec(line);
-        if (m) this.downByPid.set(Number(m[2]), at);
+        if (m) {
+          this.downByPid.set(Number(m[2]), at);
+          const stamp = stampToMono(line);
+          if (stamp !== null) this.downStampByPid.set(Number(m[2]), stamp);
+        }
         else if ((m = UP_RE.exec(line))) this.upByPid.set(Number(m[2]), at);
       }
       const w = this.waiters;
@@ -535,10 +554,16 @@ export class SupervisordSut implements Sut {
     return cmdlineKey(pid) === SLEEP_KEY;
   }
 
+  /** SIGKILL, then its children by pid: a SIGTERM would stop 1,000 programs one by one. */
   async stop(): Promise<void> {
-    const kids = this.children();
-    await stopChild(this.child, 30000);
-    for (const k of kids) killPid(k);
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const kids = this.children();
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      killPid(child.pid as number);
+      await exited;
+      for (const k of kids) killPid(k);
+    }
     this.child = null;
     this.pid = null;
   }

@@ -46,6 +46,11 @@ export interface MassRow {
   detected: number | null;
   down: number[];
   downS: Summary | null;
+  /** kill → the time written on the Down line by pcheck (ms resolution): pcheck's own share. */
+  downStampS: Summary | null;
+  /** first kill → first / last Down line arrival. */
+  firstDownMs: number | null;
+  lastDownMs: number | null;
   healed: number;
   heal: number[];
   healS: Summary;

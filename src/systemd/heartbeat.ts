@@ -46,7 +46,8 @@ export function startHeartbeat(notifier: Pick<Notifier, 'watchdog'>, opts: { int
     }
   };
   tick();
-  const timer = setInterval(tick, Math.max(1, Math.floor(opts.intervalMs)));
+  // setInterval takes at most 2^31-1 ms (it would turn a larger delay into 1 ms)
+  const timer = setInterval(tick, Math.min(2 ** 31 - 1, Math.max(1, Math.floor(opts.intervalMs))));
   timer.unref();
   return {
     stop: () => clearInterval(timer),

@@ -25,6 +25,19 @@ function startGenw(sb: Sandbox, script: string): Pcheck {
   return new Pcheck(child);
 }
 
+/** pcheck's exit code; fails the test instead of hanging if it has not exited in time. */
+async function exitWithin(pc: Pcheck, ms: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`pcheck ${pc.pid} has not exited within ${ms} ms; output:\n${pc.lines.map((l) => l.text).join('\n')}`)), ms);
+  });
+  try {
+    return await Promise.race([pc.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function ppidOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
@@ -57,9 +70,10 @@ describe('pcheck as a CLUSTERPRO genw custom monitor: foreground, then exit 1 on
 
   it('heals the first death itself and exits 1 on the second (RETRY_OVER:EXIT, FATAL): genw sees an error', async () => {
     const p1 = Number(sb.showPent(pfile)[0].pid);
+    const before = pc.lines.length;
     kill(p1, 'SIGKILL');
-    await pc.waitLine(`Process [${svc.pname} , pid=${p1}] Down`);
-    const up = await pc.waitLine(new RegExp(`\\(${svc.pname.replace(/[/.]/g, '\\$&')} ,pid=(\\d+)\\) Up`));
+    await pc.waitLine(`Process [${svc.pname} , pid=${p1}] Down`, 10_000, before);
+    const up = await pc.waitLine(new RegExp(`\\(${svc.pname.replace(/[/.]/g, '\\$&')} ,pid=(\\d+)\\) Up`), 10_000, before);
     const p2 = Number(/pid=(\d+)/.exec(up.text)![1]);
     sb.track(p2);
     assert.equal(pc.child.exitCode, null, 'a healed death does not end the monitor');
@@ -67,7 +81,7 @@ describe('pcheck as a CLUSTERPRO genw custom monitor: foreground, then exit 1 on
     const from = pc.lines.length;
     const t0 = performance.now();
     kill(p2, 'SIGKILL');
-    const code = await pc.exited;
+    const code = await exitWithin(pc, 10_000);
     const ms = performance.now() - t0;
     assert.equal(code, 1);
     await pc.waitLine(`(${svc.pname}) RETRY_OVER:EXIT`, 1000, from);
@@ -90,7 +104,7 @@ describe('pcheck as a CLUSTERPRO genw custom monitor: SIGTERM and a bad pfile', 
     await pc.waitLine(`(${svc.pname} ,pid=${pid}) Up`);
     const t0 = performance.now();
     kill(pc.pid, 'SIGTERM');
-    assert.equal(await pc.exited, 0);
+    assert.equal(await exitWithin(pc, 10_000), 0);
     const ms = performance.now() - t0;
     await pc.waitLine('SIGTERM Catch (15)!!', 1000);
     await pc.waitLine('Stop pcheck!!', 1000);
@@ -104,7 +118,7 @@ describe('pcheck as a CLUSTERPRO genw custom monitor: SIGTERM and a bad pfile', 
     const pfile = sb.pfile({ param: { IPCKEY: 'zz' }, pents: [`${svc.pname}:${svc.script}:0:1:exit`] });
     const t0 = performance.now();
     const pc = startGenw(sb, genwScript(sb, pfile));
-    assert.equal(await pc.exited, 2);
+    assert.equal(await exitWithin(pc, 10_000), 2);
     const ms = performance.now() - t0;
     assert.match(pc.stderr, new RegExp(`${pfile.replace(/[/.]/g, '\\$&')}:2: IPCKEY`));
     await sleep(1000);

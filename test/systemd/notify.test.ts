@@ -322,6 +322,14 @@ describe('systemd notifications', () => {
       assert.ok(hb.skipped >= 8, `${hb.skipped} ticks skipped`);
     });
 
+    it('never beats faster than asked, even for an interval beyond what setInterval takes', async () => {
+      let beats = 0;
+      const hb = startHeartbeat({ watchdog: () => beats++ }, { intervalMs: watchdogInterval({ WATCHDOG_USEC: '18446744073709551614' }) ?? 0, alive: () => true });
+      await sleep(100);
+      hb.stop();
+      assert.equal(beats, 1, 'only the one sent at start');
+    });
+
     it('sends nothing at all while the event loop is blocked', async () => {
       const r = await pathSocket();
       const hb = startHeartbeat(notifierFor(r), { intervalMs: 50, alive: () => true });

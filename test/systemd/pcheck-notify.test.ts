@@ -88,17 +88,22 @@ function beatStats(beats: Datagram[]): { count: number; maxGap: number } {
 const avail = (restarts = 0) => formatStatus([{ proc_sts: 'AVAIL', restart_count: restarts, monitor_sts: 'on' }]);
 
 describe('pcheck under Type=notify', () => {
-  const sb = new Sandbox();
+  // one sandbox (directory, IPCKEY) per test, so a failed test leaves nothing in the next one's way
+  const boxes: Sandbox[] = [];
   const receivers: Receiver[] = [];
-  let seq = 0;
   after(() => {
     receivers.forEach((r) => r.stop());
-    sb.cleanup();
+    boxes.forEach((b) => b.cleanup());
   });
+  function sandbox(): Sandbox {
+    const sb = new Sandbox();
+    boxes.push(sb);
+    return sb;
+  }
 
   /** A receiver, and pcheck's environment pointing at it. */
-  async function systemd(watchdog: boolean, extra: Record<string, string> = {}): Promise<{ r: Receiver; env: Record<string, string> }> {
-    const r = await Receiver.start(join(sb.dir, `notify-${seq++}.sock`));
+  async function systemd(sb: Sandbox, watchdog: boolean, extra: Record<string, string> = {}): Promise<{ r: Receiver; env: Record<string, string> }> {
+    const r = await Receiver.start(join(sb.dir, 'notify.sock'));
     receivers.push(r);
     // set explicitly, so that a test run that itself runs under systemd leaks nothing in
     const env = { NOTIFY_SOCKET: r.path, WATCHDOG_USEC: watchdog ? WATCHDOG_USEC : '', WATCHDOG_PID: '', JOURNAL_STREAM: '', ...extra };
@@ -106,10 +111,11 @@ describe('pcheck under Type=notify', () => {
   }
 
   it('sends READY=1 with a STATUS line once monitoring runs, and padmin answers by then', async () => {
+    const sb = sandbox();
     const svc = sb.service('ready');
     const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
     await sb.startService(svc);
-    const { r, env } = await systemd(false);
+    const { r, env } = await systemd(sb, false);
     const pc = sb.pcheck(pfile, [], env);
     const ready = await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
     assert.equal(r.got[0], ready, 'READY=1 is the first notification');
@@ -124,10 +130,11 @@ describe('pcheck under Type=notify', () => {
   });
 
   it('sends WATCHDOG=1 every WATCHDOG_USEC/2: with 400000, about every 200 ms', async () => {
+    const sb = sandbox();
     const svc = sb.service('beat');
     const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
     await sb.startService(svc);
-    const { r, env } = await systemd(true);
+    const { r, env } = await systemd(sb, true);
     const pc = sb.pcheck(pfile, [], env);
     const ready = await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
     await sleep(2100);
@@ -139,10 +146,11 @@ describe('pcheck under Type=notify', () => {
   });
 
   it('sends no WATCHDOG=1 when WATCHDOG_PID names another process', async () => {
+    const sb = sandbox();
     const svc = sb.service('otherpid');
     const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
     await sb.startService(svc);
-    const { r, env } = await systemd(true, { WATCHDOG_PID: '1' });
+    const { r, env } = await systemd(sb, true, { WATCHDOG_PID: '1' });
     const pc = sb.pcheck(pfile, [], env);
     await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
     await sleep(800);
@@ -152,13 +160,14 @@ describe('pcheck under Type=notify', () => {
   });
 
   it('sends a STATUS line when the entry goes down and is restarting, and again when it is back', async () => {
+    const sb = sandbox();
     const pname = join(sb.dir, 'status');
     const svc = sb.service('status', {
       scriptBody: `sleep 0.5\nsetsid bash -c 'exec -a "$0" sleep infinity' '${pname}' </dev/null >/dev/null 2>&1 &\n`,
     });
     const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
     const pid = await sb.startService(svc);
-    const { r, env } = await systemd(true);
+    const { r, env } = await systemd(sb, true);
     const pc = sb.pcheck(pfile, [], env);
     await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
     kill(pid, 'SIGKILL');
@@ -174,10 +183,11 @@ describe('pcheck under Type=notify', () => {
   });
 
   it('sends STOPPING=1 on SIGTERM, and no WATCHDOG=1 after it, then exits 0', async () => {
+    const sb = sandbox();
     const svc = sb.service('stop');
     const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
     await sb.startService(svc);
-    const { r, env } = await systemd(true);
+    const { r, env } = await systemd(sb, true);
     const pc = sb.pcheck(pfile, [], env);
     await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
     await sleep(500);
@@ -191,10 +201,11 @@ describe('pcheck under Type=notify', () => {
   });
 
   it('sends STOPPING=1 before it exits 1 on retry-over exit', async () => {
+    const sb = sandbox();
     const svc = sb.service('retryover');
     const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:0:exit`] });
     const pid = await sb.startService(svc);
-    const { r, env } = await systemd(true);
+    const { r, env } = await systemd(sb, true);
     const pc = sb.pcheck(pfile, [], env);
     await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
     kill(pid, 'SIGKILL');
@@ -203,10 +214,11 @@ describe('pcheck under Type=notify', () => {
   });
 
   it('stops beating while pcheck is stopped by SIGSTOP, and beats again after SIGCONT', async () => {
+    const sb = sandbox();
     const svc = sb.service('sigstop');
     const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
     await sb.startService(svc);
-    const { r, env } = await systemd(true);
+    const { r, env } = await systemd(sb, true);
     const pc = sb.pcheck(pfile, [], env);
     const ready = await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
     await sleep(600);
@@ -226,6 +238,7 @@ describe('pcheck under Type=notify', () => {
   });
 
   it('stops beating while its stdout pipe is full and its log writes block, and beats again once the pipe is read', async () => {
+    const sb = sandbox();
     // A crash loop whose restart script prints 2,000 lines of 100 bytes each time: pcheck
     // logs every line to stdout synchronously, so an unread stdout pipe wedges its loop.
     const pname = join(sb.dir, 'noisy');
@@ -238,7 +251,7 @@ describe('pcheck under Type=notify', () => {
     );
     chmodSync(script, 0o755);
     const pfile = sb.pfile({ pents: [`${pname}:${script}:3600:100000:none`] });
-    const { r, env } = await systemd(true);
+    const { r, env } = await systemd(sb, true);
     const child = spawn(process.execPath, [PCHECK, '-f', pfile], { env: sb.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
     sb.track(child.pid!);
     let bytes = 0;
@@ -282,6 +295,7 @@ describe('pcheck under Type=notify', () => {
   });
 
   it('passes neither NOTIFY_SOCKET nor WATCHDOG_USEC to restart scripts', async () => {
+    const sb = sandbox();
     const pname = join(sb.dir, 'envcheck');
     const svc = sb.service('envcheck', {
       scriptBody:
@@ -289,7 +303,7 @@ describe('pcheck under Type=notify', () => {
         `setsid bash -c 'exec -a "$0" sleep infinity' '${pname}' </dev/null >/dev/null 2>&1 &\n`,
     });
     const pfile = sb.pfile({ param: { INITIAL_WAIT: 0 }, pents: [`${svc.pname}:${svc.script}:60:3:none`] });
-    const { env } = await systemd(true, { WATCHDOG_PID: String(process.pid) });
+    const { env } = await systemd(sb, true, { WATCHDOG_PID: String(process.pid) });
     const pc = sb.pcheck(pfile, [], env);
     await pc.waitLine('script: env:');
     await pc.waitLine('script: env: NOTIFY_SOCKET=unset WATCHDOG_USEC=unset WATCHDOG_PID=unset');
@@ -298,10 +312,11 @@ describe('pcheck under Type=notify', () => {
   });
 
   it('writes <N>-prefixed lines without its own timestamp to stdout when JOURNAL_STREAM is set', async () => {
+    const sb = sandbox();
     const svc = sb.service('journal');
     const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
     await sb.startService(svc);
-    const { env } = await systemd(false, { JOURNAL_STREAM: '8:123456' });
+    const { env } = await systemd(sb, false, { JOURNAL_STREAM: '8:123456' });
     const pc = sb.pcheck(pfile, [], env);
     const start = await pc.waitLine('Start pcheck');
     assert.match(start.text, /^<[0-7]>Start pcheck \(pfile=/);
