@@ -122,6 +122,25 @@ export function renderReport(r: Results): string {
     );
   }
 
+  // start-up
+  if (r.startup.length > 0) {
+    out.push('## Start-up: supervisor started → it has seen all N running services, s\n');
+    const ns = [...new Set(r.startup.map((x) => x.n))].sort((a, b) => a - b);
+    const suts = [...new Set(r.startup.map((x) => x.sut))];
+    out.push(
+      table(
+        ['supervisor', ...ns.map((n) => `N=${n}`)],
+        suts.map((sut) => [
+          r.startup.find((x) => x.sut === sut)?.label ?? sut,
+          ...ns.map((n) => {
+            const x = r.startup.find((y) => y.sut === sut && y.n === n);
+            return x ? (x.ms / 1000).toFixed(1) : '–';
+          }),
+        ]),
+      ),
+    );
+  }
+
   // padmin
   if (r.padmin) {
     const p = r.padmin;

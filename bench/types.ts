@@ -88,6 +88,9 @@ export interface Results {
   idle: IdleRow[];
   mass: MassRow[];
   padmin: PadminRow | null;
+  /** start of each supervisor until it has seen all N services (procsafe: N Up lines; monit:
+   *  end of its first cycle; supervisord: N children), services already running. */
+  startup: { sut: string; label: string; n: number; ms: number }[];
   /** /proc/loadavg at the start and the end of the run. */
   load: { start: string; end: string };
   errors: string[];

@@ -14,6 +14,8 @@ export const INSTALL_HINT = 'apt-get install pacemaker pacemaker-cli-utils coros
 const COROSYNC_CONF = '/etc/corosync/corosync.conf';
 const CIB_DIR = '/var/lib/pacemaker/cib';
 const PENGINE_DIR = '/var/lib/pacemaker/pengine';
+/** One cluster test per machine: a second one would back up the first one's files as the originals. */
+const LOCK = '/run/lock/procsafe-pacemaker-test.pid';
 const SEARCH = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env.PATH ?? '').split(':').filter(Boolean)];
 
 /** The absolute path of a program, or null. */
@@ -78,6 +80,33 @@ export function requireCluster(): void {
   }
 }
 
+/** Takes the machine-wide lock (a pid file created with O_EXCL; a dead owner's is taken over). */
+function lock(): void {
+  mkdirSync('/run/lock', { recursive: true });
+  for (let i = 0; i < 2; i++) {
+    try {
+      writeFileSync(LOCK, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number(readFileSync(LOCK, 'utf8').trim());
+      if (owner && owner !== process.pid && alive(owner)) {
+        throw new Error(`another Pacemaker test (pid ${owner}, ${LOCK}) is running on this machine: refusing to run beside it`);
+      }
+      rmSync(LOCK, { force: true });
+    }
+  }
+  throw new Error(`cannot take ${LOCK}`);
+}
+
+function unlock(): void {
+  try {
+    if (Number(readFileSync(LOCK, 'utf8').trim()) === process.pid) rmSync(LOCK, { force: true });
+  } catch {
+    /* not ours, or gone */
+  }
+}
+
 export class Cluster {
   readonly node = hostname();
   readonly dir = mkdtempSync(join(tmpdir(), 'procsafe-cluster-'));
@@ -88,13 +117,16 @@ export class Cluster {
   private confExisted = false;
   private confSaved = false;
   private cibBackedUp = false;
-  private pengineBefore = new Set<string>();
+  private pengineBefore: Set<string> | null = null;
   private agentsInstalled: { path: string; createdDir: string | null }[] = [];
+  private locked = false;
   /** what happened during stop(), for the test's report */
   readonly notes: string[] = [];
 
   /** Steps 2–5 of the recipe: configure, seed the CIB, start corosync then pacemakerd, wait for S_IDLE. */
   async start(): Promise<{ corosyncMs: number; idleMs: number }> {
+    lock();
+    this.locked = true;
     requireCluster();
     chmodSync(this.dir, 0o755); // the daemons that run as hacluster write their log here
     mkdirSync(this.backup);
@@ -107,7 +139,7 @@ export class Cluster {
       if (r.code !== 0) throw new Error(`cannot back up ${CIB_DIR}: ${r.stderr}`);
     }
     this.cibBackedUp = true;
-    if (existsSync(PENGINE_DIR)) this.pengineBefore = new Set(readdirSync(PENGINE_DIR));
+    this.pengineBefore = new Set(existsSync(PENGINE_DIR) ? readdirSync(PENGINE_DIR) : []);
 
     writeFileSync(
       COROSYNC_CONF,
@@ -284,6 +316,8 @@ export class Cluster {
       this.corosync = null;
     }
     this.restore();
+    if (this.locked) unlock();
+    this.locked = false;
   }
 
   private async terminate(c: ChildProcess, name: string, children: number[]): Promise<void> {
@@ -321,9 +355,12 @@ export class Cluster {
       run('cp', ['-a', `${join(this.backup, 'cib')}/.`, CIB_DIR]);
       this.cibBackedUp = false;
     }
-    if (existsSync(PENGINE_DIR)) {
-      for (const f of readdirSync(PENGINE_DIR)) if (!this.pengineBefore.has(f)) rmSync(join(PENGINE_DIR, f), { force: true });
+    // the scheduler's inputs written while our cluster ran
+    const before = this.pengineBefore;
+    if (before && existsSync(PENGINE_DIR)) {
+      for (const f of readdirSync(PENGINE_DIR)) if (!before.has(f)) rmSync(join(PENGINE_DIR, f), { force: true });
     }
+    this.pengineBefore = null;
     for (const a of this.agentsInstalled) {
       rmSync(a.path, { force: true });
       if (a.createdDir) {
