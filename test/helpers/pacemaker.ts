@@ -91,7 +91,7 @@ function lock(): void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(readFileSync(LOCK, 'utf8').trim());
       if (owner && owner !== process.pid && alive(owner)) {
-        throw new Error(`another Pacemaker test (pid ${owner}, ${LOCK}) is running on this machine: refusing to run beside it`);
+        throw new Error(`another Pacemaker test (pid ${owner}, ${LOCK}) is running on this machine: refusing to run beside it`, { cause: e });
       }
       rmSync(LOCK, { force: true });
     }
