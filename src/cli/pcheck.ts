@@ -16,6 +16,8 @@ import type { LogSink } from '../log/types';
 import type { Pfile } from '../core/model';
 import { createProcTable } from '../proc/proc-table';
 import { version } from './version';
+import { loadNative } from '../native/index';
+import { createNotifier } from '../systemd/notify';
 
 const HELP = `Usage: pcheck -f PFILE [--rehearse]
        pcheck --config FILE.ini [--rehearse] [--keep-running]
@@ -111,7 +113,7 @@ function pfileMode(args: { file: string; rehearse: boolean }): { logger: Logger;
   const p = pfile.param;
   const logger = new Logger(sinks({ source: pfile.path, key: 'LOG_FILE', logFile: p.logFile, syslog: p.syslog, syslogSocket: p.syslogSocket, syslogFacility: p.syslogFacility }));
   const table = createProcTable();
-  const daemon = new PfileDaemon({ pfile, runDir: defaultRunDir(), rehearse: args.rehearse, logger, table, watcher: createDeathWatcher(table), loadPfile });
+  const daemon = new PfileDaemon({ pfile, runDir: defaultRunDir(), rehearse: args.rehearse, logger, table, watcher: createDeathWatcher(table), loadPfile, notifier: createNotifier(process.env, loadNative(), { onError: (m) => logger.warning(m) }) });
   return { logger, daemon };
 }
 
@@ -126,6 +128,7 @@ function failsafeMode(args: { config: string; rehearse: boolean; keepRunning: bo
     keepRunning: args.keepRunning,
     logger,
     loadConfig: (path) => loadFailsafeConfig(path),
+    notifier: createNotifier(process.env, loadNative(), { onError: (m) => logger.warning(m) }),
   });
   return { logger, daemon };
 }

@@ -30,6 +30,8 @@ import { systemClock } from './clock';
 import { CommandError, parseCommand, type PadminCommand } from './commands';
 import { entryConfig, newRuntime, pentView, type EntryRuntime } from './entry-runtime';
 import { findForEntries } from './scan-index';
+import { createSystemdLink, formatStatus, type SystemdLink } from '../systemd/daemon-link';
+import type { Notifier } from '../systemd/notify';
 
 export interface PfileDaemonOptions {
   pfile: Pfile;
@@ -42,6 +44,9 @@ export interface PfileDaemonOptions {
   /** re-reads the pfile for `reload` / SIGHUP; throws ConfigError. */
   loadPfile: (path: string) => Pfile;
   clock?: () => Clock;
+  /** sd_notify, from createNotifier(); null or absent when not run by systemd as Type=notify
+   *  (and for the pfiles inside FailSafe mode, whose daemon notifies for the whole process). */
+  notifier?: Notifier | null;
   /** FailSafe mode: a retry-over `group` hands over to the recovery chain of the group holding this pfile. */
   onGroupRetryOver?: (pname: string) => void;
 }
@@ -70,12 +75,19 @@ export class PfileDaemon {
   private stopping = false;
   private finish: (code: number) => void = () => undefined;
   readonly socket: string;
+  private readonly sd: SystemdLink;
 
   constructor(private readonly opts: PfileDaemonOptions) {
     this.pfile = opts.pfile;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
     this.socket = socketPath(opts.runDir, opts.pfile.param.ipckey);
+    this.sd = createSystemdLink({
+      notifier: opts.notifier ?? null,
+      status: () => formatStatus(this.entries.map(pentView)),
+      monitorIntervalSec: opts.pfile.param.monitorInterval,
+      warn: (m) => this.log.warning(m),
+    });
   }
 
   private markStarted: () => void = () => undefined;
@@ -109,6 +121,7 @@ export class PfileDaemon {
     this.armScanTimer();
     this.armDeadline();
     this.seekSoon();
+    this.sd.ready();
     this.markStarted();
     return done;
   }
@@ -148,7 +161,10 @@ export class PfileDaemon {
     const r = step(before, event, rt.cfg, this.clock());
     rt.state = r.state;
     // queued before the actions, so the new counters are on disk before a script runs
-    if (r.state !== before) this.persistSoon();
+    if (r.state !== before) {
+      this.persistSoon();
+      this.sd.changed();
+    }
     for (const a of r.actions) this.execute(rt, a);
     this.armDeadline();
   }
@@ -163,7 +179,10 @@ export class PfileDaemon {
 
   private armScanTimer(): void {
     if (this.scanTimer) clearInterval(this.scanTimer);
-    this.scanTimer = setInterval(() => this.scan(), this.pfile.param.monitorInterval * 1000);
+    this.scanTimer = setInterval(() => {
+      this.sd.pass();
+      this.scan();
+    }, this.pfile.param.monitorInterval * 1000);
   }
 
   /** A process is about to appear (restart, start-up, reset): scan soon, then back off. */
@@ -438,7 +457,11 @@ export class PfileDaemon {
     const intervalChanged = next.param.monitorInterval !== this.pfile.param.monitorInterval;
     this.pfile = next;
     this.entries = kept;
-    if (intervalChanged) this.armScanTimer();
+    if (intervalChanged) {
+      this.armScanTimer();
+      this.sd.setMonitorInterval(next.param.monitorInterval);
+    }
+    this.sd.changed();
     this.log.info(`Reloaded pfile='${next.path}': ${kept.length} entries`);
     this.scan();
     this.persist();
@@ -452,6 +475,7 @@ export class PfileDaemon {
   private async stop(code: number, lastLine: string | null): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.sd.stopping(code === 0 ? 'on signal' : 'retry-over exit');
     for (const t of [this.deadlineTimer, this.seekTimer]) if (t) clearTimeout(t);
     if (this.scanTimer) clearInterval(this.scanTimer);
     this.opts.watcher.close();

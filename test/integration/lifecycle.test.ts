@@ -11,7 +11,8 @@ describe('grace', () => {
 
   it('puts retry_count back to 0 once the process has stayed up for grace seconds; restart_count stays', async () => {
     const svc = sb.service();
-    const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:1:1:exit`] });
+    // grace 3 s: long enough to see retry_count 1 first, even on a loaded machine
+    const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:3:1:exit`] });
     const pid = await sb.startService(svc);
     const pc = sb.pcheck(pfile);
     await pc.waitLine(') Up');

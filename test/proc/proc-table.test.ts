@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { createProcTable, isDead, parseStat, readBootTime, readStat, resolvePname, startTimeToEpochMs } from '../../src/proc/proc-table';
 import { TestProcesses, buildLeaderExits, statField, statusState, waitFor } from '../fixtures/proc/processes';
 
@@ -202,16 +201,16 @@ describe('createProcTable', () => {
     assert.equal(resolvePname(path.join(tmp, 'missing')), null);
   });
 
-  it('a scan of the whole table is fast, and faster again once argv and exe are cached', (t) => {
+  it('a warm scan gives the same processes as a cold one (argv and exe from the cache)', () => {
+    // speed is measured by bench/, not here; this checks that the cache changes nothing
     const fresh = createProcTable();
-    let t0 = performance.now();
-    const n = fresh.scan().length;
-    const cold = performance.now() - t0;
-    const rounds = 20;
-    t0 = performance.now();
-    for (let i = 0; i < rounds; i++) fresh.scan();
-    const warm = (performance.now() - t0) / rounds;
-    t.diagnostic(`${n} processes (${fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x)).length} pids): cold scan ${cold.toFixed(2)} ms, warm scan ${warm.toFixed(2)} ms`);
-    assert.ok(warm < 100, `warm scan took ${warm} ms`);
+    const key = (ps: ReturnType<typeof fresh.scan>) =>
+      new Map(ps.map((p) => [p.pid, JSON.stringify([p.startTime, p.argv, p.exe, p.uid])]));
+    const cold = key(fresh.scan());
+    const warm = key(fresh.scan());
+    let same = 0;
+    for (const [pid, v] of warm) if (cold.get(pid) === v) same++;
+    // processes may come and go between two scans; the rest must be identical
+    assert.ok(same >= Math.min(cold.size, warm.size) - 5, `${same} of ${warm.size} identical`);
   });
 });

@@ -24,6 +24,8 @@ import { GroupRunner } from './group-runner';
 import { MonitorRunner } from './monitor-runner';
 import { formatStatus, type StatusView } from './status';
 import { watchFiles } from './config-watch';
+import { createSystemdLink, type SystemdLink } from '../../systemd/daemon-link';
+import type { Notifier } from '../../systemd/notify';
 
 export interface FailsafeDaemonOptions {
   config: FailsafeConfig;
@@ -34,6 +36,8 @@ export interface FailsafeDaemonOptions {
   logger: Logger;
   /** re-reads the ini file for reload; throws ConfigError */
   loadConfig: (path: string) => FailsafeConfig;
+  /** sd_notify for the whole process (the embedded pfile daemons get none). */
+  notifier?: Notifier | null;
 }
 
 /** The control socket of the FailSafe daemon in its run directory. */
@@ -88,13 +92,15 @@ export class FailsafeDaemon {
   private readonly monitors = new Map<string, MonitorRunner>();
   private readonly pfiles = new Map<string, PfileHolder>();
   private schedules: { cfg: ScheduleConfig; spec: CronSpec }[] = [];
-  private scheduleTimer: NodeJS.Timeout | null = null;
   private lastScheduleSecond = Math.floor(Date.now() / 1000);
   private readonly suspendTimers = new Map<string, NodeJS.Timeout>();
   private control: { close(): Promise<void> } | null = null;
   private unwatch: (() => void) | null = null;
   private configHash = '';
   private readonly startedAt = Date.now();
+  private readonly sd: SystemdLink;
+  /** one tick a second: feeds the watchdog from the loop, and drives the schedules */
+  private loopTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   private finish: (code: number) => void = () => undefined;
   readonly socket: string;
@@ -103,6 +109,19 @@ export class FailsafeDaemon {
     this.cfg = opts.config;
     this.log = opts.logger;
     this.socket = failsafeSocketPath(opts.runDir);
+    this.sd = createSystemdLink({
+      notifier: opts.notifier ?? null,
+      status: () => this.statusLine(),
+      monitorIntervalSec: 1,
+      warn: (m) => this.log.warning(m),
+    });
+  }
+
+  /** The STATUS= line for systemd: groups and monitors that are not fine. */
+  private statusLine(): string {
+    const groups = [...this.groups.values()].map((g) => `${g.cfg.name} ${g.state}`).join(', ');
+    const bad = [...this.monitors.values()].filter((m) => m.state.status === 'Error').map((m) => m.cfg.name);
+    return `groups: ${groups || 'none'}; monitors in error: ${bad.length === 0 ? 'none' : bad.join(', ')}`;
   }
 
   async run(): Promise<number> {
@@ -115,7 +134,13 @@ export class FailsafeDaemon {
     for (const m of [...this.cfg.monitors, ...implicitProcessMonitors(this.cfg)]) this.addMonitor(m);
     this.setSchedules(this.cfg.schedules);
     this.watchConfig();
+    this.loopTimer = setInterval(() => {
+      this.sd.pass();
+      this.sd.changed();
+      if (this.schedules.length > 0) this.scheduleTick();
+    }, 1000);
     await this.startGroupsInOrder(this.cfg.groups.map((g) => g.name));
+    this.sd.ready();
     return done;
   }
 
@@ -238,11 +263,7 @@ export class FailsafeDaemon {
 
   private setSchedules(list: ScheduleConfig[]): void {
     this.schedules = list.map((cfg) => ({ cfg, spec: parseCron(cfg.cron) }));
-    if (this.scheduleTimer) clearInterval(this.scheduleTimer);
-    this.scheduleTimer = null;
-    if (this.schedules.length === 0) return;
     this.lastScheduleSecond = Math.floor(Date.now() / 1000);
-    this.scheduleTimer = setInterval(() => this.scheduleTick(), 1000);
   }
 
   /** Every second since the last tick is looked at, so a late timer never skips a run. */
@@ -440,8 +461,9 @@ export class FailsafeDaemon {
     if (this.stopping) return;
     this.stopping = true;
     if (code !== 0) this.log.crit(reason);
+    this.sd.stopping(code === 0 ? 'on signal' : reason);
     this.unwatch?.();
-    if (this.scheduleTimer) clearInterval(this.scheduleTimer);
+    if (this.loopTimer) clearInterval(this.loopTimer);
     for (const t of this.suspendTimers.values()) clearTimeout(t);
     for (const m of this.monitors.values()) m.close();
     for (const p of this.pfiles.values()) await p.daemon.close();
