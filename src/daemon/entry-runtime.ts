@@ -16,6 +16,8 @@ export interface EntryRuntime {
   matches: (p: ProcInfo) => boolean;
   /** stops the death watch of the current pid; null when nothing is watched. */
   unwatch: (() => void) | null;
+  /** monotonic ms when the process was lost, until it is up again (heal time) */
+  downAtMono: number | null;
 }
 
 export function entryConfig(pent: Pent, param: PfileParam): EntryConfig {
@@ -40,6 +42,7 @@ export function newRuntime(pent: Pent, param: PfileParam, state: EntryState): En
     pnameReal,
     matches: compileMatcher(pent, pnameReal),
     unwatch: null,
+    downAtMono: null,
   };
 }
 

@@ -5,7 +5,10 @@
 // Timers: one for the nearest entry deadline, one for the periodic scan (MONITOR_INTERVAL),
 // and a short back-off "seek" scan while a process is expected to appear. When every entry
 // is AVAIL there is no scan at all: deaths arrive as events from the DeathWatcher.
+import { hostname } from 'node:os';
+import type { EventKind, EventSink } from '../core/events';
 import {
+  msg,
   type Clock,
   type EntryAction,
   type EntryEvent,
@@ -49,6 +52,10 @@ export interface PfileDaemonOptions {
   notifier?: Notifier | null;
   /** FailSafe mode: a retry-over `group` hands over to the recovery chain of the group holding this pfile. */
   onGroupRetryOver?: (pname: string) => void;
+  /** down / restart / retry_over events, for alerts, the web page and metrics */
+  onEvent?: EventSink;
+  /** the server's name in events (FailSafe `[daemon] name`; else the host name) */
+  serverName?: string;
 }
 
 const SEEK_FIRST_MS = 5;
@@ -158,8 +165,10 @@ export class PfileDaemon {
   private dispatch(rt: EntryRuntime, event: EntryEvent): void {
     if (this.stopping || !this.entries.includes(rt)) return;
     const before = rt.state;
-    const r = step(before, event, rt.cfg, this.clock());
+    const now = this.clock();
+    const r = step(before, event, rt.cfg, now);
     rt.state = r.state;
+    this.report(rt, before, r.state, now);
     // queued before the actions, so the new counters are on disk before a script runs
     if (r.state !== before) {
       this.persistSoon();
@@ -168,6 +177,36 @@ export class PfileDaemon {
     for (const a of r.actions) this.execute(rt, a);
     this.armDeadline();
   }
+
+  /** Turns a change of proc_sts into an event; and times heals (death → new process up). */
+  private report(rt: EntryRuntime, before: EntryState, after: EntryState, now: Clock): void {
+    if (before.procSts === after.procSts) return;
+    const emit = (kind: EventKind, message: string) =>
+      this.opts.onEvent?.({
+        kind,
+        at: now.wall,
+        server: this.opts.serverName ?? hostname(),
+        subject: rt.pent.pname,
+        message,
+        fields: { pfile: this.pfile.path, pentId: rt.pent.id, pid: before.pid, retryCount: after.retryCount, restartCount: after.restartCount },
+      });
+    if (before.procSts === 'AVAIL') {
+      rt.downAtMono = now.mono;
+      emit('down', msg.down(rt.pent.pname, before.pid));
+    }
+    if (after.procSts === 'RESTARTING') emit('restart', msg.tryRestart(rt.pent.pname));
+    if (after.procSts === 'RETRY_OVER') emit('retry_over', msg.retryOver(rt.pent.pname, rt.pent.retryOverAction));
+    if (after.procSts === 'AVAIL' && rt.downAtMono !== null) {
+      if (this.heals.length < 10_000) this.heals.push((now.mono - rt.downAtMono) / 1000);
+      rt.downAtMono = null;
+    }
+  }
+
+  /** Heal times (s) since the last call: death noticed → the restarted process found. */
+  takeHealTimes(): number[] {
+    return this.heals.splice(0);
+  }
+  private readonly heals: number[] = [];
 
   /** Looks for the processes of the entries that have none; cheap when none is missing. */
   private scan(): void {

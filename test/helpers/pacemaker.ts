@@ -295,9 +295,25 @@ export class Cluster {
     return run('crm_resource', ['--cleanup', '-r', id]);
   }
 
-  /** Deletes a primitive from the configuration (Pacemaker stops it first if it runs). */
-  deleteResource(id: string): RunResult {
-    return run('cibadmin', ['--delete', '-o', 'resources', '--xml-text', `<primitive id="${id}"/>`]);
+  /** Deletes a primitive or group from the configuration (Pacemaker stops it first if it runs). */
+  deleteResource(id: string, element: 'primitive' | 'group' = 'primitive'): RunResult {
+    return run('cibadmin', ['--delete', '-o', 'resources', '--xml-text', `<${element} id="${id}"/>`]);
+  }
+
+  /**
+   * What Pacemaker would do if a second node joined now: a copy of the live CIB with a
+   * node PEER added, run through `crm_simulate -S -u PEER`; returns the transition summary.
+   */
+  simulatePeer(peer: string): string {
+    const file = join(this.dir, 'two-nodes.xml');
+    const q = run('cibadmin', ['-Q']);
+    if (q.code !== 0) throw new Error(`cibadmin -Q failed: ${q.stderr}`);
+    writeFileSync(file, q.stdout);
+    const add = run('cibadmin', ['--create', '-o', 'nodes', '--xml-text', `<node id="2" uname="${peer}"/>`], { CIB_file: file });
+    if (add.code !== 0) throw new Error(`cannot add ${peer} to the copy: ${add.stderr}`);
+    const r = run('crm_simulate', ['-x', file, '-u', peer, '-S']);
+    const m = /Transition Summary:\n([\s\S]*?)\n\s*\n/.exec(r.stdout);
+    return m ? m[1] : r.stdout;
   }
 
   /**

@@ -7,14 +7,103 @@
 // cleared, and at migration-threshold the node is banned (-INFINITY).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, PCHECK, Sandbox, fileHas, kill, waitFor, type Service } from '../helpers/harness';
+import { ROOT, PCHECK, Sandbox, fileHas, kill, sleep, waitFor, type Service } from '../helpers/harness';
 import { Cluster, alive, run } from '../helpers/pacemaker';
 
 const ID = 'procsafe_pcheck';
+/** the application's own resource, before pcheck in the group, as in docs/pacemaker.md */
+const APP = 'app';
+const GROUP = 'g_app';
 const THRESHOLD = 3;
 const AGENT = join(ROOT, 'etc', 'ocf', 'pcheck');
+const SHELLFUNCS = '/usr/lib/ocf/lib/heartbeat/ocf-shellfuncs';
+
+// ---- the agent on its own: OCF exit codes, pid checks (no cluster needed) ----------------
+
+describe('the pcheck OCF agent on its own returns the OCF exit codes', () => {
+  const variants = [['standalone (no ocf-shellfuncs)', '/nonexistent']];
+  if (existsSync(SHELLFUNCS)) variants.push(['with ocf-shellfuncs', '/usr/lib/ocf/lib/heartbeat']);
+  for (const [label, functionsDir] of variants) {
+    it(`${label}: validates, starts detached, monitors, refuses reused pids and zombies, and stops only pcheck`, async () => {
+      const sb = new Sandbox();
+      try {
+        const svc = sb.service('app');
+        const pfile = sb.pfile({ param: { INITIAL_WAIT: 1 }, pents: [`${svc.pname}:${svc.script}:0:1:exit`] });
+        const pidFile = join(sb.dir, `pcheck${pfile.replace(/[/ ]/g, '_')}.pid`);
+        const params = { pfile, pcheck: PCHECK, run_dir: sb.runDir, pid_dir: sb.dir };
+        const agent = (action: string, over: Record<string, string> = {}, extra: Record<string, string> = {}) => {
+          const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', OCF_FUNCTIONS_DIR: functionsDir, ...extra };
+          for (const [k, v] of Object.entries({ ...params, ...over })) env[`OCF_RESKEY_${k}`] = v;
+          const r = spawnSync('/bin/sh', [AGENT, action], { env, encoding: 'utf8', timeout: 30_000 });
+          return { code: r.status, stderr: r.stderr };
+        };
+
+        const md = spawnSync('/bin/sh', [AGENT, 'meta-data'], { env: { PATH: process.env.PATH, OCF_FUNCTIONS_DIR: functionsDir }, encoding: 'utf8' });
+        assert.equal(md.status, 0);
+        assert.match(md.stdout, /<resource-agent name="pcheck"/);
+        assert.equal(agent('validate-all').code, 0);
+        assert.equal(agent('validate-all', { pfile: '' }).code, 6, 'no pfile: OCF_ERR_CONFIGURED');
+        assert.equal(agent('validate-all', { pfile: 'relative.pfile' }).code, 6, 'relative pfile: OCF_ERR_CONFIGURED');
+        const missing = agent('validate-all', { pfile: join(sb.dir, 'missing.pfile') });
+        assert.equal(missing.code, 5, 'pfile missing on this node: OCF_ERR_INSTALLED');
+        assert.match(missing.stderr, /ocf-exit-reason:pfile .*missing\.pfile does not exist/);
+        assert.equal(agent('validate-all', { pcheck: '/nonexistent/pcheck' }).code, 5, 'no pcheck: OCF_ERR_INSTALLED');
+        assert.equal(agent('monitor', { pfile: join(sb.dir, 'missing.pfile') }).code, 7, 'a probe where nothing is installed: not running');
+        assert.equal(agent('frobnicate').code, 3, 'OCF_ERR_UNIMPLEMENTED');
+
+        // a pfile pcheck refuses (exit 2): OCF_ERR_ARGS, with the parser's message
+        const bad = join(sb.dir, 'bad.pfile');
+        writeFileSync(bad, '##### PARAM #####\nIPCKEY zz\n##### PENT #####\n');
+        const b = agent('start', { pfile: bad });
+        assert.equal(b.code, 2);
+        assert.match(b.stderr, /ocf-exit-reason:pcheck refused pfile .*bad\.pfile:2: IPCKEY/);
+
+        assert.equal(agent('monitor').code, 7, 'no pid file: OCF_NOT_RUNNING');
+        assert.equal(agent('stop').code, 0, 'stopping a stopped resource succeeds');
+
+        const app = await sb.startService(svc);
+        assert.equal(agent('start').code, 0);
+        const pc = Number(readFileSync(pidFile, 'utf8'));
+        assert.equal(sb.showPent(pfile)[0].proc_sts, 'AVAIL', 'start returned once padmin answers');
+        assert.equal(agent('monitor').code, 0);
+        assert.equal(agent('monitor', {}, { OCF_CHECK_LEVEL: '10' }).code, 0, 'depth 10 asks padmin');
+        assert.equal(agent('start').code, 0, 'start of a started resource');
+        assert.equal(Number(readFileSync(pidFile, 'utf8')), pc, 'and no second pcheck');
+
+        assert.equal(agent('stop').code, 0);
+        assert.equal(alive(pc), false, 'pcheck stopped');
+        assert.equal(existsSync(pidFile), false, 'pid file removed');
+        assert.deepEqual(sb.pidsOf(svc), [app], 'the watched process keeps running');
+        assert.equal(agent('monitor').code, 7);
+
+        // a pid file naming a live process that is not our pcheck (a reused pid)
+        writeFileSync(pidFile, `${process.pid}\n`);
+        assert.equal(agent('monitor').code, 7, 'a reused pid is not our pcheck');
+        assert.equal(agent('stop').code, 0, 'and stop does not signal it');
+        assert.equal(existsSync(pidFile), false);
+
+        // a pid file naming a zombie (PID 1 reaps orphans late on some machines)
+        const parent = spawn('/bin/sh', ['-c', 'sleep 0 & exec sleep 30'], { stdio: 'ignore' });
+        sb.track(parent.pid!);
+        const zombie = await waitFor(() => {
+          const kids = spawnSync('pgrep', ['-P', String(parent.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+          return kids.find((k) => /^State:\s+Z/m.test(readFileSync(`/proc/${k}/status`, 'latin1')));
+        }, 5000, 'a zombie');
+        writeFileSync(pidFile, `${zombie}\n`);
+        assert.equal(agent('monitor').code, 7, 'a zombie is not running');
+        kill(parent.pid!, 'SIGKILL');
+        await sleep(10);
+      } finally {
+        sb.cleanup();
+      }
+    });
+  }
+});
+
+// ---- the agent under a real cluster -------------------------------------------------------
 
 describe('the pcheck OCF agent under a real single-node Pacemaker cluster', () => {
   const sb = new Sandbox();
@@ -25,6 +114,12 @@ describe('the pcheck OCF agent under a real single-node Pacemaker cluster', () =
   let pfile: string;
   let pidFile: string;
   let created = false;
+  /** inode and mtime of the Dummy app's state file: start touches it, stop removes it */
+  const appStamp = () => {
+    const st = statSync(join(cluster.dir, 'app.state'));
+    return `${st.ino}:${st.mtimeMs}`;
+  };
+  let appStarted = '';
   const timings: string[] = [];
 
   /** The pid in the agent's pid file, if it is a live pcheck on our pfile. */
@@ -84,8 +179,8 @@ describe('the pcheck OCF agent under a real single-node Pacemaker cluster', () =
   after(async () => {
     try {
       if (created) {
-        cluster.deleteResource(ID);
-        await waitFor(() => !cluster.isRunning(ID), 20_000, `${ID} to stop after its deletion`, 200).catch(() => undefined);
+        cluster.deleteResource(GROUP, 'group');
+        await waitFor(() => !cluster.isRunning(ID) && !cluster.isRunning(APP), 20_000, `${GROUP} to stop after its deletion`, 200).catch(() => undefined);
       }
     } finally {
       await cluster.stop();
@@ -108,7 +203,13 @@ describe('the pcheck OCF agent under a real single-node Pacemaker cluster', () =
 
   it('starts pcheck through the agent, detached, and padmin shows the watched process AVAIL', async () => {
     const first = await sb.startService(svc);
+    // the group: the application's resource (a Dummy here, no recurring monitor: pcheck
+    // watches the processes), then pcheck, so pcheck starts after it and stops before it
     const xml =
+      `<group id="${GROUP}">` +
+      `<primitive id="${APP}" class="ocf" provider="pacemaker" type="Dummy">` +
+      `<instance_attributes id="${APP}-ia"><nvpair id="${APP}-ia-state" name="state" value="${join(cluster.dir, 'app.state')}"/></instance_attributes>` +
+      `</primitive>` +
       `<primitive id="${ID}" class="ocf" provider="procsafe" type="pcheck">` +
       `<meta_attributes id="${ID}-meta"><nvpair id="${ID}-meta-mt" name="migration-threshold" value="${THRESHOLD}"/></meta_attributes>` +
       `<instance_attributes id="${ID}-ia">` +
@@ -121,7 +222,7 @@ describe('the pcheck OCF agent under a real single-node Pacemaker cluster', () =
       `<op id="${ID}-monitor-2s" name="monitor" interval="2s" timeout="10s"/>` +
       `<op id="${ID}-start-0" name="start" interval="0s" timeout="20s"/>` +
       `<op id="${ID}-stop-0" name="stop" interval="0s" timeout="20s"/>` +
-      `</operations></primitive>`;
+      `</operations></primitive></group>`;
     const rsc = join(cluster.dir, 'rsc.xml');
     writeFileSync(rsc, xml);
     const t0 = performance.now();
@@ -142,6 +243,8 @@ describe('the pcheck OCF agent under a real single-node Pacemaker cluster', () =
     const environ = readFileSync(`/proc/${pc}/environ`, 'latin1').split('\0');
     assert.ok(environ.includes(`PROCSAFE_RUN_DIR=${sb.runDir}`), 'pcheck got PROCSAFE_RUN_DIR from run_dir');
 
+    assert.ok(cluster.isRunning(APP), 'the application resource runs too');
+    appStarted = appStamp();
     const e = pent();
     assert.ok(e, 'padmin show pent answers');
     assert.equal(e.proc_sts, 'AVAIL');
@@ -195,6 +298,7 @@ describe('the pcheck OCF agent under a real single-node Pacemaker cluster', () =
         `→ resource running again (new pcheck ${pc2}): ${tRunning.toFixed(0)} ms; → process AVAIL again (pid ${next}): ${tAvail.toFixed(0)} ms`,
     );
     assert.ok(fileHas(join(sb.dir, 'pcheck.log'), `(${svc.pname}) process not found`), 'the new pcheck found the process missing and restarted it');
+    assert.equal(appStamp(), appStarted, 'Pacemaker restarted only pcheck, the last member of the group; the application resource stayed up');
     // the agent reported "not running" (7) for the monitor; Pacemaker recovered it
     const mon = cluster.monXml();
     assert.match(mon, new RegExp(`<failure op_key="${ID}_monitor_2000"[^>]*exitcode="7"`), mon);
@@ -209,7 +313,7 @@ describe('the pcheck OCF agent under a real single-node Pacemaker cluster', () =
     assert.equal(pcheckPid(), pc, 'the cleanup re-probed the running pcheck and left it alone');
   });
 
-  it(`at migration-threshold (${THRESHOLD}) Pacemaker bans the node: score -INFINITY and the resource stays stopped`, async () => {
+  it(`at migration-threshold (${THRESHOLD}) Pacemaker bans the node: score -INFINITY, pcheck stays stopped, and with a second node the whole group would move`, async () => {
     const t0 = performance.now();
     for (let n = 1; n <= THRESHOLD; n++) {
       // a fresh pcheck used its one retry to start the missing process, so a kill retries over
@@ -228,6 +332,12 @@ describe('the pcheck OCF agent under a real single-node Pacemaker cluster', () =
     assert.equal(cluster.isRunning(ID), false);
     assert.equal(pcheckPid(), undefined, 'no pcheck runs');
     assert.equal(existsSync(pidFile), false, 'the stop removed the pid file');
+    // alone, this node keeps the group's earlier members; with a second node the whole group moves
+    assert.ok(cluster.isRunning(APP), 'on a single node the application resource stays');
+    const peer = `${cluster.node}-peer`;
+    const plan = cluster.simulatePeer(peer);
+    assert.match(plan, new RegExp(`Move\\s+${APP}\\s+\\(\\s*${cluster.node} -> ${peer}\\s*\\)`), plan);
+    assert.match(plan, new RegExp(`Start\\s+${ID}\\s+\\(\\s*${peer}\\s*\\)`), plan);
   });
 });
 

@@ -26,6 +26,7 @@ import { formatStatus, type StatusView } from './status';
 import { watchFiles } from './config-watch';
 import { createSystemdLink, type SystemdLink } from '../../systemd/daemon-link';
 import type { Notifier } from '../../systemd/notify';
+import type { EventKind, EventSink } from '../../core/events';
 
 export interface FailsafeDaemonOptions {
   config: FailsafeConfig;
@@ -38,6 +39,8 @@ export interface FailsafeDaemonOptions {
   loadConfig: (path: string) => FailsafeConfig;
   /** sd_notify for the whole process (the embedded pfile daemons get none). */
   notifier?: Notifier | null;
+  /** every event of the groups, monitors and entries (alerts, web page, metrics) */
+  onEvent?: EventSink;
 }
 
 /** The control socket of the FailSafe daemon in its run directory. */
@@ -150,8 +153,15 @@ export class FailsafeDaemon {
     return new GroupRunner(cfg, {
       log: this.log,
       onStateChanged: (name, from, to) => this.onGroupState(name, from, to),
-      onFinalAction: (name, action) => this.finalAction(action, `group ${name}`, name),
+      onFinalAction: (name, action) => {
+        this.emit('final_action', name, `Group ${name}: start failed; final action ${action}`, { group: name, action });
+        this.finalAction(action, `group ${name}`, name);
+      },
     });
+  }
+
+  private emit(kind: EventKind, subject: string, message: string, fields: Record<string, string | number | null>): void {
+    this.opts.onEvent?.({ kind, at: Date.now(), server: this.cfg.daemon.name, subject, message, fields });
   }
 
   /** Starts groups one after the other, in file order: each once the previous has left Starting. */
@@ -195,6 +205,7 @@ export class FailsafeDaemon {
       restartGroup: (group) => this.groups.get(group)?.send({ type: 'restart' }),
       finalAction: (action, mon) => this.finalAction(action, `monitor ${mon.cfg.name}`, mon.cfg.target),
       groupState: (group) => this.groups.get(group)?.state ?? null,
+      event: (kind, message, fields) => this.emit(kind, cfg.name, message, fields),
     });
     this.monitors.set(cfg.name, m);
     m.start();
@@ -213,6 +224,8 @@ export class FailsafeDaemon {
       watcher: createDeathWatcher(table),
       loadPfile,
       onGroupRetryOver: (pname) => this.onPfileRetryOver(path, pname),
+      onEvent: this.opts.onEvent,
+      serverName: this.cfg.daemon.name,
     });
     const holder: PfileHolder = { daemon, group, done: Promise.resolve(0) };
     this.pfiles.set(path, holder);

@@ -5,6 +5,7 @@
 import type { FinalAction, GroupState, MonitorConfig } from '../../core/failsafe-model';
 import { initialMonitorState, recoveryDeadline, recoveryStep, type MonitorEvent, type MonitorState, type RecoveryConfig } from '../../core/recovery';
 import type { Logger } from '../../log/logger';
+import type { EventKind } from '../../core/events';
 import { createProbe, type Probe } from '../../monitors/index';
 
 export interface MonitorRunnerDeps {
@@ -14,6 +15,8 @@ export interface MonitorRunnerDeps {
   finalAction(action: FinalAction, monitor: MonitorRunner): void;
   /** the state of a group, to hold checks while it is starting or stopping */
   groupState(group: string): GroupState | null;
+  /** group_restart, final_action, monitor_error, monitor_recovered */
+  event(kind: EventKind, message: string, fields: Record<string, string | number | null>): void;
 }
 
 export class MonitorRunner {
@@ -60,19 +63,28 @@ export class MonitorRunner {
     if (this.closed) return;
     const r = recoveryStep(this.state, e, this.recovery, this.deps.monoNow());
     this.state = r.state;
+    const fields = { monitor: this.cfg.name, group: this.cfg.target, detail: r.state.detail };
+    let lastLog = '';
     for (const a of r.actions) {
       switch (a.type) {
         case 'log':
           this.deps.log.log(a.severity, a.message);
+          lastLog = a.message;
           break;
         case 'restartGroup':
+          this.deps.event('group_restart', lastLog, { ...fields, groupRestarts: r.state.groupRestarts });
           this.deps.restartGroup(a.group, this.cfg.name);
           break;
         case 'finalAction':
+          this.deps.event('final_action', lastLog, { ...fields, action: a.action });
           this.deps.finalAction(a.action, this);
           break;
         case 'statusChanged':
           this.deps.log.info(`Monitor ${this.cfg.name}: ${a.from} -> ${a.to}`);
+          if (a.to === 'Error') this.deps.event('monitor_error', `Monitor ${this.cfg.name} Error: ${r.state.detail}`, fields);
+          if (a.from === 'Error' && (a.to === 'Normal' || a.to === 'Warning')) {
+            this.deps.event('monitor_recovered', `Monitor ${this.cfg.name} recovered: ${r.state.detail}`, fields);
+          }
           break;
       }
     }
