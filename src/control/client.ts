@@ -10,7 +10,7 @@ function connectError(path: string, err: NodeJS.ErrnoException): ProcsafeError {
   switch (err.code) {
     case 'ENOENT':
     case 'ENOTDIR':
-      return new NoDaemonError(`no pcheck answers on ${path} (the socket does not exist: is pcheck running for this pfile?)`);
+      return new NoDaemonError(`no pcheck answers on ${path} (the socket does not exist: is pcheck running, with this pfile or ini file and the same PROCSAFE_RUN_DIR?)`);
     case 'ECONNREFUSED':
       return new NoDaemonError(`no pcheck answers on ${path} (connection refused: a stale socket left by a pcheck that ended)`);
     case 'EACCES':
