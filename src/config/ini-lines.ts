@@ -5,7 +5,7 @@
 // (which also finds repeats and stray lines), and then `ini` decodes each key line on its own,
 // so that a value means exactly what it means to any ini reader.
 import * as ini from 'ini';
-import { q } from './ini-words';
+import { q } from './words';
 
 /** Throws the ConfigError of one line (or of the whole file when line is null). */
 export type FailAt = (line: number | null, problem: string) => never;

@@ -8,7 +8,7 @@ import type { ScheduleAction } from '../core/failsafe-model';
 import { splitCommand } from './command';
 import { cronProblem } from './ini-cron';
 import { exampleOf, MAX_SECONDS, NAME_PATTERN, type KeySpec, type StringFormat, type Value } from './ini-schema';
-import { didYouMean, q, suggest } from './ini-words';
+import { didYouMean, q, suggest } from './words';
 
 export type Bad = (problem: string) => never;
 

@@ -37,7 +37,7 @@ import {
   type Value,
 } from './ini-schema';
 import { convert, oneOf, parseScheduleAction } from './ini-values';
-import { didYouMean, errnoCode, q, suggest } from './ini-words';
+import { didYouMean, errnoCode, q, readConfigFile, suggest } from './words';
 
 export interface IniOptions {
   /** check that programs exist and are executable and that pfiles exist and parse (default true). */
@@ -46,13 +46,7 @@ export interface IniOptions {
 
 /** Reads and parses the ini file at `file`; FailsafeConfig.path and error locations use its absolute path. */
 export function loadFailsafeConfig(file: string, opts: IniOptions = {}): FailsafeConfig {
-  const abs = path.resolve(file);
-  let text: string;
-  try {
-    text = fs.readFileSync(abs, 'utf8');
-  } catch (e) {
-    throw new ConfigError(abs, null, `cannot read: ${readProblem(e)}`);
-  }
+  const { abs, text } = readConfigFile(file, '--config', 'ini file');
   return parseFailsafeConfig(text, abs, opts);
 }
 
@@ -467,15 +461,3 @@ function checkPfile(file: string, bad: (p: string) => never): void {
   loadPfile(file, { checkFiles: true });
 }
 
-function readProblem(e: unknown): string {
-  switch (errnoCode(e)) {
-    case 'ENOENT':
-      return 'no such file; check the path given with --config';
-    case 'EACCES':
-      return 'permission denied; run as a user that may read it (usually root)';
-    case 'EISDIR':
-      return 'it is a directory; give the path of the ini file itself';
-    default:
-      return e instanceof Error ? e.message : String(e);
-  }
-}

@@ -6,6 +6,7 @@ import { ConfigError } from '../errors';
 import { pentSignature, type Pent, type Pfile, type PfileParam } from '../core/model';
 import { RETRY_OVER_ACTIONS, type RetryOverAction } from '../core/states';
 import { resolveUid } from './users';
+import { errnoCode, q, readConfigFile, suggest } from './words';
 
 export interface ParseOptions {
   /** check that restart scripts exist and are executable (default true). */
@@ -74,13 +75,7 @@ interface Sections {
 
 /** Reads and parses the pfile at `file`; Pfile.path and error locations use its absolute path. */
 export function loadPfile(file: string, opts: ParseOptions = {}): Pfile {
-  const abs = path.resolve(file);
-  let text: string;
-  try {
-    text = fs.readFileSync(abs, 'utf8');
-  } catch (e) {
-    throw new ConfigError(abs, null, `cannot read: ${readProblem(e)}`);
-  }
+  const { abs, text } = readConfigFile(file, '-f', 'pfile');
   return parsePfile(text, abs, opts);
 }
 
@@ -468,47 +463,3 @@ function unknownWord(kind: string, word: string, known: readonly string[], listI
   return hint ? `unknown ${kind} ${q(word)}; did you mean ${hint}?` : `unknown ${kind} ${q(word)}; ${listIntro} ${known.join(', ')}`;
 }
 
-/** The known word closest to `word` (case-insensitive), if within edit distance 2. */
-function suggest(word: string, known: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDist = 3;
-  for (const k of known) {
-    const d = editDistance(word.toLowerCase(), k.toLowerCase());
-    if (d < bestDist) [best, bestDist] = [k, d];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
-/** Quotes a value from the file; JSON escapes make stray control characters visible. */
-function q(s: string): string {
-  return JSON.stringify(s);
-}
-
-function errnoCode(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-}
-
-function readProblem(e: unknown): string {
-  switch (errnoCode(e)) {
-    case 'ENOENT':
-      return 'no such file; check the path given with -f';
-    case 'EACCES':
-      return 'permission denied; run as a user that may read it (usually root)';
-    case 'EISDIR':
-      return 'it is a directory; give the path of the pfile itself';
-    default:
-      return e instanceof Error ? e.message : String(e);
-  }
-}

@@ -1,5 +1,9 @@
-// Small wording helpers for the messages of the ini loader (the same conventions as the
-// pfile parser: values quoted as JSON, "did you mean" within edit distance 2).
+// Wording helpers shared by the pfile parser and the ini loader: values quoted as JSON,
+// "did you mean" within edit distance 2, and reading a configuration file with an error
+// that says what to do.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError } from '../errors';
 
 /** Quotes a value from the file; JSON escapes make stray blanks and control characters visible. */
 export function q(s: string): string {
@@ -40,4 +44,28 @@ export function editDistance(a: string, b: string): number {
 
 export function errnoCode(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}
+
+/** Reads a configuration file; a failure is a ConfigError naming the file and what to do.
+ *  `option` is how the file was given (`-f`, `--config`), `kind` what it is. */
+export function readConfigFile(file: string, option: string, kind: string): { abs: string; text: string } {
+  const abs = path.resolve(file);
+  try {
+    return { abs, text: fs.readFileSync(abs, 'utf8') };
+  } catch (e) {
+    throw new ConfigError(abs, null, `cannot read: ${readProblem(e, option, kind)}`);
+  }
+}
+
+function readProblem(e: unknown, option: string, kind: string): string {
+  switch (errnoCode(e)) {
+    case 'ENOENT':
+      return `no such file; check the path given with ${option}`;
+    case 'EACCES':
+      return 'permission denied; run as a user that may read it (usually root)';
+    case 'EISDIR':
+      return `it is a directory; give the path of the ${kind} itself`;
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
 }
