@@ -61,25 +61,22 @@ export function formatDelay(ms: number): string {
   return `${Number.isInteger(s) ? s : s.toFixed(1)}s`;
 }
 
-/** A short reason for a failed delivery: the errno code when there is one (ECONNREFUSED), else the message's first line. */
+const WRAPPER_CODES = new Set(['ESOCKET', 'ECONNECTION', 'EDNS', 'EENVELOPE', 'EMESSAGE', 'EPROTOCOL', 'ETIMEDOUT', 'EAUTH', 'ETLS']);
+
+/** A short reason for a failed delivery: the errno when there is one (`ECONNREFUSED`, `ENOTFOUND`),
+ *  else the code and first line of the message (`ETIMEDOUT: Greeting never received`). */
 export function describeError(err: unknown): string {
-  const seen = new Set<unknown>();
-  let e: unknown = err;
-  // fetch wraps the socket error in `cause`; nodemailer puts `ESOCKET` in code and the errno in the message
-  while (e !== null && typeof e === 'object' && !seen.has(e)) {
-    seen.add(e);
-    const o = e as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
-    if (o.name === 'TimeoutError') return 'timed out';
-    const msg = typeof o.message === 'string' ? o.message : '';
-    const errno = /\b(E[A-Z]{3,})\b/.exec(msg)?.[1];
-    if (typeof o.code === 'string' && /^E[A-Z]+$/.test(o.code) && !['ESOCKET', 'ECONNECTION', 'EENVELOPE', 'EMESSAGE', 'ETIMEDOUT', 'EPROTOCOL'].includes(o.code)) return o.code;
-    if (errno !== undefined && errno !== 'ESOCKET') return errno;
-    if (o.cause !== undefined) {
-      e = o.cause;
-      continue;
-    }
-    if (typeof o.code === 'string' && o.code !== '') return msg ? `${o.code}: ${oneLine(msg.split('\n')[0])}` : o.code;
-    return msg ? oneLine(msg.split('\n')[0]) : String(err);
-  }
-  return String(err);
+  if (err === null || typeof err !== 'object') return String(err);
+  const o = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+  if (o.name === 'TimeoutError' || o.name === 'AbortError') return 'timed out';
+  const msg = typeof o.message === 'string' ? oneLine(o.message.split('\n')[0]) : '';
+  const code = typeof o.code === 'string' ? o.code : '';
+  if (/^E[A-Z]+$/.test(code) && !WRAPPER_CODES.has(code)) return code;
+  // nodemailer: code ESOCKET, message `connect ECONNREFUSED 127.0.0.1:25`
+  const errno = /\b(E[A-Z]{3,})\b/.exec(msg)?.[1];
+  if (errno !== undefined && !WRAPPER_CODES.has(errno)) return errno;
+  // fetch: TypeError `fetch failed` with the socket error as its cause
+  if (o.cause !== undefined && o.cause !== err) return describeError(o.cause);
+  if (code && msg) return `${code}: ${msg}`;
+  return msg || code || Object.prototype.toString.call(err);
 }

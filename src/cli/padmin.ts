@@ -9,7 +9,9 @@ import { defaultRunDir, ipckeyOfSocketName, socketPath, type ControlResponse } f
 import { COMMAND_HELP } from '../daemon/commands';
 import { FAILSAFE_HELP } from '../daemon/failsafe/commands';
 import { failsafeSocketPath } from '../daemon/failsafe/failsafe-daemon';
-import { loadFailsafeConfig } from '../config/ini';
+import { formatAlerts, readAlertLog } from '../alerts/alerter';
+import type { FailsafeConfig } from '../core/failsafe-model';
+import { collect, loadForAdmin, stateDirOf } from './collect';
 import { ConfigError, ExitCode, NoDaemonError, ProcsafeError, UsageError } from '../errors';
 import { pentSignature, type Pfile } from '../core/model';
 import { readStateFile } from '../state/state-file';
@@ -35,10 +37,13 @@ FailSafe subcommands:
   group start|stop|restart NAME        run the group's scripts
   monitor suspend|resume|clear NAME    pause / restart checks; clear the counters
   reload                               re-read the ini file and its pfiles
+  alerts                               the recent alert log
+  collect-logs [--out FILE.tar.gz]     logs, state, config (secrets masked), status
 
 Options:
   -f, --file PFILE     the pfile of the pcheck to talk to
       --config FILE    the ini file of the FailSafe pcheck (for its run_dir)
+      --out FILE       collect-logs: where to write the archive
   -c, --command TEXT   the command (quote it)
       --json           print JSON for scripts
   -h, --help, -V, --version
@@ -60,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
         file: { type: 'string', short: 'f' },
         command: { type: 'string', short: 'c' },
         config: { type: 'string' },
+        out: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
@@ -75,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
   const out: Out = { json: v.json ?? false };
   if (positionals.length > 0) {
     if (v.command !== undefined || v.file !== undefined) throw new UsageError(`give either -f PFILE -c 'COMMAND' or a FailSafe subcommand (${FAILSAFE_HELP}), not both`);
-    return failsafe(positionals.join(' '), v.config, out);
+    return failsafe(positionals.join(' '), v.config, v.out ?? null, out);
   }
   const command = (v.command ?? '').trim().replace(/\s+/g, ' ');
   if (command === '') throw new UsageError(`missing -c 'COMMAND' (${COMMAND_HELP})\nTry 'padmin --help'.`);
@@ -95,10 +101,40 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** A FailSafe-mode subcommand, sent to the daemon's socket in its run directory. */
-async function failsafe(command: string, config: string | undefined, out: Out): Promise<number> {
-  const runDir = config === undefined ? defaultRunDir() : (loadFailsafeConfig(config, { checkFiles: false }).daemon.runDir ?? defaultRunDir());
-  const res = await request(failsafeSocketPath(runDir), { command });
-  return printResponse(res, out);
+async function failsafe(command: string, config: string | undefined, bundle: string | null, out: Out): Promise<number> {
+  const cfg = config === undefined ? null : loadForAdmin(config);
+  const runDir = cfg?.daemon.runDir ?? defaultRunDir();
+  const sock = failsafeSocketPath(runDir);
+  if (command === 'collect-logs') return collectCommand(sock, cfg, runDir, bundle, out);
+  try {
+    return printResponse(await request(sock, { command }), out);
+  } catch (e) {
+    if (!(e instanceof NoDaemonError) || command !== 'alerts' || cfg === null) throw e;
+    // no daemon: the alert log is a file in the state directory
+    const events = readAlertLog(stateDirOf(cfg, runDir));
+    process.stderr.write(`padmin: ${e.message}\npadmin: pcheck is not running; showing the alert log file\n`);
+    print(out.json ? JSON.stringify(events, null, 2) + '\n' : formatAlerts(events) + '\n', 0);
+    return ExitCode.NO_DAEMON;
+  }
+}
+
+/** collect-logs: the daemon says where its config is (or --config does); padmin reads the files itself. */
+async function collectCommand(sock: string, cfg: FailsafeConfig | null, runDir: string, bundle: string | null, out: Out): Promise<number> {
+  let statusJson: string | null = null;
+  let configPath: string | null = cfg?.path ?? null;
+  try {
+    const st = await request(sock, { command: 'status' });
+    if (st.ok) statusJson = JSON.stringify(st.data, null, 2);
+    const info = await request(sock, { command: 'info' });
+    if (info.ok && configPath === null) configPath = (info.data as { config: string }).config;
+  } catch (e) {
+    if (!(e instanceof NoDaemonError)) throw e;
+    process.stderr.write(`padmin: ${e.message}; collecting without status.json\n`);
+  }
+  if (configPath === null) throw new UsageError('collect-logs: no pcheck answers; name its ini file with --config FILE.ini');
+  const r = await collect(cfg ?? loadForAdmin(configPath), runDir, statusJson, bundle);
+  if (out.json) return print(JSON.stringify(r, null, 2) + '\n', ExitCode.OK);
+  return print(`${r.path}\n${r.entries.map((e) => `  ${e}`).join('\n')}\n`, ExitCode.OK);
 }
 
 /** A daemon's answer: its text (or JSON) on stdout, exit 0; an error on stderr, exit 1. */

@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { loadPfile } from '../config/pfile';
 import { loadFailsafeConfig } from '../config/ini';
 import { FailsafeDaemon } from '../daemon/failsafe/failsafe-daemon';
+import { createAlerter } from '../alerts/alerter';
+import { stateDirOf } from './collect';
 import { defaultRunDir } from '../control/protocol';
 import { PfileDaemon } from '../daemon/pfile-daemon';
 import { createDeathWatcher } from '../daemon/watcher';
@@ -121,9 +123,12 @@ function failsafeMode(args: { config: string; rehearse: boolean; keepRunning: bo
   const config = loadFailsafeConfig(args.config);
   const d = config.daemon;
   const logger = new Logger(sinks({ source: config.path, key: '[daemon] log_file', logFile: d.logFile, syslog: d.syslog, syslogSocket: '/dev/log', syslogFacility: 'daemon' }));
+  const runDir = d.runDir ?? defaultRunDir();
+  const alerter = createAlerter(config.alert, { log: logger, stateDir: stateDirOf(config, runDir) });
   const daemon = new FailsafeDaemon({
     config,
-    runDir: d.runDir ?? defaultRunDir(),
+    alerter,
+    runDir,
     rehearse: args.rehearse,
     keepRunning: args.keepRunning,
     logger,

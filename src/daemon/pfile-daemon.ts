@@ -188,7 +188,7 @@ export class PfileDaemon {
         server: this.opts.serverName ?? hostname(),
         subject: rt.pent.pname,
         message,
-        fields: { pfile: this.pfile.path, pentId: rt.pent.id, pid: before.pid, retryCount: after.retryCount, restartCount: after.restartCount },
+        fields: { pfile: this.pfile.path, pentId: rt.pent.id, pid: before.pid, retryCount: after.retryCount, restartCount: after.restartCount, action: rt.pent.retryOverAction },
       });
     if (before.procSts === 'AVAIL') {
       rt.downAtMono = now.mono;

@@ -26,7 +26,8 @@ import { formatStatus, type StatusView } from './status';
 import { watchFiles } from './config-watch';
 import { createSystemdLink, type SystemdLink } from '../../systemd/daemon-link';
 import type { Notifier } from '../../systemd/notify';
-import type { EventKind, EventSink } from '../../core/events';
+import type { EventKind, EventSink, ProcsafeEvent } from '../../core/events';
+import { formatAlerts, type Alerter } from '../../alerts/alerter';
 
 export interface FailsafeDaemonOptions {
   config: FailsafeConfig;
@@ -39,8 +40,10 @@ export interface FailsafeDaemonOptions {
   loadConfig: (path: string) => FailsafeConfig;
   /** sd_notify for the whole process (the embedded pfile daemons get none). */
   notifier?: Notifier | null;
-  /** every event of the groups, monitors and entries (alerts, web page, metrics) */
+  /** every event of the groups, monitors and entries (the web page's live feed, metrics) */
   onEvent?: EventSink;
+  /** mail / webhook / syslog alerts and the alert log ([alert]) */
+  alerter?: Alerter | null;
 }
 
 /** The control socket of the FailSafe daemon in its run directory. */
@@ -161,7 +164,13 @@ export class FailsafeDaemon {
   }
 
   private emit(kind: EventKind, subject: string, message: string, fields: Record<string, string | number | null>): void {
-    this.opts.onEvent?.({ kind, at: Date.now(), server: this.cfg.daemon.name, subject, message, fields });
+    this.publish({ kind, at: Date.now(), server: this.cfg.daemon.name, subject, message, fields });
+  }
+
+  /** One event to every consumer: alerts, then the live feed. */
+  private publish(e: ProcsafeEvent): void {
+    this.opts.alerter?.emit(e);
+    this.opts.onEvent?.(e);
   }
 
   /** Starts groups one after the other, in file order: each once the previous has left Starting. */
@@ -224,7 +233,7 @@ export class FailsafeDaemon {
       watcher: createDeathWatcher(table),
       loadPfile,
       onGroupRetryOver: (pname) => this.onPfileRetryOver(path, pname),
-      onEvent: this.opts.onEvent,
+      onEvent: (e) => this.publish(e),
       serverName: this.cfg.daemon.name,
     });
     const holder: PfileHolder = { daemon, group, done: Promise.resolve(0) };
@@ -264,7 +273,13 @@ export class FailsafeDaemon {
     }
     if (!isOsAction(action)) return;
     this.log.crit(`(${source}) FATAL`);
-    runOsAction(action, { rehearse: this.opts.rehearse, rehearseLog: join(this.opts.runDir, 'rehearse.log') }).then(
+    void this.osAction(action);
+  }
+
+  private async osAction(action: 'shutdown' | 'reboot' | 'panic'): Promise<void> {
+    // the final_action alert must leave before the machine goes down
+    if (!this.opts.rehearse) await this.opts.alerter?.close();
+    await runOsAction(action, { rehearse: this.opts.rehearse, rehearseLog: join(this.opts.runDir, 'rehearse.log') }).then(
       (r) => {
         if (r.rehearsed) this.log.notice(`REHEARSE: would ${action}: ${r.command}`);
       },
@@ -360,6 +375,10 @@ export class FailsafeDaemon {
       }
       case 'reload':
         return this.reload('padmin');
+      case 'alerts': {
+        const events = this.opts.alerter?.recent(50) ?? [];
+        return { ok: true, text: formatAlerts(events), data: events };
+      }
       case 'group': {
         const g = this.groups.get(cmd.name);
         if (!g) return { ok: false, code: ControlErrorCode.BAD_ARGUMENT, error: `no group "${cmd.name}"; groups: ${[...this.groups.keys()].join(', ') || '(none)'}` };
@@ -432,6 +451,7 @@ export class FailsafeDaemon {
       await this.startGroupsInOrder(newGroups);
     })();
     this.cfg = next;
+    this.opts.alerter?.reconfigure(next.alert);
     this.setSchedules(next.schedules);
     this.watchConfig();
     return { ok: true, text: `reloaded ${next.path}: ${next.groups.length} groups, ${monitors.length} monitors` };
@@ -488,6 +508,7 @@ export class FailsafeDaemon {
       }
     }
     await this.control?.close().catch(() => undefined);
+    await this.opts.alerter?.close(); // the last alerts (a final action) go out first, 2 s at most
     this.log.notice(code === 0 ? reason : 'Stop pcheck!!');
     this.finish(code);
   }
