@@ -124,10 +124,12 @@ function failsafeMode(args: { config: string; rehearse: boolean; keepRunning: bo
   const d = config.daemon;
   const logger = new Logger(sinks({ source: config.path, key: '[daemon] log_file', logFile: d.logFile, syslog: d.syslog, syslogSocket: '/dev/log', syslogFacility: 'daemon' }));
   const runDir = d.runDir ?? defaultRunDir();
-  const alerter = createAlerter(config.alert, { log: logger, stateDir: stateDirOf(config, runDir) });
+  const stateDir = stateDirOf(config, runDir);
+  const alerter = createAlerter(config.alert, { log: logger, stateDir });
   const daemon = new FailsafeDaemon({
     config,
     alerter,
+    stateDir,
     runDir,
     rehearse: args.rehearse,
     keepRunning: args.keepRunning,

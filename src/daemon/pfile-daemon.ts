@@ -56,6 +56,8 @@ export interface PfileDaemonOptions {
   onEvent?: EventSink;
   /** the server's name in events (FailSafe `[daemon] name`; else the host name) */
   serverName?: string;
+  /** any entry's state changed (the web page refreshes) */
+  onStateChange?: () => void;
 }
 
 const SEEK_FIRST_MS = 5;
@@ -172,6 +174,7 @@ export class PfileDaemon {
     // queued before the actions, so the new counters are on disk before a script runs
     if (r.state !== before) {
       this.persistSoon();
+      this.opts.onStateChange?.();
       this.sd.changed();
     }
     for (const a of r.actions) this.execute(rt, a);

@@ -6,7 +6,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FailsafeConfig, FinalAction, GroupState, MonitorConfig, ScheduleConfig } from '../../core/failsafe-model';
+import type { FailsafeConfig, FinalAction, GroupState, MonitorConfig, ScheduleConfig, WebConfig } from '../../core/failsafe-model';
+import { startWebServer, type WebAction, type WebServer } from '../../web/server';
+import { Histogram, LoopLagMeter, renderMetrics } from '../../web/metrics';
 import { cronMatches, parseCron, type CronSpec } from '../../core/cron';
 import { isOsAction } from '../../core/states';
 import { loadPfile } from '../../config/pfile';
@@ -44,6 +46,8 @@ export interface FailsafeDaemonOptions {
   onEvent?: EventSink;
   /** mail / webhook / syslog alerts and the alert log ([alert]) */
   alerter?: Alerter | null;
+  /** where the web page's token file goes when [web] token_file is not set */
+  stateDir: string;
 }
 
 /** The control socket of the FailSafe daemon in its run directory. */
@@ -105,6 +109,10 @@ export class FailsafeDaemon {
   private configHash = '';
   private readonly startedAt = Date.now();
   private readonly sd: SystemdLink;
+  private web: WebServer | null = null;
+  private lag: LoopLagMeter | null = null;
+  private readonly heal = new Histogram();
+  private readonly detection = new Histogram();
   /** one tick a second: feeds the watchdog from the loop, and drives the schedules */
   private loopTimer: NodeJS.Timeout | null = null;
   private stopping = false;
@@ -145,6 +153,7 @@ export class FailsafeDaemon {
       this.sd.changed();
       if (this.schedules.length > 0) this.scheduleTick();
     }, 1000);
+    if (this.cfg.web) await this.startWeb(this.cfg.web);
     await this.startGroupsInOrder(this.cfg.groups.map((g) => g.name));
     this.sd.ready();
     return done;
@@ -171,6 +180,44 @@ export class FailsafeDaemon {
   private publish(e: ProcsafeEvent): void {
     this.opts.alerter?.emit(e);
     this.opts.onEvent?.(e);
+    this.web?.publish(e);
+    this.web?.statusChanged();
+  }
+
+  // ---- web page -------------------------------------------------------------------------
+
+  private async startWeb(cfg: WebConfig): Promise<void> {
+    this.lag = new LoopLagMeter();
+    this.web = await startWebServer({
+      listen: cfg.listen,
+      tokenFile: cfg.tokenFile,
+      stateDir: this.opts.stateDir,
+      log: this.log,
+      status: () => this.status(),
+      recentEvents: () => this.opts.alerter?.recent(100) ?? [],
+      metrics: () => {
+        for (const p of this.pfiles.values()) for (const s of p.daemon.takeHealTimes()) this.heal.observe(s);
+        return renderMetrics(this.status(), { loopLagSeconds: this.lag?.takeMaxSeconds() ?? 0, detection: this.detection, heal: this.heal });
+      },
+      act: async (a) => this.webAction(a),
+    });
+    // the token opens the page: shown in full only to a person at a terminal, not to the journal
+    if (process.stdout.isTTY) this.log.notice(`Web page: ${this.web.url}`);
+    else this.log.notice(`Web page: ${this.web.baseUrl} (token in ${cfg.tokenFile ?? join(this.opts.stateDir, 'web.token')})`);
+  }
+
+  /** An operation from the web page takes the same path as padmin. */
+  private webAction(a: WebAction): { ok: boolean; message: string } {
+    let r: ControlResponse;
+    if (a.target === 'entry') {
+      const p = this.pfiles.get(a.pfile);
+      if (!p) return { ok: false, message: `no pfile ${a.pfile}` };
+      r = p.daemon.command(`${a.op} pent ${a.pentId}`);
+    } else {
+      r = this.onRequest({ command: `${a.target} ${a.op} ${a.name}` });
+    }
+    this.web?.statusChanged();
+    return r.ok ? { ok: true, message: r.text ?? 'done' } : { ok: false, message: r.error };
   }
 
   /** Starts groups one after the other, in file order: each once the previous has left Starting. */
@@ -197,6 +244,7 @@ export class FailsafeDaemon {
 
   private onGroupState(name: string, from: GroupState, to: GroupState): void {
     this.log.info(`Group ${name}: ${from} -> ${to}`);
+    this.web?.statusChanged();
     for (const [, p] of this.pfiles) {
       if (p.group !== name) continue;
       if (to === 'Online') p.daemon.setGroupOnline(true, name);
@@ -235,6 +283,7 @@ export class FailsafeDaemon {
       onGroupRetryOver: (pname) => this.onPfileRetryOver(path, pname),
       onEvent: (e) => this.publish(e),
       serverName: this.cfg.daemon.name,
+      onStateChange: () => this.web?.statusChanged(),
     });
     const holder: PfileHolder = { daemon, group, done: Promise.resolve(0) };
     this.pfiles.set(path, holder);
@@ -383,6 +432,8 @@ export class FailsafeDaemon {
         const g = this.groups.get(cmd.name);
         if (!g) return { ok: false, code: ControlErrorCode.BAD_ARGUMENT, error: `no group "${cmd.name}"; groups: ${[...this.groups.keys()].join(', ') || '(none)'}` };
         this.log.notice(`Command execute. [group ${cmd.op} ${cmd.name}] config='${this.cfg.path}'`);
+        // an operator's restart is a group restart too, for the alert log and the page
+        if (cmd.op === 'restart') this.emit('group_restart', cmd.name, `Command execute. [group restart ${cmd.name}]`, { group: cmd.name, by: 'operator' });
         g.send({ type: cmd.op });
         return { ok: true, text: `group ${cmd.name}: ${cmd.op} requested (now ${g.state})` };
       }
@@ -508,6 +559,8 @@ export class FailsafeDaemon {
       }
     }
     await this.control?.close().catch(() => undefined);
+    await this.web?.close().catch(() => undefined);
+    this.lag?.stop();
     await this.opts.alerter?.close(); // the last alerts (a final action) go out first, 2 s at most
     this.log.notice(code === 0 ? reason : 'Stop pcheck!!');
     this.finish(code);
