@@ -64,6 +64,7 @@ const SEEK_FIRST_MS = 5;
 const SEEK_MAX_MS = 200;
 /** Restart scripts running at once; more wait in a queue (a mass death must not fork-bomb the host). */
 export const MAX_CONCURRENT_SCRIPTS = 32;
+const SCRIPTS_PER_TURN = 4;
 
 export class PfileDaemon {
   private pfile: Pfile;
@@ -304,14 +305,19 @@ export class PfileDaemon {
     this.drainScripts();
   }
 
+  /** Starts queued scripts a few per loop turn: a fork costs milliseconds, and the death
+   *  events of a mass kill must be read (and logged Down) in between, not after 32 forks. */
   private drainScripts(): void {
     if (this.drainPending) return;
     this.drainPending = true;
     setImmediate(() => {
       this.drainPending = false;
-      while (this.scriptsRunning < MAX_CONCURRENT_SCRIPTS && this.scriptQueue.length > 0 && !this.stopping) {
+      let started = 0;
+      while (this.scriptsRunning < MAX_CONCURRENT_SCRIPTS && this.scriptQueue.length > 0 && !this.stopping && started < SCRIPTS_PER_TURN) {
         this.scriptQueue.shift()!();
+        started++;
       }
+      if (this.scriptQueue.length > 0 && this.scriptsRunning < MAX_CONCURRENT_SCRIPTS) this.drainScripts();
     });
   }
 
