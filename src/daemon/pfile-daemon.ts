@@ -212,6 +212,12 @@ export class PfileDaemon {
   }
   private readonly heals: number[] = [];
 
+  /** Detection bounds (s) since the last call, where the death watch can tell (the poll). */
+  takeDetectionTimes(): number[] {
+    return this.detections.splice(0);
+  }
+  private readonly detections: number[] = [];
+
   /** Looks for the processes of the entries that have none; cheap when none is missing. */
   private scan(): void {
     const seeking = this.entries.filter((rt) => isSeeking(rt.state));
@@ -278,9 +284,10 @@ export class PfileDaemon {
         return;
       case 'watch': {
         rt.unwatch?.();
-        const unwatch = this.opts.watcher.watch({ pid: a.pid, startTime: a.startTime }, () => {
+        const unwatch = this.opts.watcher.watch({ pid: a.pid, startTime: a.startTime }, (info) => {
           if (rt.unwatch !== unwatch) return; // a stale watch of an earlier pid
           rt.unwatch = null;
+          if (info.detectedWithinMs !== null && this.detections.length < 10_000) this.detections.push(info.detectedWithinMs / 1000);
           this.dispatch(rt, { type: 'died' });
         });
         rt.unwatch = unwatch;

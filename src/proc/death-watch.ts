@@ -13,7 +13,7 @@
 // and it exists only while something is watched, so an idle watcher keeps no event loop alive.
 import * as fs from 'node:fs';
 import { STAT_BUFFER_SIZE, isDead, isGoneError, parseStat } from './proc-table';
-import type { DeathWatcher, ProcId } from './types';
+import type { DeathInfo, DeathWatcher, ProcId } from './types';
 
 export interface PollDeathWatcherOptions {
   /** poll period in ms; default 20. Detection latency is at most about this. */
@@ -28,9 +28,11 @@ export interface PollDeathWatcherOptions {
 
 interface Watch {
   readonly id: ProcId;
-  readonly onDeath: () => void;
+  readonly onDeath: (info: DeathInfo) => void;
   fd: number | null;
   pending: NodeJS.Immediate | null;
+  /** performance.now() when the process was last read alive */
+  lastAlive: number;
 }
 
 const rethrowLater = (err: unknown): void => {
@@ -70,7 +72,9 @@ export function createPollDeathWatcher(opts: PollDeathWatcherOptions = {}): Deat
       onError(new Error(`unparsable ${procRoot}/${w.id.pid}/stat: ${JSON.stringify(buf.toString('utf8', 0, len))}`));
       return false;
     }
-    return !isDead(stat) && stat.startTime === w.id.startTime;
+    const alive = !isDead(stat) && stat.startTime === w.id.startTime;
+    if (alive) w.lastAlive = performance.now();
+    return alive;
   }
 
   function release(w: Watch): void {
@@ -89,7 +93,7 @@ export function createPollDeathWatcher(opts: PollDeathWatcherOptions = {}): Deat
   function report(w: Watch): void {
     release(w);
     try {
-      w.onDeath();
+      w.onDeath({ detectedWithinMs: performance.now() - w.lastAlive });
     } catch (err) {
       onError(err);
     }
@@ -112,8 +116,8 @@ export function createPollDeathWatcher(opts: PollDeathWatcherOptions = {}): Deat
     }
   }
 
-  function watch(id: ProcId, onDeath: () => void): () => void {
-    const w: Watch = { id, onDeath, fd: null, pending: null };
+  function watch(id: ProcId, onDeath: (info: DeathInfo) => void): () => void {
+    const w: Watch = { id, onDeath, fd: null, pending: null, lastAlive: performance.now() };
     try {
       w.fd = fs.openSync(`${procRoot}/${id.pid}/stat`, 'r');
     } catch (err) {

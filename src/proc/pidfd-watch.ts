@@ -3,7 +3,7 @@
 // within a loop turn, whatever MONITOR_INTERVAL is.
 import { closeSync } from 'node:fs';
 import type { NativeBinding, PidfdWatchHandle } from '../native';
-import type { DeathWatcher, ProcId } from './types';
+import type { DeathInfo, DeathWatcher, ProcId } from './types';
 
 /** Throws (with err.code, e.g. ENOSYS on an old kernel, EPERM under a seccomp filter) when
  *  pidfds can't be used at all, so the caller can pick the polling watcher instead. */
@@ -17,7 +17,7 @@ export function createPidfdDeathWatcher(
   return {
     mode: 'pidfd',
 
-    watch(id: ProcId, onDeath: () => void): () => void {
+    watch(id: ProcId, onDeath: (info: DeathInfo) => void): () => void {
       if (closed) throw new Error('pidfd death watcher is closed');
       let done = false;
       let handle: PidfdWatchHandle | null = null;
@@ -33,7 +33,7 @@ export function createPidfdDeathWatcher(
       const fire = () => {
         if (done) return;
         stop();
-        onDeath();
+        onDeath({ detectedWithinMs: null }); // a kernel event: late only by the loop's lag
       };
       // Already dead: still call back asynchronously, as for any other death.
       const fireSoon = () => {

@@ -27,12 +27,19 @@ export interface ProcessTable {
   read(id: ProcId): ProcInfo | null;
 }
 
+/** What a death watch knows of how late it noticed. */
+export interface DeathInfo {
+  /** an upper bound (ms) on death → noticed: the time since the process was last seen alive
+   *  (the poll); null for a kernel event (pidfd), late by at most the event loop's lag. */
+  detectedWithinMs: number | null;
+}
+
 /** Tells, as an event, when a watched process has died (exited, or become a zombie). */
 export interface DeathWatcher {
   readonly mode: 'pidfd' | 'poll';
   /** Calls onDeath once, soon after the process dies (at once if it is already gone).
    *  Returns a function that stops watching. */
-  watch(id: ProcId, onDeath: () => void): () => void;
+  watch(id: ProcId, onDeath: (info: DeathInfo) => void): () => void;
   /** stops every watch and releases descriptors and timers. */
   close(): void;
 }

@@ -176,7 +176,7 @@ export function renderMetrics(v: StatusView, extra: MetricsExtra): string {
   w.family('procsafe_group_restarts_total', 'counter', 'Restarts of the group (stop then start scripts), as padmin status counts them.');
   for (const g of v.groups) w.sample('procsafe_group_restarts_total', [['group', g.name]], g.restarts);
 
-  w.histogram('procsafe_detection_seconds', 'Time from the death of a watched process to its loss being noticed.', extra.detection);
+  w.histogram('procsafe_detection_seconds', 'Death of a watched process to its loss being noticed (upper bound; observed with the poll death watch only: a pidfd is a kernel event, late by at most the event loop lag).', extra.detection);
   w.histogram('procsafe_heal_seconds', 'Time from the loss of a process being noticed to its restarted process being found.', extra.heal);
 
   w.family('procsafe_event_loop_lag_seconds', 'gauge', 'The largest event-loop delay of the daemon since the previous scrape.');

@@ -47,6 +47,9 @@ describe('the FailSafe daemon’s web server', () => {
     assert.equal(heal.type, 'HISTOGRAM');
     const first = heal.metrics[0] as unknown as { count: string };
     assert.equal(Number(first.count), 1, 'one heal observed');
+    // detection is measurable with the poll (time since last seen alive); a pidfd is a kernel event
+    const det = families.find((f) => f.name === 'procsafe_detection_seconds')!.metrics[0] as unknown as { count: string };
+    assert.equal(Number(det.count), process.env.PROCSAFE_DEATH_WATCH === 'poll' ? 1 : 0);
     const upFam = families.find((f) => f.name === 'procsafe_entry_up')!;
     assert.equal((upFam.metrics[0] as { value?: string }).value, '1');
     kill(pc.pid, 'SIGTERM');

@@ -146,7 +146,7 @@ describe('pidfd death watcher', () => {
     const pid = sleeper();
     const id = idOf(pid);
     const t0 = Date.now();
-    await new Promise<void>((resolve) => watcher.watch({ pid, startTime: id.startTime - 1 }, resolve));
+    await new Promise<void>((resolve) => watcher.watch({ pid, startTime: id.startTime - 1 }, () => resolve()));
     assert.ok(Date.now() - t0 < 50);
     assert.ok(table.read(id), 'the process itself is still alive');
     killQuietly(pid);
@@ -182,8 +182,8 @@ describe('pidfd death watcher', () => {
     const [a, b, c, d] = [sleeper(), sleeper(), sleeper(), sleeper()];
     let stopA: () => void = () => undefined;
     const deaths = [
-      new Promise<void>((resolve) => (stopA = w.watch(idOf(a), resolve))),
-      new Promise<void>((resolve) => w.watch(idOf(b), resolve)),
+      new Promise<void>((resolve) => (stopA = w.watch(idOf(a), () => resolve()))),
+      new Promise<void>((resolve) => w.watch(idOf(b), () => resolve())),
     ];
     const stopC = w.watch(idOf(c), () => assert.fail('c was stopped'));
     w.watch(idOf(d), () => assert.fail('the watcher was closed'));

@@ -196,7 +196,10 @@ export class FailsafeDaemon {
       status: () => this.status(),
       recentEvents: () => this.opts.alerter?.recent(100) ?? [],
       metrics: () => {
-        for (const p of this.pfiles.values()) for (const s of p.daemon.takeHealTimes()) this.heal.observe(s);
+        for (const p of this.pfiles.values()) {
+          for (const s of p.daemon.takeHealTimes()) this.heal.observe(s);
+          for (const s of p.daemon.takeDetectionTimes()) this.detection.observe(s);
+        }
         return renderMetrics(this.status(), { loopLagSeconds: this.lag?.takeMaxSeconds() ?? 0, detection: this.detection, heal: this.heal });
       },
       act: async (a) => this.webAction(a),
