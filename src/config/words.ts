@@ -5,9 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
 
-/** Quotes a value from the file; JSON escapes make stray blanks and control characters visible. */
+/** Quotes a value from the file; JSON escapes make stray blanks and control characters
+ *  visible. A huge value is cut, so that one bad line cannot make a 200 KB message. */
 export function q(s: string): string {
-  return JSON.stringify(s);
+  const MAX = 120;
+  return s.length <= MAX ? JSON.stringify(s) : `${JSON.stringify(s.slice(0, MAX))}… (${s.length} characters)`;
 }
 
 /**
@@ -18,6 +20,8 @@ export function suggest(word: string, known: Iterable<string>): string | null {
   let best: string | null = null;
   let bestDist = 3;
   for (const k of known) {
+    // more than 2 apart in length is more than 2 edits: skip (and keep huge words linear)
+    if (Math.abs(word.length - k.length) > 2) continue;
     const d = editDistance(word.toLowerCase(), k.toLowerCase());
     if (d < bestDist && d < Math.min(word.length, k.length)) [best, bestDist] = [k, d];
   }
