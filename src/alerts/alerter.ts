@@ -1,6 +1,7 @@
 // Alerts (SPEC §8 [alert], §9): every event goes to the alert log (STATE_DIR/alerts.log,
-// shown by `padmin alerts`); the kinds listed in `[alert] events` also go to syslog (a log
-// line `ALERT KIND SUBJECT: MESSAGE`), to mail (SMTP) and to a webhook (JSON POST).
+// shown by `padmin alerts`); per channel, the kinds of `syslog_events`, `mail_events` and
+// `webhook_events` (each defaulting to `[alert] events`) go to syslog (a log line
+// `ALERT KIND SUBJECT: MESSAGE`), to mail (SMTP) and to a webhook (JSON POST).
 //
 // emit() is an EventSink: it never throws and never waits. Mail and webhook each have a
 // bounded queue delivered in the background, with retries after 1 s, 5 s, 30 s and 2 min;
@@ -59,6 +60,8 @@ interface Slot {
   /** the settings the channel was made from: unchanged settings keep the queue on reload */
   key: string;
   queue: DeliveryQueue;
+  /** the event kinds this channel sends (`mail_events`, `webhook_events`, else `events`) */
+  kinds: Set<string>;
 }
 
 /** Waits for the queues to finish (no more retries), at most `ms`, then gives up on the rest. */
@@ -91,24 +94,32 @@ export function createAlerter(cfg: AlertConfig | null, opts: AlerterOptions): Al
   const retiring = new Set<Promise<void>>();
   let closed: Promise<void> | null = null;
 
-  function wanted(c: AlertConfig | null): { key: string; make: () => DeliveryQueue }[] {
-    const out: { key: string; make: () => DeliveryQueue }[] = [];
+  function wanted(c: AlertConfig | null): { key: string; kinds: Set<string>; make: () => DeliveryQueue }[] {
+    const out: { key: string; kinds: Set<string>; make: () => DeliveryQueue }[] = [];
     if (c !== null && c.smtpHost !== null && c.mailTo.length > 0) {
       const m = { host: c.smtpHost, port: c.smtpPort, to: c.mailTo, from: c.mailFrom, timeoutMs: opts.smtpTimeoutMs ?? 15000 };
-      out.push({ key: `mail ${JSON.stringify(m)}`, make: () => new DeliveryQueue(mailChannel(m), delivery) });
+      out.push({ key: `mail ${JSON.stringify(m)}`, kinds: new Set(c.mailEvents ?? c.events), make: () => new DeliveryQueue(mailChannel(m), delivery) });
     }
     if (c !== null && c.webhookUrl !== null) {
       const url = c.webhookUrl;
-      out.push({ key: `webhook ${url}`, make: () => new DeliveryQueue(webhookChannel(url, opts.webhookTimeoutMs ?? 5000, opts.userAgent ?? 'procsafe'), delivery) });
+      out.push({
+        key: `webhook ${url}`,
+        kinds: new Set(c.webhookEvents ?? c.events),
+        make: () => new DeliveryQueue(webhookChannel(url, opts.webhookTimeoutMs ?? 5000, opts.userAgent ?? 'procsafe'), delivery),
+      });
     }
     return out;
   }
 
   function reconfigure(c: AlertConfig | null): void {
     if (closed !== null) return;
-    kinds = new Set(c?.events ?? []);
-    const next: Slot[] = wanted(c).map((w) => slots.find((s) => s.key === w.key) ?? { key: w.key, queue: w.make() });
-    const gone = slots.filter((s) => !next.includes(s)).map((s) => s.queue);
+    kinds = new Set(c?.syslogEvents ?? c?.events ?? []);
+    const next: Slot[] = wanted(c).map((w) => {
+      const kept = slots.find((s) => s.key === w.key);
+      return kept ? { ...kept, kinds: w.kinds } : { key: w.key, queue: w.make(), kinds: w.kinds };
+    });
+    const keptQueues = new Set(next.map((s) => s.queue));
+    const gone = slots.filter((s) => !keptQueues.has(s.queue)).map((s) => s.queue);
     slots = next;
     if (gone.length > 0) {
       const p = retire(gone, 'the [alert] configuration changed', closeWaitMs);
@@ -120,9 +131,9 @@ export function createAlerter(cfg: AlertConfig | null, opts: AlerterOptions): Al
   const emit: EventSink = (e) => {
     try {
       alertLog.add(e);
-      if (closed !== null || !kinds.has(e.kind)) return;
-      log.notice(syslogLine(e));
-      for (const s of slots) s.queue.push(e);
+      if (closed !== null) return;
+      if (kinds.has(e.kind)) log.notice(syslogLine(e));
+      for (const s of slots) if (s.kinds.has(e.kind)) s.queue.push(e);
     } catch (err) {
       // an EventSink never throws into the daemon; this would be a bug (a cyclic field?)
       try {

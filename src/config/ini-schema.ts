@@ -129,6 +129,10 @@ export const MONITOR_TYPE_KEYS: Readonly<Record<MonitorType, MonitorTypeSpec>> =
 
 export const ALERT_KEYS: KeyTable = {
   events: { type: 'list', values: ALERT_EVENTS, default: ALERT_EVENTS, example: 'down,final_action' },
+  // per channel; each defaults to `events`
+  mail_events: { type: 'list', values: ALERT_EVENTS, example: 'retry_over,final_action' },
+  webhook_events: { type: 'list', values: ALERT_EVENTS, example: 'down,restart' },
+  syslog_events: { type: 'list', values: ALERT_EVENTS, example: 'final_action' },
   mail_to: { type: 'list', format: 'email', default: [], example: 'ops@example.com' },
   mail_from: { type: 'string', format: 'email', example: 'procsafe@example.com' },
   smtp_host: { type: 'string', format: 'host', example: 'localhost' },

@@ -352,6 +352,10 @@ function alertConfig(s: Section, failAt: FailAt): AlertConfig {
     smtpPort: mustNum(s, 'smtp_port'),
     webhookUrl: str(s, 'webhook_url'),
   };
+  for (const [key, field] of [['mail_events', 'mailEvents'], ['webhook_events', 'webhookEvents'], ['syslog_events', 'syslogEvents']] as const) {
+    const v = words(s, key);
+    if (v !== null) alert[field] = v;
+  }
   if (alert.mailTo.length > 0 && alert.smtpHost === null) {
     failAt(lineOf(s, 'mail_to'), `${s.label} mail_to is set but smtp_host is not; add smtp_host = localhost (or your mail relay)`);
   }

@@ -72,6 +72,10 @@ export type MonitorConfig = MonitorCommon &
 export interface AlertConfig {
   /** which events go out; e.g. ['down', 'restart', 'retry_over', 'group_restart', 'final_action', 'monitor_error', 'monitor_recovered']. */
   events: string[];
+  /** per channel: the kinds that go to mail / the webhook / syslog (default: `events`) */
+  mailEvents?: string[];
+  webhookEvents?: string[];
+  syslogEvents?: string[];
   mailTo: string[];
   mailFrom: string | null;
   smtpHost: string | null;

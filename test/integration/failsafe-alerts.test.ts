@@ -21,7 +21,7 @@ describe('FailSafe alerts and the log bundle', () => {
       const start = sb.script('start.sh', svc.script);
       sb.ini(
         `[group:app]\nstart = "${start}"\npfile = ${pfile}\n\n` +
-          `[alert]\nevents = retry_over,down\nsmtp_host = 127.0.0.1\nsmtp_port = ${smtp.port}\nmail_to = ops@example.com\nmail_from = procsafe@example.com\n`,
+          `[alert]\nevents = retry_over,down\nmail_events = retry_over\nsyslog_events = down\nsmtp_host = 127.0.0.1\nsmtp_port = ${smtp.port}\nmail_to = ops@example.com\nmail_from = procsafe@example.com\n`,
       );
       const pc = sb.failsafe();
       const up = await pc.waitLine(`(${svc.pname} ,pid=`);
@@ -33,6 +33,10 @@ describe('FailSafe alerts and the log bundle', () => {
       assert.match(mail.raw, /RETRY_OVER:NONE/);
       assert.match(mail.raw, /action: +none/);
       assert.match(mail.raw, /testhost/);
+      // per channel: `down` goes to syslog only, `retry_over` to mail only
+      await pc.waitLine(`ALERT down ${svc.pname}`);
+      assert.equal(pc.count('ALERT retry_over'), 0);
+      assert.equal(smtp.mails.filter((m) => /X-Procsafe-Event: down/.test(m.raw)).length, 0);
 
       const alerts = sb.admin('alerts');
       assert.equal(alerts.code, 0, alerts.stderr);
