@@ -171,6 +171,19 @@ describe('FailSafe schedules and --keep-running', () => {
     assert.equal(pc.count('stop STOP'), 0, 'no stop script at SIGTERM with --keep-running');
   });
 
+  it('a start that keeps failing is tried activation_retries more times, then the group is Error and its final action runs (rehearsed)', async () => {
+    const start = sb.script('bad-start.sh', 'echo "cannot start: port in use"; exit 1');
+    sb.ini(`[group:app]\nstart = "${start}"\nactivation_retries = 1\nfinal_action = reboot\n`);
+    const pc = sb.failsafe(['--rehearse']);
+    await pc.waitLine('Group app start: cannot start: port in use');
+    await pc.waitLine('Group app: start failed (exit 1); activation retry 1/1');
+    await pc.waitLine('Group app: start failed 2 times (exit 1): Error; final action reboot');
+    await pc.waitLine('REHEARSE: would reboot');
+    assert.equal(sb.group('app').state, 'Error');
+    kill(pc.pid, 'SIGTERM');
+    assert.equal(await pc.exited, 0);
+  });
+
   it('a bad ini file is refused at start with section, key and line, exit 2', async () => {
     sb.ini('[group:app]\nstart = /bin/true; /bin/false\n');
     const pc = sb.failsafe();
