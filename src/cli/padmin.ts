@@ -5,13 +5,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPfile, PARAM_DEFAULTS } from '../config/pfile';
 import { request } from '../control/client';
-import { defaultRunDir, ipckeyOfSocketName, socketPath, type ControlResponse } from '../control/protocol';
+import { defaultRunDir, failsafeSocketPath, ipckeyOfSocketName, socketPath, type ControlResponse } from '../control/protocol';
 import { COMMAND_HELP } from '../daemon/commands';
 import { FAILSAFE_HELP } from '../daemon/failsafe/commands';
-import { failsafeSocketPath } from '../daemon/failsafe/failsafe-daemon';
-import { formatAlerts, readAlertLog } from '../alerts/alerter';
 import type { FailsafeConfig } from '../core/failsafe-model';
-import { collect, loadForAdmin, stateDirOf } from './collect';
 import { ConfigError, ExitCode, NoDaemonError, ProcsafeError, UsageError } from '../errors';
 import { pentSignature, type Pfile } from '../core/model';
 import { readStateFile } from '../state/state-file';
@@ -102,6 +99,8 @@ async function main(argv: string[]): Promise<number> {
 
 /** A FailSafe-mode subcommand, sent to the daemon's socket in its run directory. */
 async function failsafe(command: string, config: string | undefined, bundle: string | null, out: Out): Promise<number> {
+  // loaded here, not at the top: `padmin -f PFILE -c 'show pent'` must start fast
+  const { loadForAdmin, stateDirOf } = await import('./collect.js');
   const cfg = config === undefined ? null : loadForAdmin(config);
   const runDir = cfg?.daemon.runDir ?? defaultRunDir();
   const sock = failsafeSocketPath(runDir);
@@ -111,6 +110,7 @@ async function failsafe(command: string, config: string | undefined, bundle: str
   } catch (e) {
     if (!(e instanceof NoDaemonError) || command !== 'alerts' || cfg === null) throw e;
     // no daemon: the alert log is a file in the state directory
+    const { formatAlerts, readAlertLog } = await import('../alerts/alerter.js');
     const events = readAlertLog(stateDirOf(cfg, runDir));
     process.stderr.write(`padmin: ${e.message}\npadmin: pcheck is not running; showing the alert log file\n`);
     print(out.json ? JSON.stringify(events, null, 2) + '\n' : formatAlerts(events) + '\n', 0);
@@ -132,6 +132,7 @@ async function collectCommand(sock: string, cfg: FailsafeConfig | null, runDir: 
     process.stderr.write(`padmin: ${e.message}; collecting without status.json\n`);
   }
   if (configPath === null) throw new UsageError('collect-logs: no pcheck answers; name its ini file with --config FILE.ini');
+  const { collect, loadForAdmin } = await import('./collect.js');
   const r = await collect(cfg ?? loadForAdmin(configPath), runDir, statusJson, bundle);
   if (out.json) return print(JSON.stringify(r, null, 2) + '\n', ExitCode.OK);
   return print(`${r.path}\n${r.entries.map((e) => `  ${e}`).join('\n')}\n`, ExitCode.OK);

@@ -174,3 +174,8 @@ export function checkSocketPathLength(path: string): void {
     );
   }
 }
+
+/** The control socket of a FailSafe-mode daemon (`pcheck --config`) in its run directory. */
+export function failsafeSocketPath(runDir: string): string {
+  return join(runDir, 'procsafe.sock');
+}

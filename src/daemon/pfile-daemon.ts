@@ -76,6 +76,8 @@ export class PfileDaemon {
   private scanTimer: NodeJS.Timeout | null = null;
   private seekTimer: NodeJS.Timeout | null = null;
   private seekDelay = SEEK_FIRST_MS;
+  /** how long the last /proc scan took (ms), to keep seek scans to a fraction of the loop */
+  private lastScanMs = 0;
   private control: { close(): Promise<void> } | null = null;
   private lastPersistError: string | null = null;
   private persistPending: NodeJS.Immediate | null = null;
@@ -222,7 +224,9 @@ export class PfileDaemon {
   private scan(): void {
     const seeking = this.entries.filter((rt) => isSeeking(rt.state));
     if (seeking.length === 0 || this.stopping) return;
+    const t0 = performance.now();
     const found = findForEntries(seeking, this.opts.table.scan());
+    this.lastScanMs = performance.now() - t0;
     for (const [rt, p] of found) this.dispatch(rt, { type: 'found', pid: p.pid, startTime: p.startTime });
   }
 
@@ -248,7 +252,9 @@ export class PfileDaemon {
       (rt) => rt.state.monitorSts === 'on' && (rt.state.procSts === 'RESTARTING' || rt.state.procSts === 'WAIT'),
     );
     if (!expecting || this.stopping) return;
-    this.seekDelay = Math.min(this.seekDelay * 2, SEEK_MAX_MS);
+    // back off; and never scan more than a quarter of the time (a big process table during a
+    // mass death): the loop must stay free to read the deaths and start the scripts
+    this.seekDelay = Math.max(Math.min(this.seekDelay * 2, SEEK_MAX_MS), this.lastScanMs * 3);
     this.seekTimer = setTimeout(() => this.seekTick(), this.seekDelay);
   }
 

@@ -13,7 +13,7 @@ import { cronMatches, parseCron, type CronSpec } from '../../core/cron';
 import { isOsAction } from '../../core/states';
 import { loadPfile } from '../../config/pfile';
 import { startControlServer } from '../../control/server';
-import { ControlErrorCode, type ControlRequest, type ControlResponse } from '../../control/protocol';
+import { ControlErrorCode, failsafeSocketPath, type ControlRequest, type ControlResponse } from '../../control/protocol';
 import { runOsAction } from '../../exec/os-action';
 import type { Logger } from '../../log/logger';
 import { version } from '../../cli/version';
@@ -50,10 +50,6 @@ export interface FailsafeDaemonOptions {
   stateDir: string;
 }
 
-/** The control socket of the FailSafe daemon in its run directory. */
-export function failsafeSocketPath(runDir: string): string {
-  return join(runDir, 'procsafe.sock');
-}
 
 interface PfileHolder {
   daemon: PfileDaemon;
