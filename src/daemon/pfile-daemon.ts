@@ -445,7 +445,11 @@ export class PfileDaemon {
     }
     switch (cmd.kind) {
       case 'show pent': {
+        // padmin asks for one form: text, or JSON (`--json`); both when it does not say
+        const format = req.args?.format;
         const views = this.entries.map(pentView);
+        if (format === 'json') return { ok: true, data: views };
+        if (format === 'text') return { ok: true, text: formatShowPent(views) };
         return { ok: true, text: formatShowPent(views), data: views };
       }
       case 'show param':
