@@ -5,24 +5,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PollArmed, PollRequest, PollResult } from './heal-poller';
-import { argvKey, type CpuTimes, cpuPercent, machineBusyPercent, machineCpu, nowMs, readStat, sampleTree } from './proc';
+import { argvKey, type CpuTimes, cpuPercent, findByKeys, machineBusyPercent, machineCpu, nowMs, readStat, sampleTree } from './proc';
 import { fmtMs, rng, summarize } from './stats';
 import {
   AdoptedServices,
   Background,
   MonitSut,
-  PADMIN,
   ProcsafeSut,
   ROOT,
   SupervisordSut,
   Workspace,
   killPid,
+  procsafe,
   sleep,
+  snapshotProcsafe,
   type Sut,
 } from './suts';
 import { renderReport } from './report';
 import type { HealRow, IdleRow, MassRow, PadminRow, Results, ScriptTimes } from './types';
-import { BACKGROUND, HEAL_NS, IDLE_SECONDS, KILLS, MASS_N, MONIT30_KILLS, NS, ONLY, PADMIN_RUNS, QUICK, SCRIPT_RUNS, SEED, flags, wants } from './cli';
+import { BACKGROUND, HEAL_NS, IDLE_SECONDS, KILLS, MASS_N, MONIT30_KILLS, NS, ONLY, PADMIN_RUNS, QUICK, SCRIPT_RUNS, SEED, flags, wants, DIAGNOSTICS, NOSR_KILLS } from './cli';
 
 const WRAPPER = Number(process.env.PROCSAFE_BENCH_SUBREAPER ?? 0) || null;
 
@@ -139,7 +140,7 @@ function machine(): Record<string, string> {
     supervisord: sh('supervisord --version 2>/dev/null') || 'not installed',
     bash: sh('bash --version | head -1'),
     pid_max: sh('cat /proc/sys/kernel/pid_max'),
-    procsafe: sh(`cd ${ROOT} && git rev-parse --short HEAD 2>/dev/null && git status --porcelain src | wc -l`).replace('\n', ', src files changed since: '),
+    procsafe: sh(`cd ${ROOT} && git describe --always --dirty 2>/dev/null && git status --porcelain src native | wc -l`).replace('\n', ', uncommitted files in src/ and native/: '),
   };
 }
 
@@ -360,7 +361,7 @@ async function idleBoth(sut: Sut, n: number): Promise<void> {
   try {
     results.idle.push(await idle(sut, n, BACKGROUND));
   } finally {
-    background.stop();
+    await background.stopAndSettle();
   }
   await sleep(500);
 }
@@ -371,6 +372,8 @@ async function massKill(sut: Sut, n: number, stateFile: boolean, note = ''): Pro
   const cpu0 = machineCpu();
   const idx = Array.from({ length: n }, (_, i) => i);
   const victims = idx.map((i) => sut.victim(i));
+  const exclude = (pid: number) => sut.isService(pid);
+  const tree0 = sampleTree(sut.pid as number, exclude);
   const { result } = poller.request({
     kills: victims.map((v) => ({ pid: v.pid, atMs: null })),
     targets: victims.map((v) => v.key),
@@ -410,12 +413,14 @@ async function massKill(sut: Sut, n: number, stateFile: boolean, note = ''): Pro
     upS: null,
     note,
     machineBusyPct: NaN,
+    supervisorCpuS: NaN,
+    spanS: NaN,
   };
   const log = sut.log;
   if (log) {
     await log.waitFor(() => (victims.every((v) => log.downByPid.has(v.pid)) ? true : null), 60000);
     const newPids = r.found.map((f) => f?.pid ?? -1);
-    await log.waitFor(() => (newPids.every((p) => log.upByPid.has(p)) ? true : null), 60000);
+    await log.waitFor(() => (newPids.every((p) => log.upByPid.has(p)) ? true : null), 20000);
     const stamps: number[] = [];
     const arrivals: number[] = [];
     victims.forEach((v, j) => {
@@ -436,12 +441,27 @@ async function massKill(sut: Sut, n: number, stateFile: boolean, note = ''): Pro
       const k = r.killAt[j];
       if (u !== undefined && k !== null) up.push(u - k);
     });
+    // Anything not logged Up: what pcheck said about it, and what runs under its name.
+    let reported = 0;
+    victims.forEach((v, j) => {
+      const f = r.found[j];
+      if (!f || log.upByPid.has(f.pid) || reported++ >= 5) return;
+      const said = log.lines.filter((l) => l.text.includes(`${v.pname} `) || l.text.includes(`(${v.pname})`)).map((l) => l.text.replace(/^.*?: /, ''));
+      const running = findByKeys(new Set([v.key])).get(v.key) ?? [];
+      results.errors.push(
+        `${sut.name} mass kill: ${v.pname} (killed pid ${v.pid}) came back as pid ${f.pid} (seen ${(f.at - (r.killAt[j] ?? 0)).toFixed(1)} ms after its kill) ` +
+          `but pcheck logged no Up for that pid; now running: [${running.join(', ')}]; pcheck said: ${said.join(' | ')}`,
+      );
+    });
     row.detected = row.down.length;
     row.downS = summarize(row.down);
     row.upLogged = up.length;
     row.upS = summarize(up);
   }
   row.machineBusyPct = machineBusyPercent(cpu0, machineCpu());
+  const tree1 = sampleTree(sut.pid as number, exclude);
+  row.spanS = (tree1.at - tree0.at) / 1000;
+  row.supervisorCpuS = (cpuPercent(tree0, tree1) / 100) * row.spanS;
   if (row.healed < n) sut.refresh();
   say(
     `  mass kill ${sut.name}: killed ${killed.length} in ${row.killSpanMs.toFixed(1)} ms; ` +
@@ -456,7 +476,7 @@ async function padminTimes(sut: ProcsafeSut, n: number): Promise<PadminRow> {
   let ok = 0;
   for (let i = 0; i < PADMIN_RUNS; i++) {
     const start = nowMs();
-    const child = spawn(PADMIN, ['-f', sut.pfile, '-c', 'show pent'], { env: { ...process.env, PROCSAFE_RUN_DIR: ws.runDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(procsafe.padmin, ['-f', sut.pfile, '-c', 'show pent'], { env: { ...process.env, PROCSAFE_RUN_DIR: ws.runDir }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.resume();
@@ -467,7 +487,13 @@ async function padminTimes(sut: ProcsafeSut, n: number): Promise<PadminRow> {
     else results.errors.push(`padmin run ${i + 1}: exit ${code}, ${blocks} blocks`);
     await sleep(100);
   }
-  return { n, runs: PADMIN_RUNS, ok, times, s: summarize(times) };
+  const node: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const start = nowMs();
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    node.push(await new Promise<number>((r) => child.once('exit', () => r(nowMs() - start))));
+  }
+  return { n, runs: PADMIN_RUNS, ok, times, s: summarize(times), nodeStart: summarize(node) };
 }
 
 // ---- the run -----------------------------------------------------------------------------
@@ -496,12 +522,14 @@ async function withSut<T>(sut: Sut, n: number, body: (s: Sut) => Promise<T>): Pr
 async function adoptedPhase(n: number): Promise<void> {
   const suts: Sut[] = [];
   if (wants('procsafe')) suts.push(new ProcsafeSut(ws, 'pidfd', adopted), new ProcsafeSut(ws, 'poll', adopted));
-  if (wants('monit')) suts.push(new MonitSut(ws, 1000, adopted), new MonitSut(ws, 30000, adopted));
+  // monit's first cycle over 1,000 `matching` checks takes minutes (each check without a known
+  // pid rescans the whole process table): at N=1000 only `set daemon 1` is run.
+  if (wants('monit')) suts.push(new MonitSut(ws, 1000, adopted), ...(n >= 1000 ? [] : [new MonitSut(ws, 30000, adopted)]));
   for (const sut of suts) {
     await withSut(sut, n, async (s) => {
-      // monit at 30 s: idle cost only at the largest N (it is ~1/30 of monit at 1 s per cycle;
-      // the 30 s windows at every N would add minutes to the run).
-      if (s.cycleMs < 30000 || n === MASS_N) await idleBoth(s, n);
+      // monit at 30 s: idle cost at N=100 only: per cycle it does what monit at 1 s does, and
+      // more windows would add minutes to the run.
+      if (s.cycleMs < 30000 || n === 100) await idleBoth(s, n);
       if (HEAL_NS.includes(n)) {
         if (s.cycleMs >= 30000) results.heal.push(await healStaggered(s, n, MONIT30_KILLS));
         else results.heal.push(await healSequential(s, n, KILLS));
@@ -512,7 +540,7 @@ async function adoptedPhase(n: number): Promise<void> {
       }
     });
   }
-  if (wants('procsafe') && n === MASS_N) {
+  if (wants('procsafe') && n === MASS_N && DIAGNOSTICS) {
     // Diagnostic: the same mass kill without a state file (each state change rewrites and fsyncs it).
     const diag = new ProcsafeSut(ws, 'pidfd', adopted, { stateFile: false, suffix: '-nostate' });
     await withSut(diag, n, async (s) => {
@@ -536,7 +564,7 @@ async function noSubreaperRow(): Promise<void> {
     const sut = new ProcsafeSut(ws, 'pidfd', svcs, { stateFile: true, suffix: '-nosubreaper' });
     await withSut(sut, 10, async (s) => {
       const ppid = readStat(svcs.pid(0))?.ppid;
-      results.heal.push(await healSequential(s, 10, KILLS, false, `orphans adopted by pid ${ppid} (PID 1 reaps them late), not by the bench`));
+      results.heal.push(await healSequential(s, 10, NOSR_KILLS, false, `orphans adopted by pid ${ppid} (PID 1 reaps them late), not by the bench`));
     });
   } finally {
     svcs.killAll();
@@ -556,6 +584,7 @@ async function supervisordPhase(n: number): Promise<void> {
 }
 
 async function main(): Promise<number> {
+  snapshotProcsafe(join(work, 'procsafe'));
   results.machine = machine();
   results.load.start = loadavg();
   results.subreaper.orphanParent = orphanParent();

@@ -13,6 +13,7 @@ export const { values: flags } = parseArgs({
     seed: { type: 'string' },
     n: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    diagnostics: { type: 'boolean', default: false },
     'no-subreaper': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -27,6 +28,7 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--only procsafe|monit|s
   --seed N           seed of the random victims and pauses (default: time)
   --n LIST           the N values, comma-separated (default 10,100,1000; 10,100 with --quick)
   --keep             keep the work directory in /tmp
+  --diagnostics      also: the mass kill without SHM_DUMP_FILE (procsafe)
   --no-subreaper     do not re-execute below bench/subreaper (orphans then go to PID 1)
 `;
 
@@ -54,6 +56,9 @@ export const MASS_N = NS[NS.length - 1];
 export const BACKGROUND = 2000;
 export const MONIT30_KILLS = QUICK ? 3 : 5;
 export const SCRIPT_RUNS = 20;
+export const DIAGNOSTICS = flags.diagnostics ?? false;
+/** kills of the one "bench not a subreaper" row (each waits ~1.5 s for PID 1 to reap). */
+export const NOSR_KILLS = Math.min(KILLS, 20);
 export const PADMIN_RUNS = 20;
 for (const [k, v] of [['--idle-seconds', IDLE_SECONDS], ['--kills', KILLS], ['--seed', SEED]] as const) {
   if (!Number.isFinite(v) || v <= 0) {

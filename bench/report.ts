@@ -30,6 +30,7 @@ export function renderReport(r: Results): string {
     `\`${r.command}\` — ${r.durationS > 0 ? `${(r.durationS / 60).toFixed(1)} min, ` : ''}seed ${r.options.seed}, ` +
       `${r.options.kills} kills per heal row, idle windows ${r.options.idleSeconds} s, ${r.options.background} background processes.  \n` +
       `${m.nproc} × ${m.cpu}; ${m.memory.replace(/\s+/g, ' ')}; ${m.kernel}; ${m.os}; node ${m.node}; ${m.monit}; supervisord ${m.supervisord}.  \n` +
+      `procsafe ${m.procsafe} (run from a copy of the build taken at the start).  \n` +
       `${r.subreaper.note}. Load average at start ${r.load.start}, at end ${r.load.end}; ` +
       `"host busy" columns are the whole machine's CPU use (% of all ${m.nproc} cores, the bench and anyone else included) during the row.\n`,
   );
@@ -79,7 +80,7 @@ export function renderReport(r: Results): string {
     out.push(`## ${n.toLocaleString('en')} simultaneous kills (all killed in one loop), ms\n`);
     out.push(
       table(
-        ['supervisor', 'killed within', 'detected (`Down`)', 'Down p50', 'Down p99', 'Down max', 'first / last Down after 1st kill', 'Down written (pcheck clock) p50 / p99', 'back in /proc', 'heal p50', 'heal p99', 'heal max', '`Up` logged', 'Up p99', 'host busy %'],
+        ['supervisor', 'killed within', 'detected (`Down`)', 'Down p50', 'Down p99', 'Down max', 'first / last Down after 1st kill', 'Down written (pcheck clock) p50 / p99', 'back in /proc', 'heal p50', 'heal p99', 'heal max', '`Up` logged', 'Up p99', 'supervisor CPU s (over s)', 'host busy %'],
         r.mass.map((x: MassRow) => [
           x.label + (x.note ? ` (${x.note})` : ''),
           ms(x.killSpanMs),
@@ -95,6 +96,7 @@ export function renderReport(r: Results): string {
           ms(x.healS.max),
           x.upLogged === null ? '–' : `${x.upLogged}/${x.n}`,
           ms(x.upS?.p99),
+          `${x.supervisorCpuS.toFixed(2)} (${x.spanS.toFixed(1)})`,
           pct(x.machineBusyPct),
         ]),
       ),
@@ -131,7 +133,7 @@ export function renderReport(r: Results): string {
       table(
         ['supervisor', ...ns.map((n) => `N=${n}`)],
         suts.map((sut) => [
-          r.startup.find((x) => x.sut === sut)?.label ?? sut,
+          sut.endsWith('-nosubreaper') ? `${r.startup.find((x) => x.sut === sut)?.label ?? sut}, bench not a subreaper` : (r.startup.find((x) => x.sut === sut)?.label ?? sut),
           ...ns.map((n) => {
             const x = r.startup.find((y) => y.sut === sut && y.n === n);
             return x ? (x.ms / 1000).toFixed(1) : '–';
@@ -145,7 +147,12 @@ export function renderReport(r: Results): string {
   if (r.padmin) {
     const p = r.padmin;
     out.push(`## \`padmin -f PFILE -c 'show pent'\` against ${p.n} entries, spawn → exit, ms\n`);
-    out.push(table(['runs', 'correct output', 'min', 'p50', 'max'], [[String(p.runs), `${p.ok}/${p.runs}`, ms(p.s.min), ms(p.s.p50), ms(p.s.max)]]));
+    out.push(
+      table(
+        ['runs', 'correct output', 'min', 'p50', 'max', '`node -e 0` p50 (min)'],
+        [[String(p.runs), `${p.ok}/${p.runs}`, ms(p.s.min), ms(p.s.p50), ms(p.s.max), `${ms(p.nodeStart.p50)} (${ms(p.nodeStart.min)})`]],
+      ),
+    );
   }
 
   out.push('## Targets\n');

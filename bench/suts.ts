@@ -7,14 +7,36 @@
 // nobody but the bench's subreaper is their parent. supervisord can only watch its own
 // children: its programs are `sleep infinity`, which it forks itself.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { argvKey, cmdlineKey, findByKeys, nowMs, readStat, statAll } from './proc';
 
 export const ROOT = join(__dirname, '..', '..');
-export const PCHECK = join(ROOT, 'bin', 'pcheck');
-export const PADMIN = join(ROOT, 'bin', 'padmin');
+
+/** The procsafe under test: bin/pcheck and bin/padmin of a snapshot (see snapshotProcsafe). */
+export const procsafe = { pcheck: join(ROOT, 'bin', 'pcheck'), padmin: join(ROOT, 'bin', 'padmin') };
+
+/**
+ * Copies the built procsafe (bin/, dist/src/, the native addon, package.json; node_modules is
+ * linked) into `dest` and
+ * runs it from there: others may rebuild dist/ while the bench runs (npm test builds), and every
+ * pcheck of one run must be the same code.
+ */
+export function snapshotProcsafe(dest: string): void {
+  cpSync(join(ROOT, 'bin'), join(dest, 'bin'), { recursive: true });
+  cpSync(join(ROOT, 'dist', 'src'), join(dest, 'dist', 'src'), { recursive: true });
+  copyFileSync(join(ROOT, 'package.json'), join(dest, 'package.json'));
+  const addon = join('native', 'build', 'Release', 'procsafe_native.node');
+  if (existsSync(join(ROOT, addon))) {
+    mkdirSync(join(dest, 'native', 'build', 'Release'), { recursive: true });
+    copyFileSync(join(ROOT, addon), join(dest, addon));
+  }
+  // runtime dependencies (e.g. ini) resolve through the repository's node_modules
+  symlinkSync(join(ROOT, 'node_modules'), join(dest, 'node_modules'));
+  procsafe.pcheck = join(dest, 'bin', 'pcheck');
+  procsafe.padmin = join(dest, 'bin', 'padmin');
+}
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -83,6 +105,13 @@ export class Background {
   stop(): void {
     for (const pid of this.pids) killPid(pid);
     this.pids = [];
+  }
+
+  /** Kills them and waits until the kernel has torn them all down (and they are reaped). */
+  async stopAndSettle(): Promise<void> {
+    const pids = this.pids;
+    this.stop();
+    await waitUntil(() => pids.every((p) => !existsSync(`/proc/${p}`)), 30000, 'background processes to be reaped', 50).catch(() => undefined);
   }
 }
 
@@ -341,10 +370,13 @@ export class ProcsafeSut implements Sut {
     const pents = Array.from({ length: n }, (_, i) => `${this.services.pname(i)}:${this.ws.restartScript}:1:1000000:none`);
     writeFileSync(this.pfile, [...param, ...pents, ''].join('\n'));
     const env = { ...process.env, PROCSAFE_RUN_DIR: this.ws.runDir, PROCSAFE_DEATH_WATCH: this.mode === 'poll' ? 'poll' : 'auto' };
-    const child = spawn(process.execPath, [PCHECK, '-f', this.pfile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [procsafe.pcheck, '-f', this.pfile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.pid = child.pid ?? null;
     this.log = new LineLog(child.stdout);
+    // a copy of pcheck's log in the work directory, for a post-mortem with --keep
+    const copy = createWriteStream(join(this.ws.dir, `${this.name}-n${n}.log`));
+    child.stdout.pipe(copy);
     child.stderr.setEncoding('utf8').on('data', (d: string) => this.stderr.push(d));
     const log = this.log;
     const up = await log.waitFor(() => (log.upByPid.size >= n ? true : null), 120000);

@@ -58,6 +58,10 @@ export interface MassRow {
   upS: Summary | null;
   note: string;
   machineBusyPct: number;
+  /** CPU seconds the supervisor's tree used from the kills until all were back (and logged Up). */
+  supervisorCpuS: number;
+  /** wall time of that span, s. */
+  spanS: number;
 }
 
 export interface ScriptTimes {
@@ -73,6 +77,8 @@ export interface PadminRow {
   ok: number;
   times: number[];
   s: Summary;
+  /** `node -e 0`, spawn → exit: the floor of any Node CLI on this machine. */
+  nodeStart: Summary;
 }
 
 export interface Results {
