@@ -2,7 +2,7 @@
 // real AF_UNIX datagram socket (a path and an abstract name) that a python3 receiver binds.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { Receiver } from '../helpers/notify-receiver';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,77 +17,6 @@ const ENAMETOOLONG = 36;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** CLOCK_MONOTONIC in ms, the clock python's time.monotonic_ns() reads too. */
 const monoMs = () => Number(process.hrtime.bigint() / 1000n) / 1000;
-
-interface Datagram {
-  /** CLOCK_MONOTONIC ms at which the receiver got it */
-  mono: number;
-  text: string;
-}
-
-/** python3 bound to a unix datagram socket ('/path' or '@abstract'); prints each datagram
- *  with its arrival time. (python3 is on every machine that builds the addon: node-gyp needs it.) */
-class Receiver {
-  readonly got: Datagram[] = [];
-  private constructor(
-    readonly address: string,
-    private readonly proc: ChildProcess,
-  ) {}
-
-  static start(address: string): Promise<Receiver> {
-    const bindTo = address.startsWith('@') ? `'\\0' + ${JSON.stringify(address.slice(1))}` : JSON.stringify(address);
-    const py = [
-      'import socket, sys, json, time',
-      's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
-      `s.bind(${bindTo})`,
-      'print("ready", flush=True)',
-      'while True:',
-      '    d = s.recv(65536)',
-      '    print(json.dumps([time.monotonic_ns(), d.decode("utf-8", "replace")]), flush=True)',
-    ].join('\n');
-    const proc = spawn('python3', ['-c', py], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const r = new Receiver(address, proc);
-    return new Promise((resolve, reject) => {
-      let buf = '';
-      proc.stdout.setEncoding('utf8').on('data', (d: string) => {
-        buf += d;
-        const parts = buf.split('\n');
-        buf = parts.pop() ?? '';
-        for (const p of parts) {
-          if (p === 'ready') resolve(r);
-          else {
-            const [ns, text] = JSON.parse(p) as [number, string];
-            r.got.push({ mono: ns / 1e6, text });
-          }
-        }
-      });
-      proc.once('exit', (code) => reject(new Error(`python3 receiver exited (${code})`)));
-    });
-  }
-
-  texts(): string[] {
-    return this.got.map((d) => d.text);
-  }
-
-  async waitCount(n: number, timeoutMs = 3000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.got.length < n) {
-      if (Date.now() > deadline) throw new Error(`got ${this.got.length} datagrams, not ${n}: ${JSON.stringify(this.texts())}`);
-      await sleep(5);
-    }
-  }
-
-  stop(): Promise<void> {
-    const p = this.proc;
-    if (p.exitCode !== null || p.signalCode !== null || !p.pid) return Promise.resolve();
-    const done = new Promise<void>((res) => p.once('exit', () => res()));
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    return done;
-  }
-}
 
 describe('systemd notifications', () => {
   let native: NativeBinding;

@@ -6,7 +6,8 @@
 // writes), STOPPING=1 on SIGTERM and on retry-over exit.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { Receiver, type Datagram } from '../helpers/notify-receiver';
+import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PCHECK, Sandbox, kill, sleep, waitFor } from '../helpers/harness';
@@ -15,68 +16,6 @@ import { formatStatus } from '../../src/systemd/daemon-link';
 const WATCHDOG_USEC = '400000'; // WatchdogSec=0.4s: a beat every 200 ms
 /** CLOCK_MONOTONIC in ms, the clock python's time.monotonic_ns() reads too. */
 const monoMs = () => Number(process.hrtime.bigint() / 1000n) / 1000;
-
-interface Datagram {
-  mono: number;
-  text: string;
-  /** the first line: READY=1, STATUS=..., WATCHDOG=1, STOPPING=1 */
-  head: string;
-}
-
-/** python3 bound to a unix datagram socket; each datagram with its CLOCK_MONOTONIC arrival. */
-class Receiver {
-  readonly got: Datagram[] = [];
-  private constructor(
-    readonly path: string,
-    private readonly proc: ChildProcess,
-  ) {}
-
-  static start(path: string): Promise<Receiver> {
-    const py = [
-      'import socket, json, time',
-      's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
-      `s.bind(${JSON.stringify(path)})`,
-      'print("ready", flush=True)',
-      'while True:',
-      '    d = s.recv(65536)',
-      '    print(json.dumps([time.monotonic_ns(), d.decode("utf-8", "replace")]), flush=True)',
-    ].join('\n');
-    const proc = spawn('python3', ['-c', py], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const r = new Receiver(path, proc);
-    return new Promise((resolve, reject) => {
-      let buf = '';
-      proc.stdout.setEncoding('utf8').on('data', (d: string) => {
-        buf += d;
-        const parts = buf.split('\n');
-        buf = parts.pop() ?? '';
-        for (const p of parts) {
-          if (p === 'ready') resolve(r);
-          else {
-            const [ns, text] = JSON.parse(p) as [number, string];
-            r.got.push({ mono: ns / 1e6, text, head: text.split('\n')[0] });
-          }
-        }
-      });
-      proc.once('exit', (code) => reject(new Error(`python3 receiver exited (${code})`)));
-    });
-  }
-
-  beats(from = 0, to = Infinity): Datagram[] {
-    return this.got.filter((d) => d.head === 'WATCHDOG=1' && d.mono > from && d.mono < to);
-  }
-
-  statuses(): string[] {
-    return this.got.flatMap((d) => d.text.split('\n').filter((l) => l.startsWith('STATUS=')).map((l) => l.slice('STATUS='.length)));
-  }
-
-  async waitFor(pred: (d: Datagram) => boolean, what: string, timeoutMs = 10_000, from = 0): Promise<Datagram> {
-    return waitFor(() => this.got.slice(from).find(pred), timeoutMs, `${what}; got ${JSON.stringify(this.got.map((d) => d.text))}`);
-  }
-
-  stop(): void {
-    if (this.proc.exitCode === null && this.proc.signalCode === null && this.proc.pid) kill(this.proc.pid, 'SIGKILL');
-  }
-}
 
 /** Largest gap between consecutive beats, and the count, in [from, to). */
 function beatStats(beats: Datagram[]): { count: number; maxGap: number } {
@@ -91,8 +30,8 @@ describe('pcheck under Type=notify', () => {
   // one sandbox (directory, IPCKEY) per test, so a failed test leaves nothing in the next one's way
   const boxes: Sandbox[] = [];
   const receivers: Receiver[] = [];
-  after(() => {
-    receivers.forEach((r) => r.stop());
+  after(async () => {
+    await Promise.all(receivers.map((r) => r.stop()));
     boxes.forEach((b) => b.cleanup());
   });
   function sandbox(): Sandbox {
@@ -106,7 +45,7 @@ describe('pcheck under Type=notify', () => {
     const r = await Receiver.start(join(sb.dir, 'notify.sock'));
     receivers.push(r);
     // set explicitly, so that a test run that itself runs under systemd leaks nothing in
-    const env = { NOTIFY_SOCKET: r.path, WATCHDOG_USEC: watchdog ? WATCHDOG_USEC : '', WATCHDOG_PID: '', JOURNAL_STREAM: '', ...extra };
+    const env = { NOTIFY_SOCKET: r.address, WATCHDOG_USEC: watchdog ? WATCHDOG_USEC : '', WATCHDOG_PID: '', JOURNAL_STREAM: '', ...extra };
     return { r, env };
   }
 
