@@ -316,6 +316,8 @@ export interface Sut {
   isService(pid: number): boolean;
   /** SIGKILL at once, for an interrupted bench. */
   abort(): void;
+  /** ms from spawning the supervisor until it had seen every service (set by start()). */
+  startedIn: number;
 }
 
 async function stopChild(child: ChildProcess | null, graceMs: number): Promise<number | null> {
@@ -331,6 +333,7 @@ async function stopChild(child: ChildProcess | null, graceMs: number): Promise<n
 let ipcSeq = 0;
 
 export class ProcsafeSut implements Sut {
+  startedIn = NaN;
   readonly name: string;
   readonly label: string;
   readonly cycleMs = 0;
@@ -370,6 +373,7 @@ export class ProcsafeSut implements Sut {
     const pents = Array.from({ length: n }, (_, i) => `${this.services.pname(i)}:${this.ws.restartScript}:1:1000000:none`);
     writeFileSync(this.pfile, [...param, ...pents, ''].join('\n'));
     const env = { ...process.env, PROCSAFE_RUN_DIR: this.ws.runDir, PROCSAFE_DEATH_WATCH: this.mode === 'poll' ? 'poll' : 'auto' };
+    const t0 = nowMs();
     const child = spawn(process.execPath, [procsafe.pcheck, '-f', this.pfile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.pid = child.pid ?? null;
@@ -383,6 +387,7 @@ export class ProcsafeSut implements Sut {
     if (!up) throw new Error(`${this.name}: only ${log.upByPid.size}/${n} Up lines after 120 s; stderr: ${this.stderr.join('')}`);
     const started = log.grep('Start pcheck')[0]?.text ?? '';
     if (!started.includes(`death watch: ${this.mode}`)) throw new Error(`${this.name}: expected death watch ${this.mode}: ${started}`);
+    this.startedIn = nowMs() - t0;
   }
 
   victim(i: number): Victim {
@@ -416,6 +421,7 @@ export class ProcsafeSut implements Sut {
 export const MONIT_FIRST_CYCLE_TIMEOUT_MS = 900000;
 
 export class MonitSut implements Sut {
+  startedIn = NaN;
   readonly name: string;
   readonly label: string;
   readonly healTimeoutMs: number;
@@ -459,6 +465,7 @@ export class MonitSut implements Sut {
     lines.push(`check file psbench-ready with path ${join(this.dir, 'no-such-file')}`, '  if does not exist then alert');
     writeFileSync(rc, lines.join('\n') + '\n', { mode: 0o600 });
     chmodSync(rc, 0o600);
+    const t0 = nowMs();
     const child = spawn('monit', ['-I', '-c', rc], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     this.pid = child.pid ?? null;
@@ -473,6 +480,7 @@ export class MonitSut implements Sut {
       `monit's first cycle over ${n} services`,
       50,
     );
+    this.startedIn = nowMs() - t0;
     const log = readFileSync(logfile, 'utf8');
     if (/'svc\d+' (process is not running|trying to restart)/.test(log)) throw new Error(`monit found a service not running at start: ${log.slice(0, 2000)}`);
   }
@@ -507,6 +515,7 @@ export class MonitSut implements Sut {
 export const SLEEP_KEY = argvKey(['sleep', 'infinity']);
 
 export class SupervisordSut implements Sut {
+  startedIn = NaN;
   readonly name = 'supervisord';
   readonly label = 'supervisord 4.2.5';
   readonly cycleMs = 0;
@@ -557,6 +566,7 @@ export class SupervisordSut implements Sut {
       );
     }
     writeFileSync(conf, lines.join('\n'));
+    const t0 = nowMs();
     const child = spawn('supervisord', ['-n', '-c', conf], { stdio: ['ignore', 'ignore', 'ignore'] });
     this.child = child;
     this.pid = child.pid ?? null;
@@ -570,6 +580,7 @@ export class SupervisordSut implements Sut {
       `supervisord to start ${n} programs`,
       100,
     );
+    this.startedIn = nowMs() - t0;
   }
 
   victim(i: number): Victim {

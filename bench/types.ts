@@ -94,8 +94,8 @@ export interface Results {
   idle: IdleRow[];
   mass: MassRow[];
   padmin: PadminRow | null;
-  /** start of each supervisor until it has seen all N services (procsafe: N Up lines; monit:
-   *  end of its first cycle; supervisord: N children), services already running. */
+  /** spawn of each supervisor until it has seen all N services (procsafe: N Up lines; monit:
+   *  end of its first cycle; supervisord: N children); the services were already running. */
   startup: { sut: string; label: string; n: number; ms: number }[];
   /** /proc/loadavg at the start and the end of the run. */
   load: { start: string; end: string };

@@ -283,8 +283,10 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
       const dir = liveDir(`${procRoot}/${name}`, pid, stat);
       const parts = partsFor(pid, dir, stat);
       if (parts === null) continue; // vanished mid-scan
+      // An empty argv is never cached: during execve the kernel sets comm and arg_start before
+      // the new argv is readable, so a cached empty argv would hide the process for ever.
+      if (parts.argv.length === 0) continue; // exiting, mid-exec, or a kernel thread without the flag
       next.set(pid, parts);
-      if (parts.argv.length === 0) continue; // exiting, or a kernel thread without the flag
       const uid = readUid(dir);
       if (uid !== null) out.push(toInfo(pid, stat, parts, uid));
     }
