@@ -14,28 +14,22 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { ExitCode, ProcsafeError } from '../errors';
-import { MONITOR_STATES, PROC_STATES, type MonitorSts, type ProcSts } from '../core/states';
+import { MONITOR_STATES, PROC_STATES } from '../core/states';
+import type { EntryState } from '../core/entry-machine';
 
 export const STATE_FILE_VERSION = 1;
 
-export interface EntrySnapshot {
+/** One entry as persisted: the counters and identity of its EntryState, plus who it is. */
+export type EntrySnapshot = Pick<
+  EntryState,
+  'procSts' | 'monitorSts' | 'pid' | 'startTime' | 'retryCount' | 'restartCount' | 'rerunTime' | 'upSinceMono'
+> & {
   pentId: number;
   /** identity of the entry across reloads (see pentSignature). */
   signature: string;
   pname: string;
-  procSts: ProcSts;
-  monitorSts: MonitorSts;
-  pid: number | null;
-  /** field 22 of /proc/PID/stat: with pid, identifies the process. */
-  startTime: number | null;
-  retryCount: number;
-  restartCount: number;
-  /** epoch ms of the last restart. */
-  rerunTime: number | null;
-  /** monotonic ms since the process was seen up (meaningful only within the same boot). */
-  upSinceMono: number | null;
   restartPhase?: string | null;
-}
+};
 
 export interface StateSnapshot {
   version: 1;
