@@ -234,6 +234,11 @@ describe('the pcheck OCF agent under a real single-node Pacemaker cluster', () =
     });
     timings.push(`resource created → "is running on": ${(performance.now() - t0).toFixed(0)} ms`);
 
+    // crm_resource says "is running on" as soon as the start operation is recorded as pending
+    // (record-pending); the agent returns from start only once padmin answers, so wait for that too.
+    const e = await waitFor(pent, 20_000, 'padmin show pent to answer (the agent start to complete)', 50).catch((err: Error) => {
+      throw new Error(err.message + logs());
+    });
     const pc = await waitFor(pcheckPid, 5000, 'the pid file to name a live pcheck on our pfile');
     // detached: its own session, not a child of the agent (which has exited)
     const stat = readFileSync(`/proc/${pc}/stat`, 'latin1');
@@ -243,10 +248,9 @@ describe('the pcheck OCF agent under a real single-node Pacemaker cluster', () =
     const environ = readFileSync(`/proc/${pc}/environ`, 'latin1').split('\0');
     assert.ok(environ.includes(`PROCSAFE_RUN_DIR=${sb.runDir}`), 'pcheck got PROCSAFE_RUN_DIR from run_dir');
 
+
     assert.ok(cluster.isRunning(APP), 'the application resource runs too');
     appStarted = appStamp();
-    const e = pent();
-    assert.ok(e, 'padmin show pent answers');
     assert.equal(e.proc_sts, 'AVAIL');
     assert.equal(e.pid, String(first));
     assert.equal(e.retry_count, '0');
