@@ -244,13 +244,21 @@ async function list(out: Out): Promise<number> {
     /* no run directory: nothing runs */
   }
   const found: Info[] = [];
+  let denied = 0;
   for (const n of names) {
     try {
       const r = await request(join(dir, n), { command: 'info' }, 2000);
       if (r.ok) found.push(r.data as Info);
-    } catch {
-      /* a stale socket */
+    } catch (e) {
+      // a stale socket is skipped; one we may not open must not read as "nothing runs"
+      if (e instanceof ProcsafeError && e.exitCode === ExitCode.FAILURE && /^permission denied/.test(e.message)) denied++;
     }
+  }
+  if (denied > 0 && found.length === 0) {
+    throw new ProcsafeError(
+      `permission denied on ${denied} control socket${denied === 1 ? '' : 's'} in ${dir} (owner-only, mode 0600); run padmin as the user that runs pcheck (usually root)`,
+      ExitCode.FAILURE,
+    );
   }
   if (out.json) return print(JSON.stringify(found, null, 2) + '\n', ExitCode.OK);
   if (found.length === 0) return print(`no pcheck is running (run directory ${dir})\n`, ExitCode.OK);

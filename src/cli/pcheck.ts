@@ -1,8 +1,19 @@
 // pcheck: watch the entries of one pfile (ProcessSaver mode). Stays in the foreground.
 // Exit codes: 0 stopped by SIGTERM/SIGINT; 1 retry-over `exit` (or an internal error);
 // 2 bad usage or configuration (nothing was started).
+
+// Before any listener exists, SIGTERM/SIGINT/SIGHUP kill Node at once, without a line and
+// without exit code 0. Loading the modules below takes ~100 ms, so a cluster monitor that
+// stops pcheck right after starting it would hit that window: a listener is installed first
+// (hence before the imports), and the signal waits for main()'s handlers.
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+const whileStarting = (): void => undefined;
+for (const s of SIGNALS) process.on(s, whileStarting);
+
+import { readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadPfile } from '../config/pfile';
+import { loadPfile, PARAM_DEFAULTS } from '../config/pfile';
 import { loadFailsafeConfig } from '../config/ini';
 import { FailsafeDaemon } from '../daemon/failsafe/failsafe-daemon';
 import { createAlerter } from '../alerts/alerter';
@@ -13,7 +24,7 @@ import { createDeathWatcher } from '../daemon/watcher';
 import { ConfigError, ExitCode, ProcsafeError, UsageError } from '../errors';
 import { Logger } from '../log/logger';
 import { createFdSink, createFileSink, underSystemd } from '../log/line-sinks';
-import { createSyslogSink } from '../log/syslog';
+import { createSyslogSink, syslogFacility } from '../log/syslog';
 import type { LogSink } from '../log/types';
 import type { Pfile } from '../core/model';
 import { createProcTable } from '../proc/proc-table';
@@ -80,27 +91,109 @@ function checkPfileMode(pfile: Pfile): void {
 }
 
 interface LogSettings {
-  /** the configuration file and key that named logFile, for the error */
+  /** the configuration file and keys that name the log file and syslog, for the errors */
   source: string;
   key: string;
+  syslogKey: string;
   logFile: string | null;
   syslog: boolean;
   syslogSocket: string;
   syslogFacility: string;
 }
 
+const TAG = 'pcheck';
+
 function sinks(s: LogSettings): LogSink[] {
-  const tag = 'pcheck';
-  const out: LogSink[] = [createFdSink(1, { tag, pid: process.pid, systemd: underSystemd() })];
+  const out: LogSink[] = [createFdSink(1, { tag: TAG, pid: process.pid, systemd: underSystemd() })];
   if (s.logFile !== null) {
     try {
-      out.push(createFileSink(s.logFile, { tag, pid: process.pid }));
+      out.push(createFileSink(s.logFile, { tag: TAG, pid: process.pid }));
     } catch (e) {
       throw new ConfigError(s.source, null, `${s.key} ${s.logFile} cannot be opened (${(e as NodeJS.ErrnoException).code ?? String(e)}); create its directory or fix ${s.key}`);
     }
   }
-  if (s.syslog) out.push(createSyslogSink({ socketPath: s.syslogSocket, facility: s.syslogFacility, tag, pid: process.pid }));
+  if (s.syslog) {
+    try {
+      out.push(createSyslogSink({ socketPath: s.syslogSocket, facility: s.syslogFacility, tag: TAG, pid: process.pid }));
+    } catch (e) {
+      // e.g. SYSLOG_FACILITY kern, or neither the addon nor logger(1): exit 2, not an internal error
+      throw new ConfigError(s.source, null, `syslog cannot be used: ${(e as Error).message}; fix that or set ${s.syslogKey} off`);
+    }
+  }
   return out;
+}
+
+const internalError = (e: unknown): string => `FATAL: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+
+/** No log file; syslog on /dev/log (the default of both modes). */
+function defaultLogKeys(source: string): LogSettings {
+  const p = PARAM_DEFAULTS;
+  return { source, key: 'LOG_FILE', syslogKey: 'SYSLOG', logFile: null, syslog: p.syslog, syslogSocket: p.syslogSocket, syslogFacility: p.syslogFacility };
+}
+
+/** LOG_FILE and the SYSLOG keys of a pfile that failed to load, each taken only when it is
+ *  well-formed (the pfile itself may be what is wrong); else the defaults: syslog on /dev/log. */
+function logKeysOf(file: string): LogSettings {
+  const s = defaultLogKeys(file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return s;
+  }
+  let inParam = false;
+  const seen = new Set<string>();
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (/^#+\s*PARAM\s*#+$/.test(line)) inParam = true;
+    if (/^#+\s*PENT\s*#+$/.test(line)) break;
+    const m = inParam ? /^(LOG_FILE|SYSLOG|SYSLOG_SOCKET|SYSLOG_FACILITY)\s+(\S+)$/.exec(line) : null;
+    if (!m || seen.has(m[1])) continue;
+    const [, key, v] = m;
+    seen.add(key);
+    if (key === 'LOG_FILE' && isAbsolute(v)) s.logFile = v;
+    else if (key === 'SYSLOG_SOCKET' && isAbsolute(v)) s.syslogSocket = v;
+    else if (key === 'SYSLOG' && (v === 'on' || v === 'off')) s.syslog = v === 'on';
+    else if (key === 'SYSLOG_FACILITY' && knownFacility(v)) s.syslogFacility = v;
+  }
+  return s;
+}
+
+function knownFacility(name: string): boolean {
+  try {
+    syslogFacility(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Start-up failed before the logs were open (a bad pfile, a LOG_FILE that cannot be opened):
+ * the message goes to the pfile's LOG_FILE and syslog as well (FailSafe mode: syslog on
+ * /dev/log), where whoever watches pcheck looks. Not to stdout: main() prints it on stderr,
+ * like every usage error, and a terminal would show it twice.
+ */
+async function logStartError(e: unknown, args: Args): Promise<void> {
+  const s = args.mode === 'pfile' ? logKeysOf(args.file) : defaultLogKeys(args.config);
+  const out: LogSink[] = [];
+  if (s.logFile !== null) {
+    try {
+      out.push(createFileSink(s.logFile, { tag: TAG, pid: process.pid }));
+    } catch {
+      // the error may be about this very file
+    }
+  }
+  if (s.syslog) {
+    try {
+      out.push(createSyslogSink({ socketPath: s.syslogSocket, facility: s.syslogFacility, tag: TAG, pid: process.pid }));
+    } catch {
+      // no syslog here: stderr still has the message
+    }
+  }
+  const logger = new Logger(out);
+  logger.crit(e instanceof ProcsafeError ? e.message : internalError(e));
+  await logger.close();
 }
 
 interface Runnable {
@@ -113,7 +206,7 @@ function pfileMode(args: { file: string; rehearse: boolean }): { logger: Logger;
   const pfile = loadPfile(args.file);
   checkPfileMode(pfile);
   const p = pfile.param;
-  const logger = new Logger(sinks({ source: pfile.path, key: 'LOG_FILE', logFile: p.logFile, syslog: p.syslog, syslogSocket: p.syslogSocket, syslogFacility: p.syslogFacility }));
+  const logger = new Logger(sinks({ source: pfile.path, key: 'LOG_FILE', syslogKey: 'SYSLOG', logFile: p.logFile, syslog: p.syslog, syslogSocket: p.syslogSocket, syslogFacility: p.syslogFacility }));
   const table = createProcTable();
   const daemon = new PfileDaemon({ pfile, runDir: defaultRunDir(), rehearse: args.rehearse, logger, table, watcher: createDeathWatcher(table), loadPfile, notifier: createNotifier(process.env, loadNative(), { onError: (m) => logger.warning(m) }) });
   return { logger, daemon };
@@ -122,7 +215,7 @@ function pfileMode(args: { file: string; rehearse: boolean }): { logger: Logger;
 function failsafeMode(args: { config: string; rehearse: boolean; keepRunning: boolean }): { logger: Logger; daemon: Runnable } {
   const config = loadFailsafeConfig(args.config);
   const d = config.daemon;
-  const logger = new Logger(sinks({ source: config.path, key: '[daemon] log_file', logFile: d.logFile, syslog: d.syslog, syslogSocket: '/dev/log', syslogFacility: 'daemon' }));
+  const logger = new Logger(sinks({ source: config.path, key: '[daemon] log_file', syslogKey: '[daemon] syslog', logFile: d.logFile, syslog: d.syslog, syslogSocket: '/dev/log', syslogFacility: 'daemon' }));
   const runDir = d.runDir ?? defaultRunDir();
   const stateDir = stateDirOf(config, runDir);
   const alerter = createAlerter(config.alert, { log: logger, stateDir });
@@ -150,12 +243,27 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`pcheck (procsafe) ${version()}\n`);
     return ExitCode.OK;
   }
-  const { logger, daemon } = args.mode === 'pfile' ? pfileMode(args) : failsafeMode(args);
-  process.on('SIGTERM', () => void daemon.stopOnSignal('SIGTERM', 15));
-  process.on('SIGINT', () => void daemon.stopOnSignal('SIGINT', 2));
-  process.on('SIGHUP', () => void daemon.reload('SIGHUP'));
+  let started: { logger: Logger; daemon: Runnable };
+  try {
+    started = args.mode === 'pfile' ? pfileMode(args) : failsafeMode(args);
+  } catch (e) {
+    await logStartError(e, args);
+    throw e;
+  }
+  const { logger, daemon } = started;
+  // Once pcheck is dying of an internal error, a signal must not log after its last line
+  // nor turn exit 1 into 0.
+  const unlessDying = (f: () => unknown) => () => {
+    if (!dying) void f();
+  };
+  process.on('SIGTERM', unlessDying(() => daemon.stopOnSignal('SIGTERM', 15)));
+  process.on('SIGINT', unlessDying(() => daemon.stopOnSignal('SIGINT', 2)));
+  process.on('SIGHUP', unlessDying(() => daemon.reload('SIGHUP')));
+  for (const s of SIGNALS) process.off(s, whileStarting);
   const lastWords = (e: unknown) => {
-    logger.crit(`FATAL: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    if (dying) return; // a consequence of the first error
+    dying = true;
+    logger.crit(internalError(e));
     logger.crit('Stop pcheck!!');
     void logger.close().finally(() => process.exit(ExitCode.FAILURE));
   };
@@ -165,7 +273,14 @@ async function main(argv: string[]): Promise<number> {
   try {
     code = await daemon.run();
   } catch (e) {
-    if (e instanceof ProcsafeError) logger.crit(`${e.message}`);
+    // start-up failed with the logs open (IPCKEY already served, run directory not writable)
+    if (e instanceof ProcsafeError) {
+      logger.crit(e.message);
+    } else {
+      dying = true;
+      logger.crit(internalError(e));
+      logger.crit('Stop pcheck!!');
+    }
     await logger.close();
     throw e;
   }
@@ -173,8 +288,11 @@ async function main(argv: string[]): Promise<number> {
   return code;
 }
 
+/** Set by an internal error: the exit code is then 1, whatever else finishes. */
+let dying = false;
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => process.exit(dying ? ExitCode.FAILURE : code),
   (e: unknown) => {
     if (e instanceof ProcsafeError) {
       process.stderr.write(`pcheck: ${e.message}\n`);

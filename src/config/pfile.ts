@@ -44,8 +44,9 @@ type ParamKey = (typeof PARAM_KEYS)[number];
 export const PENT_OPTION_KEYS = ['include_strings', 'exclude_strings', 'user', 'script_timeout'] as const;
 type OptionKey = (typeof PENT_OPTION_KEYS)[number];
 
+// no 'kern': user space cannot log as the kernel (glibc and logger(1) turn facility 0 into 'user')
 export const SYSLOG_FACILITIES = [
-  'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp',
+  'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp',
   'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
 ] as const; // prettier-ignore
 

@@ -44,8 +44,41 @@ export interface EntryState {
   upSinceMono: number | null;
   /** a restart script of this entry is running. */
   scriptRunning: boolean;
+  /** RESTARTING: a restart decided while the previous script of this entry still ran (the
+   *  program died again before it ended): its environment, run when that script ends. One
+   *  script per entry at a time, so that two never start two copies. */
+  pendingEnv: Record<string, string> | null;
   /** WAIT: end of the initial wait; RESTARTING after the script: end of RESTART_WAIT. Monotonic ms. */
   deadlineMono: number | null;
+  /** WAIT after a restart of pcheck: the process the previous pcheck watched. Found again (the same
+   *  pid AND start time) it keeps its grace window; another process, even on the same pid, starts a new one. */
+  lastUp: { pid: number; startTime: number; upSinceMono: number | null } | null;
+}
+
+/** A process identity (SPEC §4): pid and start time (clock ticks since boot). */
+export interface ProcessId {
+  pid: number;
+  startTime: number;
+}
+
+/** What a restarted pcheck knows of an entry from the state file of the pcheck before it. */
+export interface RestoredEntry {
+  retryCount: number;
+  restartCount: number;
+  rerunTime: number | null;
+  monitorSts: MonitorSts;
+  /** written in this boot: its pids and monotonic times still mean something. */
+  sameBoot: boolean;
+  procSts: ProcSts;
+  pid: number | null;
+  startTime: number | null;
+  upSinceMono: number | null;
+  /** RESTARTING: the restart script had not ended (or was about to start). */
+  scriptRunning: boolean;
+  /** RESTARTING: the end of RESTART_WAIT once the script had ended (monotonic ms). */
+  deadlineMono: number | null;
+  /** that restart script, when it is still running now (same pid and start time): the shell looked. */
+  liveScript: ProcessId | null;
 }
 
 export type EntryEvent =
@@ -54,6 +87,9 @@ export type EntryEvent =
   /** the watched process died (exited, killed, or became a zombie). */
   | { type: 'died' }
   | { type: 'scriptExited'; code: number | null; signal: string | null; timedOut: boolean; spawnError: string | null }
+  /** the restart script of the previous pcheck, awaited since start-up, has ended (its status is
+   *  not ours to read); timedOut: this pcheck killed its process group at the script timeout. */
+  | { type: 'scriptGone'; pid: number; timedOut: boolean }
   /** the shell delivers this when clock.mono reaches nextDeadline(). */
   | { type: 'timer' }
   | { type: 'monitorOff' }
@@ -69,6 +105,9 @@ export type EntryAction =
   | { type: 'log'; severity: LogSeverity; message: string }
   | { type: 'watch'; pid: number; startTime: number }
   | { type: 'runScript'; env: Record<string, string> }
+  /** wait for the end of a restart script this pcheck did not start (it outlived the previous
+   *  pcheck), then deliver `scriptGone`; kill its process group at the script timeout. */
+  | { type: 'awaitScript'; pid: number; startTime: number }
   /** look for the process now and often (it is about to appear). */
   | { type: 'seek' }
   | { type: 'retryOver'; action: RetryOverAction };
@@ -89,15 +128,48 @@ export function initialState(): EntryState {
     rerunTime: null,
     upSinceMono: null,
     scriptRunning: false,
+    pendingEnv: null,
     deadlineMono: null,
+    lastUp: null,
   };
 }
 
-/** The state at start-up: WAIT until initialWait has passed. Restored counters may be passed in. */
-export function startEntry(cfg: EntryConfig, now: Clock, restored?: Partial<EntryState>): Step {
-  const s: EntryState = { ...initialState(), ...restored, procSts: 'WAIT', pid: null, startTime: null, scriptRunning: false };
-  s.deadlineMono = now.mono + cfg.initialWait * 1000;
-  return { state: s, actions: [{ type: 'seek' }] };
+/**
+ * The state at start-up: WAIT until initialWait has passed, with the counters of the previous
+ * pcheck when it left a state file. An entry it left mid-restart (same boot) resumes that restart
+ * instead of starting another one: a script still running is awaited, not run a second time, and
+ * a RESTART_WAIT under way goes on to its old deadline. (A script recorded as about to start but
+ * not seen running may still have started: the new pcheck waits RESTART_WAIT for the program
+ * rather than risk a second copy; if it does not come, that counts as the failure it is.)
+ */
+export function startEntry(cfg: EntryConfig, now: Clock, restored?: RestoredEntry): Step {
+  const s: EntryState = { ...initialState(), deadlineMono: now.mono + cfg.initialWait * 1000 };
+  if (!restored) return { state: s, actions: [{ type: 'seek' }] };
+  const counters = { retryCount: restored.retryCount, restartCount: restored.restartCount, rerunTime: restored.rerunTime, monitorSts: restored.monitorSts };
+  const r = restored;
+  if (r.sameBoot && r.procSts === 'RESTARTING') {
+    const base: EntryState = { ...s, ...counters, procSts: 'RESTARTING' };
+    if (r.liveScript !== null) {
+      return {
+        state: { ...base, scriptRunning: true, deadlineMono: null },
+        actions: [
+          log('notice', `(${cfg.pname}) restart script of the previous pcheck still runs (pid=${r.liveScript.pid}): waiting for it to end instead of running it again`),
+          { type: 'awaitScript', pid: r.liveScript.pid, startTime: r.liveScript.startTime },
+          { type: 'seek' },
+        ],
+      };
+    }
+    const fresh = r.scriptRunning || r.deadlineMono === null;
+    const deadlineMono = fresh ? now.mono + cfg.restartWait * 1000 : (r.deadlineMono as number);
+    const left = Math.max(0, (deadlineMono - now.mono) / 1000);
+    return {
+      state: { ...base, scriptRunning: false, deadlineMono },
+      actions: [log('notice', `(${cfg.pname}) was restarting when the previous pcheck stopped: waiting up to ${left.toFixed(1)}s for it to appear`), { type: 'seek' }],
+    };
+  }
+  const lastUp =
+    r.sameBoot && r.procSts === 'AVAIL' && r.pid !== null && r.startTime !== null ? { pid: r.pid, startTime: r.startTime, upSinceMono: r.upSinceMono } : null;
+  return { state: { ...s, ...counters, lastUp }, actions: [{ type: 'seek' }] };
 }
 
 // ---- messages (SPEC §5 catalogue; exact text) -------------------------------------------
@@ -128,7 +200,7 @@ function log(severity: LogSeverity, message: string): EntryAction {
 
 /** A failure of an entry whose monitoring is on: restart it, or retry-over. */
 function fail(s: EntryState, cfg: EntryConfig, now: Clock, pre: EntryAction[]): Step {
-  const base: EntryState = { ...s, pid: null, startTime: null, upSinceMono: null, deadlineMono: null };
+  const base: EntryState = { ...s, pid: null, startTime: null, upSinceMono: null, deadlineMono: null, lastUp: null };
   if (isRetryOver(s, cfg)) {
     const actions = [...pre, log('crit', msg.retryOver(cfg.pname, cfg.retryOverAction))];
     if (isFatal(cfg.retryOverAction)) actions.push(log('crit', msg.fatal(cfg.pname)));
@@ -142,6 +214,7 @@ function fail(s: EntryState, cfg: EntryConfig, now: Clock, pre: EntryAction[]): 
     restartCount: s.restartCount + 1,
     rerunTime: now.wall,
     scriptRunning: true,
+    pendingEnv: null,
   };
   const env = {
     PS_PNAME: cfg.pname,
@@ -150,24 +223,37 @@ function fail(s: EntryState, cfg: EntryConfig, now: Clock, pre: EntryAction[]): 
     PS_RETRY_COUNT: String(next.retryCount),
     PS_RESTART_COUNT: String(next.restartCount),
   };
-  return {
-    state: next,
-    actions: [...pre, log('notice', msg.tryRestart(cfg.pname)), { type: 'runScript', env }, { type: 'seek' }],
-  };
+  const tryRestart = log('notice', msg.tryRestart(cfg.pname));
+  if (s.scriptRunning) {
+    // the script of the last restart still runs (it started the program, which died already):
+    // this restart counts now, and its script runs when that one has ended
+    return {
+      state: { ...next, pendingEnv: env },
+      actions: [...pre, tryRestart, log('notice', `(${cfg.pname}) the previous restart script still runs: this one starts when it ends`), { type: 'seek' }],
+    };
+  }
+  return { state: next, actions: [...pre, tryRestart, { type: 'runScript', env }, { type: 'seek' }] };
 }
 
-/** The process is (back) up: watch it; after a restart, the grace window starts now. */
-const foundUp: Handler<'found'> = (s, e, cfg, now) => ({
-  state: {
-    ...s,
-    procSts: 'AVAIL',
-    pid: e.pid,
-    startTime: e.startTime,
-    deadlineMono: null,
-    upSinceMono: s.retryCount > 0 ? now.mono : null,
-  },
-  actions: [log('info', msg.up(cfg.pname, e.pid)), { type: 'watch', pid: e.pid, startTime: e.startTime }],
-});
+/** The process is (back) up: watch it; after a restart, the grace window starts now, unless it
+ *  is the very process (pid and start time) the previous pcheck watched: it keeps its window. */
+const foundUp: Handler<'found'> = (s, e, cfg, now) => {
+  const same = s.lastUp !== null && s.lastUp.pid === e.pid && s.lastUp.startTime === e.startTime;
+  const since = same && s.lastUp!.upSinceMono !== null ? s.lastUp!.upSinceMono : now.mono;
+  return {
+    state: {
+      ...s,
+      procSts: 'AVAIL',
+      pid: e.pid,
+      startTime: e.startTime,
+      deadlineMono: null,
+      upSinceMono: s.retryCount > 0 ? since : null,
+      lastUp: null,
+      pendingEnv: null, // the program is up: the running script started it
+    },
+    actions: [log('info', msg.up(cfg.pname, e.pid)), { type: 'watch', pid: e.pid, startTime: e.startTime }],
+  };
+};
 
 const diedWhileAvail: Handler<'died'> = (s, _e, cfg, now) => {
   const down = log('err', msg.down(cfg.pname, s.pid));
@@ -186,13 +272,28 @@ const scriptExited: Handler<'scriptExited'> = (s, e, cfg, now) => {
     const how = e.code === null ? `was killed by ${e.signal ?? 'a signal'}` : `exited with status ${e.code}`;
     actions.push(log('warning', `Restart script of (${cfg.pname}) ${how}`));
   }
-  const state: EntryState = { ...s, scriptRunning: false };
+  return afterScript(s, cfg, now, actions);
+};
+
+/** The awaited script of the previous pcheck has ended: as for our own, RESTART_WAIT starts now. */
+const scriptGone: Handler<'scriptGone'> = (s, e, cfg, now) => {
+  const line = e.timedOut
+    ? log('err', `Restart script of (${cfg.pname}) timed out; killed its process group`)
+    : log('info', `(${cfg.pname}) restart script of the previous pcheck (pid=${e.pid}) has ended`);
+  return afterScript(s, cfg, now, [line]);
+};
+
+function afterScript(s: EntryState, cfg: EntryConfig, now: Clock, actions: EntryAction[]): Step {
+  if (s.pendingEnv !== null && s.procSts === 'RESTARTING' && s.monitorSts === 'on') {
+    return { state: { ...s, pendingEnv: null, deadlineMono: null }, actions: [...actions, { type: 'runScript', env: s.pendingEnv }, { type: 'seek' }] };
+  }
+  const state: EntryState = { ...s, scriptRunning: false, pendingEnv: null };
   if (s.procSts === 'RESTARTING') {
     state.deadlineMono = now.mono + cfg.restartWait * 1000;
     actions.push({ type: 'seek' });
   }
   return { state, actions };
-};
+}
 
 /** Timer in AVAIL: only the grace window can have expired. */
 const graceTimer: Handler<'timer'> = (s, _e, cfg, now) => {
@@ -238,6 +339,7 @@ const TABLE: Table = {
     found: foundUp,
     died: ignore(), // nothing is watched while waiting
     scriptExited, // a script of an earlier life (before `stop`) may still end
+    scriptGone,
     timer: waitTimer,
     monitorOff,
     monitorOn: monitorOnWaiting, // a fresh initial wait: the old one may have run out while off
@@ -247,6 +349,7 @@ const TABLE: Table = {
     found: ignore(), // scans look only for entries without a live process
     died: diedWhileAvail,
     scriptExited, // the process showed up before its script ended
+    scriptGone,
     timer: graceTimer,
     monitorOff,
     monitorOn: monitorOnKeep,
@@ -256,6 +359,7 @@ const TABLE: Table = {
     found: foundUp,
     died: ignore(),
     scriptExited,
+    scriptGone,
     timer: ignore(),
     monitorOff,
     monitorOn: monitorOnWaiting,
@@ -265,6 +369,7 @@ const TABLE: Table = {
     found: foundUp,
     died: ignore(),
     scriptExited,
+    scriptGone,
     timer: restartTimer,
     monitorOff,
     monitorOn: monitorOnKeep,
@@ -274,6 +379,7 @@ const TABLE: Table = {
     found: foundUp, // retry-over `none`: the entry comes back when the process reappears
     died: ignore(),
     scriptExited,
+    scriptGone,
     timer: ignore(),
     monitorOff,
     monitorOn: monitorOnKeep,

@@ -18,6 +18,19 @@ export interface EntryRuntime {
   unwatch: (() => void) | null;
   /** monotonic ms when the process was lost, until it is up again (heal time) */
   downAtMono: number | null;
+  /** the restart script running for this entry (ours, or the previous pcheck's that we await):
+   *  recorded in the state file, so that a pcheck started after us never runs a second one. */
+  script: RunningScriptId | null;
+  /** stops awaiting the previous pcheck's script (its death watch and timeout); null when none. */
+  stopAwait: (() => void) | null;
+}
+
+/** A restart script as the state file names it: pid (= its process group), start time (field 22
+ *  of /proc/PID/stat, so a reused pid is not taken for it) and when it started (monotonic ms). */
+export interface RunningScriptId {
+  pid: number;
+  startTime: number;
+  startedMono: number;
 }
 
 export function entryConfig(pent: Pent, param: PfileParam): EntryConfig {
@@ -43,6 +56,8 @@ export function newRuntime(pent: Pent, param: PfileParam, state: EntryState): En
     matches: compileMatcher(pent, pnameReal),
     unwatch: null,
     downAtMono: null,
+    script: null,
+    stopAwait: null,
   };
 }
 

@@ -33,3 +33,13 @@ export function findForEntries(seeking: readonly EntryRuntime[], procs: readonly
   }
   return best;
 }
+
+/** The names a quick scan must read afresh: every pname (argv[0]) and its realpath (exe). */
+export function lookedFor(seeking: readonly EntryRuntime[]): Set<string> {
+  const names = new Set<string>();
+  for (const rt of seeking) {
+    names.add(rt.pent.pname);
+    if (rt.pnameReal !== null) names.add(rt.pnameReal);
+  }
+  return names;
+}

@@ -1,5 +1,5 @@
-// Runs a restart (or start/stop) script: no shell, a clean environment, its output as log
-// lines, and a timeout that kills its whole process group.
+// Runs a restart (or start/stop) script: no shell, a clean environment, a umask of at least
+// 022, its output as log lines, and a timeout that kills its whole process group.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -50,6 +50,26 @@ const EXIT_DRAIN_MS = 50;
 /** After SIGKILL, how long to wait for 'exit' before giving up on it (a process stuck in D state). */
 const KILL_GRACE_MS = 5000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The loosest umask a script gets: pcheck started with umask 000 (a careless init script or
+ *  cluster agent) must not make every file a root restart script creates writable by all.
+ *  A stricter umask of pcheck's own (e.g. 027) is kept. */
+export const SCRIPT_UMASK_FLOOR = 0o022;
+
+/**
+ * Calls `spawnIt` (a synchronous spawn: fork copies the umask) with the process umask raised
+ * to at least SCRIPT_UMASK_FLOOR, then restores it. (The umask briefly reads 022 even when
+ * pcheck's is stricter: harmless, pcheck creates its own files with explicit 0600/0700.)
+ */
+export function withScriptUmask<T>(spawnIt: () => T): T {
+  const old = process.umask(SCRIPT_UMASK_FLOOR);
+  if ((old | SCRIPT_UMASK_FLOOR) !== SCRIPT_UMASK_FLOOR) process.umask(old | SCRIPT_UMASK_FLOOR);
+  try {
+    return spawnIt();
+  } finally {
+    process.umask(old);
+  }
+}
 
 export function scriptEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = { PATH: SCRIPT_PATH };
@@ -186,11 +206,13 @@ export function runScript(opts: RunScriptOptions): RunningScript {
   if (!isAbsolute(opts.path)) return failed(opts.path, 'not an absolute path', started);
   let child: ChildProcess;
   try {
-    child = spawn(opts.path, opts.args ?? [], {
-      detached: true, // its own process group, so the timeout can kill everything it started
-      env: scriptEnv(opts.env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = withScriptUmask(() =>
+      spawn(opts.path, opts.args ?? [], {
+        detached: true, // its own process group, so the timeout can kill everything it started
+        env: scriptEnv(opts.env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
   } catch (e) {
     // Invalid arguments (e.g. a NUL byte in the environment) throw instead of emitting.
     return failed(opts.path, (e as Error).message, started);

@@ -29,7 +29,8 @@ export function createFdSink(fd: number, opts: { tag: string; pid: number; syste
 
 /** LOG_FILE: appended synchronously, opened once (reopened by reload). */
 export function createFileSink(path: string, opts: { tag: string; pid: number }): LogSink & { path: string } {
-  const fd = openSync(path, 'a', 0o640);
+  // 0600: the log holds script output and command lines; group or others have no business in it
+  const fd = openSync(path, 'a', 0o600);
   let open = true;
   return {
     path,

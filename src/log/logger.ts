@@ -13,6 +13,9 @@ export class Logger {
   }
 
   log(severity: SeverityName, message: string): void {
+    // After close() the last line stays the last one: a line logged while the flush is
+    // pending (a restart script's output, a late signal) would reach stdout only.
+    if (this.closing) return;
     const n = Severity[severity];
     for (const sink of this.sinks) {
       try {
@@ -39,9 +42,13 @@ export class Logger {
     this.log('info', m);
   }
 
-  /** Flushes and closes every sink; the lines written before are delivered. */
-  async close(): Promise<void> {
-    await Promise.all(
+  private closing: Promise<void> | null = null;
+
+  /** Flushes and closes every sink; the lines written before are delivered. Every caller
+   *  (the normal exit and an internal error racing it) waits for the same flush: a second
+   *  call must not resolve before the logger(1) child has written the last line. */
+  close(): Promise<void> {
+    this.closing ??= Promise.all(
       this.sinks.map(async (s) => {
         try {
           await s.close?.();
@@ -49,6 +56,7 @@ export class Logger {
           /* closing is best effort: the lines were written synchronously */
         }
       }),
-    );
+    ).then(() => undefined);
+    return this.closing;
   }
 }

@@ -110,7 +110,7 @@ function nativeSink(native: NativeBinding, facility: number, opts: SyslogSinkOpt
   return {
     mode: 'native',
     write(severity: Severity, message: string) {
-      if (closed || Date.now() < pausedUntil) return;
+      if (closed || performance.now() < pausedUntil) return;
       const pri = facility * 8 + severity;
       const now = new Date();
       for (const rec of records(message)) {
@@ -118,7 +118,7 @@ function nativeSink(native: NativeBinding, facility: number, opts: SyslogSinkOpt
         // No daemon (yet): drop the line, the other sinks have it; try again next line.
         if (err === ENOENT || err === ECONNREFUSED) return;
         if (err === EAGAIN) {
-          pausedUntil = Date.now() + WEDGED_PAUSE_MS;
+          pausedUntil = performance.now() + WEDGED_PAUSE_MS;
           return;
         }
       }
@@ -180,7 +180,7 @@ function loggerSink(facility: number, opts: SyslogSinkOptions): SyslogSink {
 
   function start(force: boolean): ChildProcess | null {
     if (child) return child;
-    const now = Date.now();
+    const now = performance.now();
     if (!force && now - lastSpawn < RESPAWN_INTERVAL_MS) {
       retry ??= setTimeout(() => {
         retry = null;

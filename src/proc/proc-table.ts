@@ -9,7 +9,7 @@
 // one stat() of its directory (uid); argv and exe are read only for processes not seen
 // before or that have exec'd since (see ImmutableParts).
 import * as fs from 'node:fs';
-import type { ProcId, ProcInfo, ProcessTable } from './types';
+import type { ProcId, ProcInfo, ProcessTable, ScanOptions } from './types';
 
 /** USER_HZ, the unit of /proc start times. It is 100 on every architecture Linux servers
  *  run on (x86, arm64, ppc64, s390x); `getconf CLK_TCK` would cost a fork to confirm it. */
@@ -244,6 +244,8 @@ function liveDir(dir: string, pid: number, stat: ProcStat): string {
 export function createProcTable(procRoot = '/proc'): ProcessTable {
   const buf = Buffer.allocUnsafe(STAT_BUFFER_SIZE);
   let cache = new Map<number, ImmutableParts>();
+  /** what the last scan reported of each pid (null: not readable), for quick scans. */
+  let seen = new Map<number, ProcInfo | null>();
 
   function readParts(dir: string, stat: ProcStat): ImmutableParts | null {
     const argv = readArgv(dir);
@@ -270,15 +272,40 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
     return { pid, startTime: stat.startTime, argv: parts.argv, exe: parts.exe, uid, state: stat.state };
   }
 
-  function scan(): ProcInfo[] {
+  /** Known to the last scan and not a name being looked for: reuse it without a syscall. */
+  function reusable(pid: number, recheck: ReadonlySet<string>): ProcInfo | null | undefined {
+    const info = seen.get(pid);
+    if (info === undefined) return undefined;
+    if (info === null) return null; // a kernel thread
+    const parts = cache.get(pid);
+    if (parts === undefined) return undefined;
+    if (recheck.has(parts.argv[0]) || (parts.exe !== null && recheck.has(parts.exe))) return undefined;
+    return info;
+  }
+
+  function scan(opts?: ScanOptions): ProcInfo[] {
     const next = new Map<number, ImmutableParts>();
+    const nextSeen = new Map<number, ProcInfo | null>();
     const out: ProcInfo[] = [];
     for (const name of fs.readdirSync(procRoot)) {
       const c = name.charCodeAt(0);
       if (c < 0x30 || c > 0x39) continue; // not a pid directory (self, sys, meminfo, ...)
       const pid = Number(name);
+      if (opts) {
+        const known = reusable(pid, opts.recheck);
+        if (known !== undefined) {
+          nextSeen.set(pid, known);
+          const parts = cache.get(pid);
+          if (parts) next.set(pid, parts);
+          if (known) out.push(known);
+          continue;
+        }
+      }
       const stat = readStatWith(buf, `${procRoot}/${name}/stat`);
-      // Kernel threads are recognised by their flag, so their cmdline is never read.
+      // Kernel threads are recognised by their flag, so their cmdline is never read, and quick
+      // scans skip them. Nothing else is remembered as "nothing": a zombie's pid or one caught
+      // mid-exec may be the restarted process by the next look.
+      if (stat !== null && stat.flags & PF_KTHREAD) nextSeen.set(pid, null);
       if (stat === null || isDead(stat) || stat.flags & PF_KTHREAD) continue;
       const dir = liveDir(`${procRoot}/${name}`, pid, stat);
       const parts = partsFor(pid, dir, stat);
@@ -288,9 +315,13 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
       if (parts.argv.length === 0) continue; // exiting, mid-exec, or a kernel thread without the flag
       next.set(pid, parts);
       const uid = readUid(dir);
-      if (uid !== null) out.push(toInfo(pid, stat, parts, uid));
+      if (uid === null) continue;
+      const info = toInfo(pid, stat, parts, uid);
+      nextSeen.set(pid, info);
+      out.push(info);
     }
     cache = next; // drops the entries of processes that are gone
+    seen = nextSeen;
     return out;
   }
 

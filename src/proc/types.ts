@@ -19,10 +19,21 @@ export interface ProcInfo extends ProcId {
   state: string;
 }
 
+/**
+ * A quick scan reads only processes the last scan did not see, plus known ones whose argv[0]
+ * or exe is in `recheck` (the names being looked for, so a candidate is always read afresh:
+ * never adopted from memory). Every other known pid is taken as the process seen last time,
+ * without a syscall. What it can miss until the next full scan: a known pid that was reused
+ * or exec'd into a looked-for name. It cannot report a wrong process as a candidate.
+ */
+export interface ScanOptions {
+  recheck: ReadonlySet<string>;
+}
+
 /** Reads the process table. */
 export interface ProcessTable {
-  /** every live (non-zombie) process readable now. */
-  scan(): ProcInfo[];
+  /** every live (non-zombie) process readable now; with `recheck`, a quick scan (below). */
+  scan(opts?: ScanOptions): ProcInfo[];
   /** one process, or null if it is gone, a zombie, or has another start time than `id`. */
   read(id: ProcId): ProcInfo | null;
 }

@@ -4,13 +4,16 @@ import {
   closeSync,
   constants,
   fchmodSync,
+  fstatSync,
   fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
   unlinkSync,
   writeSync,
+  type Stats,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { ExitCode, ProcsafeError } from '../errors';
@@ -29,7 +32,21 @@ export type EntrySnapshot = Pick<
   signature: string;
   pname: string;
   restartPhase?: string | null;
+  /** RESTARTING only: where the restart was, so that a pcheck started after this one was killed
+   *  neither runs a second script nor forgets RESTART_WAIT. Absent in files of older versions. */
+  restart?: RestartRecord | null;
 };
+
+/** An entry caught mid-restart. */
+export interface RestartRecord {
+  /** the script had not ended (or was queued to start). */
+  scriptRunning: boolean;
+  /** that script, once started: its pid (= its process group), start time (field 22 of
+   *  /proc/PID/stat) and when it started (monotonic ms, for its timeout). */
+  script: { pid: number; startTime: number; startedMono: number } | null;
+  /** the end of RESTART_WAIT once the script had ended (monotonic ms). */
+  deadlineMono: number | null;
+}
 
 export interface StateSnapshot {
   version: 1;
@@ -64,6 +81,26 @@ function errnoOf(e: unknown): string {
 }
 
 /**
+ * Creates `tmp` afresh, mode 0600, and opens it for writing. O_EXCL, never O_TRUNC: whatever
+ * is already there (our own leftover after a crash, or a file or link planted by another user
+ * in a shared directory, who guessed the name from our pid) is removed, never written
+ * through; otherwise the state file would end up as the other user's inode.
+ */
+function createOwnFile(tmp: string): number {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(tmp, flags, 0o600);
+      fchmodSync(fd, 0o600); // the umask may have taken bits away; 0600 exactly
+      return fd;
+    } catch (e) {
+      if (errnoOf(e) !== 'EEXIST' || attempt >= 2) throw e;
+      unlinkSync(tmp);
+    }
+  }
+}
+
+/**
  * Replaces the file at `path` with `snapshot`, atomically: a crash leaves either the old
  * or the new file, never a torn one. Synchronous so the caller can write the state right
  * before exiting (retry-over `exit`, OS actions).
@@ -77,9 +114,7 @@ export function writeStateFile(path: string, snapshot: StateSnapshot): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     step = 'create temporary file';
-    // O_NOFOLLOW: root must not be tricked into writing through a planted symlink.
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
-    fchmodSync(fd, 0o600); // a leftover temporary file keeps its old mode through O_CREAT
+    fd = createOwnFile(tmp);
     step = 'write';
     const buf = Buffer.from(data, 'utf8');
     let off = 0;
@@ -148,17 +183,30 @@ const ENTRY_FIELDS: Record<keyof EntrySnapshot, { check: Check; optional?: true 
   rerunTime: { check: orNull(isFiniteNum) },
   upSinceMono: { check: orNull(isFiniteNum) },
   restartPhase: { check: orNull(isString), optional: true },
+  restart: { check: orNull(isRestartRecord), optional: true },
 };
+
+function isRestartRecord(v: unknown): boolean {
+  if (!isObject(v) || typeof v.scriptRunning !== 'boolean' || !orNull(isFiniteNum)(v.deadlineMono)) return false;
+  const sc = v.script;
+  return sc === null || (isObject(sc) && isInt(sc.pid) && (sc.pid as number) > 0 && isCount(sc.startTime) && isFiniteNum(sc.startedMono));
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A value for a log line: JSON (so control bytes are escaped), cut short. */
+function shown(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
 
 /** Returns null if `v` is a valid snapshot, else what is wrong with it. Unknown extra
  *  fields are tolerated, so that a newer pcheck's additions do not void the file. */
 export function snapshotProblem(v: unknown): string | null {
   if (!isObject(v)) return 'not a JSON object';
-  if (v.version !== STATE_FILE_VERSION) return `unsupported version ${JSON.stringify(v.version)} (expected ${STATE_FILE_VERSION})`;
+  if (v.version !== STATE_FILE_VERSION) return `unsupported version ${shown(v.version)} (expected ${STATE_FILE_VERSION})`;
   if (!isString(v.pfile)) return '"pfile" must be a string';
   if (!isInt(v.pcheckPid) || (v.pcheckPid as number) <= 0) return '"pcheckPid" must be a positive integer';
   if (!isFiniteNum(v.writtenAt)) return '"writtenAt" must be a number (epoch ms)';
@@ -171,33 +219,35 @@ export function snapshotProblem(v: unknown): string | null {
         if (spec.optional) continue;
         return `entries[${i}].${key} is missing`;
       }
-      if (!spec.check(e[key])) return `entries[${i}].${key} has a bad value ${JSON.stringify(e[key])}`;
+      if (!spec.check(e[key])) return `entries[${i}].${key} has a bad value ${shown(e[key])}`;
     }
   }
   return null;
 }
 
+/** Bigger than any real state file (a few hundred bytes an entry): refused, not read into memory. */
+const MAX_STATE_BYTES = 64 * 1024 * 1024;
+
 /**
- * Reads the state file. A corrupt file (torn, hand-edited, wrong shape) is renamed aside to
- * `PATH.corrupt-<epochms>` so that it is kept for inspection and not read again.
- * Throws StateFileError when the file exists but cannot be read at all (e.g. EACCES).
+ * Reads the state file. A corrupt file (torn, hand-edited, wrong shape), or anything that is
+ * not a regular file (directory, FIFO, symlink: never followed, root must not be led to read
+ * or write elsewhere) is renamed aside to `PATH.corrupt-<epochms>` so that it is kept for
+ * inspection and not read again. Problems never quote the file's bytes (they go to the log).
+ * Throws StateFileError when the file exists but cannot be read at all (e.g. EACCES, EIO).
  */
 export function readStateFile(path: string): ReadStateResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const errno = errnoOf(e);
-    if (errno === 'ENOENT') return { missing: true };
-    throw new StateFileError(path, errno, `cannot read state file ${path}: ${errno}: ${(e as Error).message}`);
-  }
+  const raw = readRegularFile(path);
+  if ('missing' in raw) return raw;
   let problem: string | null;
   let value: unknown;
-  try {
-    value = JSON.parse(text);
-    problem = snapshotProblem(value);
-  } catch (e) {
-    problem = text.length === 0 ? 'empty file' : `not JSON (${(e as Error).message})`;
+  if ('problem' in raw) problem = raw.problem;
+  else {
+    try {
+      value = JSON.parse(raw.text);
+      problem = snapshotProblem(value);
+    } catch (e) {
+      problem = raw.text.length === 0 ? 'empty file' : `not JSON (${jsonErrorWhere(e)})`;
+    }
   }
   if (problem === null) return { snapshot: value as StateSnapshot };
 
@@ -208,6 +258,58 @@ export function readStateFile(path: string): ReadStateResult {
   } catch {
     return { corrupt: problem, movedTo: null };
   }
+}
+
+function notRegular(st: Stats): string {
+  if (st.isSymbolicLink()) return 'a symbolic link, not followed';
+  const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device';
+  return `${kind}, not a regular file`;
+}
+
+/** The text of the regular file at `path`; never follows a symlink, never opens a device,
+ *  never blocks on a FIFO. */
+function readRegularFile(path: string): { text: string } | { problem: string } | { missing: true } {
+  const fail = (e: unknown) => {
+    const errno = errnoOf(e);
+    // Node's message already starts with the errno ("EACCES: permission denied, lstat '…'")
+    const hint = errno === 'EACCES' || errno === 'EPERM' ? '; run as the user that runs pcheck (usually root)' : '';
+    return new StateFileError(path, errno, `cannot read state file ${path}: ${(e as Error).message}${hint}`);
+  };
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return { missing: true };
+    throw fail(e);
+  }
+  if (!st.isFile()) return { problem: notRegular(st) };
+  let fd: number;
+  try {
+    // NOFOLLOW and NONBLOCK: it may have been swapped for a symlink or a FIFO since lstat
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return { missing: true };
+    if (errnoOf(e) === 'ELOOP') return { problem: 'a symbolic link, not followed' };
+    throw fail(e);
+  }
+  try {
+    st = fstatSync(fd);
+    if (!st.isFile()) return { problem: notRegular(st) };
+    if (st.size > MAX_STATE_BYTES) return { problem: `${st.size} bytes, more than any state file` };
+    return { text: readFileSync(fd, 'utf8') };
+  } catch (e) {
+    throw fail(e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Where JSON.parse failed, without the excerpt of the text that V8 puts in its message. */
+function jsonErrorWhere(e: unknown): string {
+  const m = e instanceof Error ? e.message : '';
+  const at = /at position (\d+)/.exec(m)?.[1];
+  const where = at === undefined ? '' : ` at position ${at}`;
+  return /Unexpected end of JSON input|Unterminated string/.test(m) ? `ends early${where}` : `unexpected content${where}`;
 }
 
 /** This boot's id, or '' if it cannot be read (then no two boots are ever taken as the same:

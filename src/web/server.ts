@@ -149,8 +149,17 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
   res.end(buf);
 }
 
+/**
+ * JSON with `<`, `>`, `&` and U+2028/9 as \u escapes: the same value for any JSON parser, but
+ * no markup in the bytes, so a process name or check output like `<script>` cannot be
+ * rendered by a browser that sniffs, a proxy error page or a careless log viewer.
+ */
+export function htmlSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), headers);
+  send(res, status, 'application/json; charset=utf-8', htmlSafeJson(value), headers);
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -288,7 +297,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   };
   const statusFrame = (): string | null => {
     try {
-      return JSON.stringify(opts.status());
+      return htmlSafeJson(opts.status());
     } catch (e) {
       log.err(`Web: reading the status failed: ${(e as Error).message}`);
       return null;
@@ -475,7 +484,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       if (closed || clients.size === 0) return;
       let json: string;
       try {
-        json = JSON.stringify(e);
+        json = htmlSafeJson(e);
       } catch {
         return; // an event must never break the daemon
       }

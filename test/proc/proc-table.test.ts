@@ -71,6 +71,22 @@ describe('isDead', () => {
 describe('createProcTable', () => {
   const table = createProcTable();
 
+  it('a quick scan finds a process started after the last scan, and rereads a known one with a looked-for name', async () => {
+    const quick = createProcTable();
+    const argv0 = token();
+    const known = await procs.unreapedChild(); // ['sleep', '1000'], reaped by nobody
+    quick.scan(); // full: both are now known
+    const s = await procs.sleep([argv0, '1000']);
+    assert.ok(quick.scan({ recheck: new Set([argv0]) }).some((p) => p.pid === s.pid), 'the new process is in the quick scan');
+    // the known `sleep 1000` dies (a zombie now): a quick scan looking for `sleep` reads it
+    // afresh and leaves it out; one looking for something else reports what it saw last time
+    process.kill(known.pid, 'SIGKILL');
+    await waitFor(`pid ${known.pid} to be a zombie`, () => statusState(known.pid) === 'Z');
+    assert.ok(quick.scan({ recheck: new Set([argv0]) }).some((p) => p.pid === known.pid), 'not looked for: taken from memory');
+    assert.ok(!quick.scan({ recheck: new Set(['sleep']) }).some((p) => p.pid === known.pid), 'looked for: reread, a zombie is dead');
+    assert.ok(!quick.scan().some((p) => p.pid === known.pid), 'a full scan reads everything');
+  });
+
   it('scan finds a sleep we started, with its pid, argv, exe, uid and start time (field 22)', async () => {
     const argv0 = token();
     const s = await procs.sleep([argv0, '1000']);

@@ -200,9 +200,10 @@ export class FailsafeDaemon {
       },
       act: async (a) => this.webAction(a),
     });
-    // the token opens the page: shown in full only to a person at a terminal, not to the journal
-    if (process.stdout.isTTY) this.log.notice(`Web page: ${this.web.url}`);
-    else this.log.notice(`Web page: ${this.web.baseUrl} (token in ${cfg.tokenFile ?? join(this.opts.stateDir, 'web.token')})`);
+    // the token opens the page: shown in full only to a person at a terminal, never to a log
+    // sink (syslog, LOG_FILE and the journal keep it, and others may read them)
+    this.log.notice(`Web page: ${this.web.baseUrl} (token in ${cfg.tokenFile ?? join(this.opts.stateDir, 'web.token')})`);
+    if (process.stdout.isTTY) process.stdout.write(`Open the web page: ${this.web.url}\n`);
   }
 
   /** An operation from the web page takes the same path as padmin. */
@@ -231,10 +232,10 @@ export class FailsafeDaemon {
 
   private waitGroup(name: string, done: (s: GroupState) => boolean, timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
-      const t0 = Date.now();
+      const t0 = performance.now(); // monotonic: a clock jump must not cut the wait short
       const tick = () => {
         const g = this.groups.get(name);
-        if (!g || done(g.state) || Date.now() - t0 > timeoutMs) resolve();
+        if (!g || done(g.state) || performance.now() - t0 > timeoutMs) resolve();
         else setTimeout(tick, 20);
       };
       tick();
