@@ -3,8 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import type { PollArmed, PollRequest, PollResult } from './heal-poller';
+import { Poller } from './heal-poller';
 import { argvKey, type CpuTimes, cpuPercent, findByKeys, machineBusyPercent, machineCpu, nowMs, readStat, sampleTree } from './proc';
 import { fmtMs, rng, summarize } from './stats';
 import {
@@ -59,45 +58,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 // ---- the /proc poller thread -------------------------------------------------------------
 
-class Poller {
-  private readonly worker = new Worker(join(__dirname, 'heal-poller.js'));
-  private seq = 0;
-  private readonly waiting = new Map<number, { armed: (a: PollArmed) => void; result: (r: PollResult) => void }>();
-
-  constructor() {
-    this.worker.on('message', (m: PollArmed | PollResult) => {
-      const w = this.waiting.get(m.id);
-      if (!w) return;
-      if (m.type === 'armed') w.armed(m);
-      else {
-        this.waiting.delete(m.id);
-        w.result(m);
-      }
-    });
-    this.worker.on('error', (e) => {
-      say(`poller thread failed: ${String(e)}`);
-      cleanup();
-      process.exit(1);
-    });
-  }
-
-  request(req: Omit<PollRequest, 'id'>): { armed: Promise<PollArmed>; result: Promise<PollResult> } {
-    const id = ++this.seq;
-    let armed!: (a: PollArmed) => void;
-    let result!: (r: PollResult) => void;
-    const a = new Promise<PollArmed>((r) => (armed = r));
-    const r = new Promise<PollResult>((res) => (result = res));
-    this.waiting.set(id, { armed, result });
-    this.worker.postMessage({ ...req, id } satisfies PollRequest);
-    return { armed: a, result: r };
-  }
-
-  async close(): Promise<void> {
-    await this.worker.terminate();
-  }
-}
-
-const poller = new Poller();
+const poller = new Poller((e) => {
+  say(`poller thread failed: ${String(e)}`);
+  cleanup();
+  process.exit(1);
+});
 const rand = rng(SEED);
 
 // ---- results -----------------------------------------------------------------------------

@@ -6,8 +6,11 @@
 // other. A replacement is a pid that was not in /proc when the request arrived (the
 // baseline) and whose command line equals a target's. Targets may repeat (supervisord runs N
 // identical `sleep infinity`): each new pid then satisfies one of them.
+// With many processes and a fast pid churn (the soak), a replacement may get a pid that was in
+// the baseline (freed and reused since): `reusedAfterMs` then also looks at baseline pids.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { parentPort } from 'node:worker_threads';
+import { join } from 'node:path';
+import { Worker, parentPort } from 'node:worker_threads';
 
 export interface PollRequest {
   id: number;
@@ -23,6 +26,11 @@ export interface PollRequest {
   /** also record when each killed pid leaves /proc (is reaped), for up to reapTimeoutMs. */
   trackReap: boolean;
   reapTimeoutMs: number;
+  /** Only for targets whose command lines are unique (no other live process has one): when a
+   *  target is still missing this long after the last kill, also match the pids of the
+   *  baseline (but not the killed ones), every reusedAfterMs / 2; such finds are `reused`, and
+   *  their time is late by up to that period. Off when undefined. */
+  reusedAfterMs?: number;
 }
 
 export interface PollArmed {
@@ -36,7 +44,7 @@ export interface PollResult {
   id: number;
   killAt: (number | null)[];
   killError: (string | null)[];
-  found: ({ pid: number; at: number } | null)[];
+  found: ({ pid: number; at: number; reused?: boolean } | null)[];
   reapedAt: (number | null)[];
   polls: number;
 }
@@ -61,7 +69,7 @@ function run(req: PollRequest): PollResult {
   const killAt: (number | null)[] = req.kills.map(() => null);
   const killError: (string | null)[] = req.kills.map(() => null);
   const reapedAt: (number | null)[] = req.kills.map(() => null);
-  const found: ({ pid: number; at: number } | null)[] = req.targets.map(() => null);
+  const found: PollResult['found'] = req.targets.map(() => null);
   const claimed = new Set<string>();
   /** key -> indices of targets not found yet */
   const open = new Map<string, number[]>();
@@ -73,6 +81,28 @@ function run(req: PollRequest): PollResult {
   const deadline = Math.max(armedAt, lastKillAt) + req.timeoutMs;
   let reapDeadline = Infinity;
   let polls = 0;
+  let nextReusedPass = 0;
+
+  /** pid `name` is the replacement of the first open target with its command line, if any. */
+  const claim = (name: string, reused: boolean) => {
+    if (claimed.has(name)) return;
+    const c = name.charCodeAt(0);
+    if (c < 0x30 || c > 0x39) return;
+    const key = cmdline(name);
+    if (key === null) return;
+    const idx = open.get(key);
+    if (!idx) return;
+    const at = now();
+    const j = idx.findIndex((ti) => {
+      const k = req.targetKill[ti];
+      return k === null || killAt[k] !== null;
+    });
+    if (j < 0) return;
+    const ti = idx.splice(j, 1)[0];
+    found[ti] = reused ? { pid: Number(name), at, reused } : { pid: Number(name), at };
+    claimed.add(name);
+    unfound--;
+  };
 
   for (;;) {
     let t = now();
@@ -88,24 +118,15 @@ function run(req: PollRequest): PollResult {
     if (unfound > 0) {
       polls++;
       for (const name of readdirSync('/proc')) {
-        if (baseline.has(name) || claimed.has(name)) continue;
-        const c = name.charCodeAt(0);
-        if (c < 0x30 || c > 0x39) continue;
-        const key = cmdline(name);
-        if (key === null) continue;
-        const idx = open.get(key);
-        if (!idx) continue;
-        const at = now();
-        const j = idx.findIndex((ti) => {
-          const k = req.targetKill[ti];
-          return k === null || killAt[k] !== null;
-        });
-        if (j < 0) continue;
-        const ti = idx.splice(j, 1)[0];
-        found[ti] = { pid: Number(name), at };
-        claimed.add(name);
-        unfound--;
+        if (!baseline.has(name)) claim(name, false);
       }
+    }
+    if (unfound > 0 && req.reusedAfterMs !== undefined && now() >= Math.max(nextReusedPass, lastKillAt + req.reusedAfterMs)) {
+      const killed = new Set(req.kills.map((k) => String(k.pid)));
+      for (const name of readdirSync('/proc')) {
+        if (baseline.has(name) && !killed.has(name)) claim(name, true);
+      }
+      nextReusedPass = now() + req.reusedAfterMs / 2;
     }
     if (req.trackReap) {
       for (let i = 0; i < req.kills.length; i++) {
@@ -131,3 +152,40 @@ function run(req: PollRequest): PollResult {
 parentPort?.on('message', (req: PollRequest) => {
   parentPort?.postMessage(run(req));
 });
+
+// ---- the main thread's side (importing this file there starts nothing) --------------------
+
+/** One poller thread; each request answers "armed" (baseline taken) and later its result. */
+export class Poller {
+  private readonly worker = new Worker(join(__dirname, 'heal-poller.js'));
+  private seq = 0;
+  private readonly waiting = new Map<number, { armed: (a: PollArmed) => void; result: (r: PollResult) => void }>();
+
+  constructor(onError: (e: Error) => void) {
+    this.worker.on('message', (m: PollArmed | PollResult) => {
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      if (m.type === 'armed') w.armed(m);
+      else {
+        this.waiting.delete(m.id);
+        w.result(m);
+      }
+    });
+    this.worker.on('error', onError);
+  }
+
+  request(req: Omit<PollRequest, 'id'>): { armed: Promise<PollArmed>; result: Promise<PollResult> } {
+    const id = ++this.seq;
+    let armed!: (a: PollArmed) => void;
+    let result!: (r: PollResult) => void;
+    const a = new Promise<PollArmed>((r) => (armed = r));
+    const r = new Promise<PollResult>((res) => (result = res));
+    this.waiting.set(id, { armed, result });
+    this.worker.postMessage({ ...req, id } satisfies PollRequest);
+    return { armed: a, result: r };
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}

@@ -7,7 +7,7 @@ const ms = (v: number | null | undefined) => fmtMs(v);
 const pct = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v < 0.1 ? v.toFixed(3) : v.toFixed(2));
 const mb = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(1));
 
-function table(head: string[], rows: string[][]): string {
+export function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n') + '\n';
 }
 

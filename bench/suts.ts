@@ -349,7 +349,7 @@ export class ProcsafeSut implements Sut {
     private readonly ws: Workspace,
     readonly mode: 'pidfd' | 'poll',
     private readonly services: AdoptedServices,
-    private readonly opts: { stateFile: boolean; suffix?: string } = { stateFile: true },
+    private readonly opts: { stateFile: boolean; suffix?: string; logFile?: string } = { stateFile: true },
   ) {
     this.name = `procsafe-${mode}${opts.suffix ?? ''}`;
     this.label = `procsafe (${mode})`;
@@ -368,6 +368,7 @@ export class ProcsafeSut implements Sut {
       'RESTART_WAIT 30',
       'SCRIPT_TIMEOUT 60',
       ...(this.opts.stateFile ? [`SHM_DUMP_FILE ${join(this.ws.dir, `${this.name}.state`)}`] : []),
+      ...(this.opts.logFile ? [`LOG_FILE ${this.opts.logFile}`] : []),
       '##### PENT #####',
     ];
     const pents = Array.from({ length: n }, (_, i) => `${this.services.pname(i)}:${this.ws.restartScript}:1:1000000:none`);
