@@ -238,7 +238,8 @@ export class PfileDaemon {
     const seeking = this.entries.filter((rt) => isSeeking(rt.state));
     if (seeking.length === 0 || this.stopping) return;
     const t0 = performance.now();
-    const found = findForEntries(seeking, this.opts.table.scan(quick ? { recheck: lookedFor(seeking) } : undefined));
+    const opts = quick ? { recheck: lookedFor(seeking), recheckSince: this.seekSince ?? performance.now() } : undefined;
+    const found = findForEntries(seeking, this.opts.table.scan(opts));
     this.lastScanMs = performance.now() - t0;
     for (const [rt, p] of found) this.dispatch(rt, { type: 'found', pid: p.pid, startTime: p.startTime });
   }
@@ -256,10 +257,16 @@ export class PfileDaemon {
 
   /** A process is about to appear (restart, start-up, reset): scan soon, then back off. */
   private seekSoon(): void {
+    // processes first seen since the looking began are read afresh by every quick scan: a
+    // restart script's child is a shell before it execs into the program
+    this.seekSince ??= performance.now();
     this.seekDelay = SEEK_FIRST_MS;
     if (this.seekTimer) clearTimeout(this.seekTimer);
     this.seekTimer = setTimeout(() => this.seekTick(), this.seekDelay);
   }
+
+  /** performance.now() when the current run of quick scans began (null: none runs). */
+  private seekSince: number | null = null;
 
   private seekTick(): void {
     this.seekTimer = null;
@@ -267,7 +274,10 @@ export class PfileDaemon {
     const expecting = this.entries.some(
       (rt) => rt.state.monitorSts === 'on' && (rt.state.procSts === 'RESTARTING' || rt.state.procSts === 'WAIT'),
     );
-    if (!expecting || this.stopping) return;
+    if (!expecting || this.stopping) {
+      this.seekSince = null;
+      return;
+    }
     // back off; and never scan more than a quarter of the time (a big process table during a
     // mass death): the loop must stay free to read the deaths and start the scripts
     this.seekDelay = Math.max(Math.min(this.seekDelay * 2, SEEK_MAX_MS), this.lastScanMs * 3);

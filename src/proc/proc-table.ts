@@ -241,11 +241,17 @@ function liveDir(dir: string, pid: number, stat: ProcStat): string {
   }
 }
 
+interface Seen {
+  info: ProcInfo | null;
+  since: number;
+}
+
 export function createProcTable(procRoot = '/proc'): ProcessTable {
   const buf = Buffer.allocUnsafe(STAT_BUFFER_SIZE);
   let cache = new Map<number, ImmutableParts>();
-  /** what the last scan reported of each pid (null: not readable), for quick scans. */
-  let seen = new Map<number, ProcInfo | null>();
+  /** what the last scan reported of each pid (null: a kernel thread) and when it was first
+   *  seen (performance.now()), for quick scans. */
+  let seen = new Map<number, Seen>();
 
   function readParts(dir: string, stat: ProcStat): ImmutableParts | null {
     const argv = readArgv(dir);
@@ -272,40 +278,44 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
     return { pid, startTime: stat.startTime, argv: parts.argv, exe: parts.exe, uid, state: stat.state };
   }
 
-  /** Known to the last scan and not a name being looked for: reuse it without a syscall. */
-  function reusable(pid: number, recheck: ReadonlySet<string>): ProcInfo | null | undefined {
-    const info = seen.get(pid);
-    if (info === undefined) return undefined;
-    if (info === null) return null; // a kernel thread
-    const parts = cache.get(pid);
-    if (parts === undefined) return undefined;
-    if (recheck.has(parts.argv[0]) || (parts.exe !== null && recheck.has(parts.exe))) return undefined;
-    return info;
+  /** Known to the last scan, old enough and not a name being looked for: reuse it. */
+  function reusable(pid: number, opts: ScanOptions): Seen | undefined {
+    const known = seen.get(pid);
+    if (known === undefined) return undefined;
+    if (known.info === null) return known; // a kernel thread
+    if (known.since >= opts.recheckSince) return undefined;
+    // by what the last scan reported (what a match would see), not by the cache, which read()
+    // may have refreshed since (an exiting process reads as an empty argv)
+    const { argv, exe } = known.info;
+    if (opts.recheck.has(argv[0]) || (exe !== null && opts.recheck.has(exe))) return undefined;
+    return known;
   }
 
   function scan(opts?: ScanOptions): ProcInfo[] {
+    const now = performance.now();
     const next = new Map<number, ImmutableParts>();
-    const nextSeen = new Map<number, ProcInfo | null>();
+    const nextSeen = new Map<number, Seen>();
     const out: ProcInfo[] = [];
     for (const name of fs.readdirSync(procRoot)) {
       const c = name.charCodeAt(0);
       if (c < 0x30 || c > 0x39) continue; // not a pid directory (self, sys, meminfo, ...)
       const pid = Number(name);
       if (opts) {
-        const known = reusable(pid, opts.recheck);
+        const known = reusable(pid, opts);
         if (known !== undefined) {
           nextSeen.set(pid, known);
           const parts = cache.get(pid);
           if (parts) next.set(pid, parts);
-          if (known) out.push(known);
+          if (known.info) out.push(known.info);
           continue;
         }
       }
+      const since = seen.get(pid)?.since ?? now;
       const stat = readStatWith(buf, `${procRoot}/${name}/stat`);
       // Kernel threads are recognised by their flag, so their cmdline is never read, and quick
       // scans skip them. Nothing else is remembered as "nothing": a zombie's pid or one caught
       // mid-exec may be the restarted process by the next look.
-      if (stat !== null && stat.flags & PF_KTHREAD) nextSeen.set(pid, null);
+      if (stat !== null && stat.flags & PF_KTHREAD) nextSeen.set(pid, { info: null, since });
       if (stat === null || isDead(stat) || stat.flags & PF_KTHREAD) continue;
       const dir = liveDir(`${procRoot}/${name}`, pid, stat);
       const parts = partsFor(pid, dir, stat);
@@ -317,7 +327,9 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
       const uid = readUid(dir);
       if (uid === null) continue;
       const info = toInfo(pid, stat, parts, uid);
-      nextSeen.set(pid, info);
+      // a pid reused since (another start time) is a new process: first seen now
+      const prev = seen.get(pid);
+      nextSeen.set(pid, { info, since: prev?.info?.startTime === stat.startTime ? prev.since : now });
       out.push(info);
     }
     cache = next; // drops the entries of processes that are gone
@@ -334,7 +346,8 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
     const parts = readParts(dir, stat);
     const uid = readUid(dir);
     if (parts === null || uid === null) return null;
-    cache.set(id.pid, parts);
+    // an exiting process (no memory map left) or one mid-exec reads as an empty argv: not kept
+    if (parts.argv.length > 0) cache.set(id.pid, parts);
     return toInfo(id.pid, stat, parts, uid);
   }
 

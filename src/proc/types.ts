@@ -20,14 +20,17 @@ export interface ProcInfo extends ProcId {
 }
 
 /**
- * A quick scan reads only processes the last scan did not see, plus known ones whose argv[0]
- * or exe is in `recheck` (the names being looked for, so a candidate is always read afresh:
- * never adopted from memory). Every other known pid is taken as the process seen last time,
- * without a syscall. What it can miss until the next full scan: a known pid that was reused
- * or exec'd into a looked-for name. It cannot report a wrong process as a candidate.
+ * A quick scan reads only processes the last scan did not see, known ones first seen at or
+ * after `recheckSince` (performance.now() of this process: a restart script's fork is seen
+ * first as a shell and execs into the program later), and known ones whose argv[0] or exe is
+ * in `recheck` (a candidate is always read afresh, never adopted from memory). Every other
+ * known pid is taken as the process seen last time, without a syscall. What it can miss until
+ * the next full scan: a process older than `recheckSince` that execs into a looked-for name,
+ * or a reused pid. It cannot report a wrong process as a candidate.
  */
 export interface ScanOptions {
   recheck: ReadonlySet<string>;
+  recheckSince: number;
 }
 
 /** Reads the process table. */

@@ -77,14 +77,28 @@ describe('createProcTable', () => {
     const known = await procs.unreapedChild(); // ['sleep', '1000'], reaped by nobody
     quick.scan(); // full: both are now known
     const s = await procs.sleep([argv0, '1000']);
-    assert.ok(quick.scan({ recheck: new Set([argv0]) }).some((p) => p.pid === s.pid), 'the new process is in the quick scan');
+    assert.ok(quick.scan({ recheck: new Set([argv0]), recheckSince: Infinity }).some((p) => p.pid === s.pid), 'the new process is in the quick scan');
     // the known `sleep 1000` dies (a zombie now): a quick scan looking for `sleep` reads it
     // afresh and leaves it out; one looking for something else reports what it saw last time
     process.kill(known.pid, 'SIGKILL');
     await waitFor(`pid ${known.pid} to be a zombie`, () => statusState(known.pid) === 'Z');
-    assert.ok(quick.scan({ recheck: new Set([argv0]) }).some((p) => p.pid === known.pid), 'not looked for: taken from memory');
-    assert.ok(!quick.scan({ recheck: new Set(['sleep']) }).some((p) => p.pid === known.pid), 'looked for: reread, a zombie is dead');
+    assert.ok(quick.scan({ recheck: new Set([argv0]), recheckSince: Infinity }).some((p) => p.pid === known.pid), 'not looked for: taken from memory');
+    assert.ok(!quick.scan({ recheck: new Set(['sleep']), recheckSince: Infinity }).some((p) => p.pid === known.pid), 'looked for: reread, a zombie is dead');
     assert.ok(!quick.scan().some((p) => p.pid === known.pid), 'a full scan reads everything');
+  });
+
+  it('a quick scan rereads a process first seen since recheckSince: a fork that execs later is found', async () => {
+    const quick = createProcTable();
+    const argv0 = token();
+    const since = performance.now();
+    // a shell first (as a restart script's child is), that execs into the program once told to
+    const go = path.join(tmp, `go-${process.pid}`);
+    const sh = await procs.run('bash', ['-c', `while [ ! -e ${go} ]; do sleep 0.01; done; exec -a "${argv0}" sleep 1000`], 'bash');
+    assert.ok(quick.scan({ recheck: new Set([argv0]), recheckSince: since }).some((p) => p.pid === sh.pid && p.argv[0] === 'bash'));
+    fs.writeFileSync(go, '');
+    await waitFor('the exec', () => fs.readFileSync(`/proc/${sh.pid}/cmdline`, 'latin1').startsWith(argv0));
+    const young = quick.scan({ recheck: new Set([argv0]), recheckSince: since }).find((p) => p.pid === sh.pid);
+    assert.deepEqual(young?.argv, [argv0, '1000'], 'first seen after recheckSince: read afresh');
   });
 
   it('scan finds a sleep we started, with its pid, argv, exe, uid and start time (field 22)', async () => {
