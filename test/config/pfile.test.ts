@@ -214,7 +214,7 @@ describe('PARAM keys', () => {
   });
 
   test('an unknown syslog facility is refused with the allowed list', () => {
-    assertError(pfile(['SYSLOG_FACILITY security']), 3, 'SYSLOG_FACILITY "security" is not one of kern, user,');
+    assertError(pfile(['SYSLOG_FACILITY security']), 3, 'SYSLOG_FACILITY "security" is not one of user, mail,');
     assertError(pfile(['SYSLOG_FACILITY deamon']), 3, 'SYSLOG_FACILITY "deamon" is unknown; did you mean daemon?');
     assertError(pfile(['SYSLOG_FACILITY LOCAL0']), 3, 'did you mean local0?');
   });

@@ -178,14 +178,15 @@ describe('pcheck under Type=notify', () => {
 
   it('stops beating while its stdout pipe is full and its log writes block, and beats again once the pipe is read', async () => {
     const sb = sandbox();
-    // A crash loop whose restart script prints 2,000 lines of 100 bytes each time: pcheck
-    // logs every line to stdout synchronously, so an unread stdout pipe wedges its loop.
+    // A crash loop whose restart script prints 200 lines of 4,000 bytes each time: pcheck logs
+    // its first 16 KiB and last 20 lines (~96 KB a run) to stdout synchronously, so an unread
+    // stdout pipe wedges its loop.
     const pname = join(sb.dir, 'noisy');
     const script = join(sb.dir, 'start-noisy.sh');
     writeFileSync(
       script,
       '#!/bin/bash\n' +
-        `yes "$(printf 'noise-%093d' 0)" | head -n 2000\n` +
+        `yes "$(printf 'noise-%03994d' 0)" | head -n 200\n` +
         `setsid bash -c 'exec -a "$0" sleep 0.3' '${pname}' </dev/null >/dev/null 2>&1 &\n`,
     );
     chmodSync(script, 0o755);
