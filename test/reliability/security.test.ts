@@ -191,6 +191,8 @@ describe('security: the state file cannot be handed to another user', () => {
       // there and keeps a second link to it, to read (or change) whatever root writes into it
       const tmp = `${stateFile}.tmp-${pc.pid}`;
       const keep = join(shared, 'kept-by-nobody');
+      // after pcheck's first write (its own temporary file, root's, exists while it syncs)
+      await waitFor(() => existsSync(stateFile) && !existsSync(tmp), 5000, 'the first state file write to end');
       const plant = asNobody(['sh', '-c', 'umask 000; echo planted > "$0" && ln "$0" "$1"', tmp, keep]);
       assert.equal(plant.status, 0, plant.stderr);
       assert.equal(statSync(tmp).uid, 65534);
