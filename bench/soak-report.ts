@@ -61,6 +61,8 @@ export interface LogCheck {
   tryRestart: number;
   up: number;
   graceReset: number;
+  /** a kill that landed while the entry's restart script still ran: its script starts when that one ends */
+  queued: number;
   setPidFail: number;
   retryOver: number;
   /** Start/Stop pcheck, SIGTERM Catch. */
@@ -126,6 +128,7 @@ const TRY_RE = /^Try to restart \((.+)\)$/;
 const UP_RE = /^\((.+) ,pid=(\d+)\) Up$/;
 const GRACE_RE = /^\((.+)\) up for \d+s: retry_count reset to 0$/;
 const FAIL_RE = /^Set pid fail \((.+)\)$/;
+const QUEUED_RE = /^\((.+)\) the previous restart script still runs: this one starts when it ends$/;
 const LIFECYCLE_RE = /^(Start pcheck |Stop pcheck!!$|SIGTERM Catch )/;
 
 interface Seen {
@@ -139,7 +142,7 @@ const short = (a: readonly (number | null)[]) => (a.length <= 6 ? `[${a.join(','
 
 /** Every kill must show as exactly one Down (its pid), one Try to restart and one Up (the new pid), in order, per entry. */
 export function checkLog(text: string, entries: readonly EntryHistory[]): LogCheck {
-  const c: LogCheck = { lines: 0, down: 0, tryRestart: 0, up: 0, graceReset: 0, setPidFail: 0, retryOver: 0, lifecycle: 0, other: 0, otherSamples: [], entriesMismatched: 0, mismatches: [] };
+  const c: LogCheck = { lines: 0, down: 0, tryRestart: 0, up: 0, graceReset: 0, queued: 0, setPidFail: 0, retryOver: 0, lifecycle: 0, other: 0, otherSamples: [], entriesMismatched: 0, mismatches: [] };
   const seen = new Map<string, Seen>(entries.map((e) => [e.pname, { down: [], tries: 0, up: [] }]));
   const other = (m: string) => {
     c.other++;
@@ -161,6 +164,7 @@ export function checkLog(text: string, entries: readonly EntryHistory[]): LogChe
       c.up++;
       seen.get(m[1])?.up.push(Number(m[2]));
     } else if (GRACE_RE.test(msg)) c.graceReset++;
+    else if (QUEUED_RE.test(msg)) c.queued++;
     else if (FAIL_RE.test(msg)) c.setPidFail++;
     else if (msg.includes('RETRY_OVER')) c.retryOver++;
     else if (LIFECYCLE_RE.test(msg)) c.lifecycle++;
@@ -347,6 +351,7 @@ export function renderSoak(r: SoakResults): string {
       ['entries whose log differs from their kills', `${l.entriesMismatched} of ${n(o.entries)}`],
       ['`Set pid fail` / `RETRY_OVER` / unexpected lines', `${l.setPidFail} / ${l.retryOver} / ${l.other}`],
       ['grace resets logged', n(l.graceReset)],
+      ['kills while the entry\'s restart script still ran (its next script waited for it)', n(l.queued)],
     );
   }
   if (s) rows.push(['`show pent` restart_count sum vs kills (entries off)', `${n(s.restartCountSum)} vs ${n(r.run.kills)} (${s.mismatched})`]);
