@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadPfile, PARAM_DEFAULTS } from '../config/pfile';
+import { loadPfile, PARAM_DEFAULTS, rawParamValue } from '../config/pfile';
 import { request } from '../control/client';
 import { defaultRunDir, failsafeSocketPath, ipckeyOfSocketName, socketPath, type ControlResponse } from '../control/protocol';
 import { COMMAND_HELP } from '../daemon/commands';
@@ -162,8 +162,7 @@ function adminKeys(file: string): Pfile {
   } catch {
     return adminView(file); // the parser's error names the file and says what to do
   }
-  const param = /#+\s*PARAM\s*#+([\s\S]*?)(#+\s*PENT\s*#+|$)/.exec(text)?.[1] ?? '';
-  const key = (k: string) => new RegExp(`^[ \\t]*${k}[ \\t]+(\\S+)[ \\t]*\\r?$`, 'm').exec(param)?.[1];
+  const key = (k: string) => rawParamValue(text, k);
   const ipckey = key('IPCKEY');
   if (ipckey === undefined || !/^(0x[0-9a-fA-F]+|[1-9][0-9]*)$/.test(ipckey)) return adminView(file);
   const p = { ...PARAM_DEFAULTS, ipckey: Number(ipckey), ipckeyText: ipckey, initialWait: PARAM_DEFAULTS.monitorInterval };

@@ -13,7 +13,7 @@ for (const s of SIGNALS) process.on(s, whileStarting);
 import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadPfile, PARAM_DEFAULTS } from '../config/pfile';
+import { loadPfile, PARAM_DEFAULTS, rawParamValue, SYSLOG_FACILITIES } from '../config/pfile';
 import { loadFailsafeConfig } from '../config/ini';
 import { FailsafeDaemon } from '../daemon/failsafe/failsafe-daemon';
 import { createAlerter } from '../alerts/alerter';
@@ -24,7 +24,7 @@ import { createDeathWatcher } from '../daemon/watcher';
 import { ConfigError, ExitCode, ProcsafeError, UsageError } from '../errors';
 import { Logger } from '../log/logger';
 import { createFdSink, createFileSink, underSystemd } from '../log/line-sinks';
-import { createSyslogSink, syslogFacility } from '../log/syslog';
+import { createSyslogSink } from '../log/syslog';
 import type { LogSink } from '../log/types';
 import type { Pfile } from '../core/model';
 import { createProcTable } from '../proc/proc-table';
@@ -104,20 +104,34 @@ interface LogSettings {
 const TAG = 'pcheck';
 
 function sinks(s: LogSettings): LogSink[] {
-  const out: LogSink[] = [createFdSink(1, { tag: TAG, pid: process.pid, systemd: underSystemd() })];
+  return [
+    createFdSink(1, { tag: TAG, pid: process.pid, systemd: underSystemd() }),
+    ...logSinks(s, (sink, e) => {
+      if (sink === 'file') {
+        throw new ConfigError(s.source, null, `${s.key} ${s.logFile} cannot be opened (${(e as NodeJS.ErrnoException).code ?? String(e)}); create its directory or fix ${s.key}`);
+      }
+      // e.g. neither the addon nor logger(1): exit 2, not an internal error
+      throw new ConfigError(s.source, null, `syslog cannot be used: ${(e as Error).message}; fix that or set ${s.syslogKey} off`);
+    }),
+  ];
+}
+
+/** The LOG_FILE and syslog sinks that `s` asks for; `failed` says what a sink that cannot be
+ *  opened means (an error at start; nothing when logging why the start failed). */
+function logSinks(s: LogSettings, failed: (sink: 'file' | 'syslog', e: unknown) => void): LogSink[] {
+  const out: LogSink[] = [];
   if (s.logFile !== null) {
     try {
       out.push(createFileSink(s.logFile, { tag: TAG, pid: process.pid }));
     } catch (e) {
-      throw new ConfigError(s.source, null, `${s.key} ${s.logFile} cannot be opened (${(e as NodeJS.ErrnoException).code ?? String(e)}); create its directory or fix ${s.key}`);
+      failed('file', e);
     }
   }
   if (s.syslog) {
     try {
       out.push(createSyslogSink({ socketPath: s.syslogSocket, facility: s.syslogFacility, tag: TAG, pid: process.pid }));
     } catch (e) {
-      // e.g. SYSLOG_FACILITY kern, or neither the addon nor logger(1): exit 2, not an internal error
-      throw new ConfigError(s.source, null, `syslog cannot be used: ${(e as Error).message}; fix that or set ${s.syslogKey} off`);
+      failed('syslog', e);
     }
   }
   return out;
@@ -141,31 +155,12 @@ function logKeysOf(file: string): LogSettings {
   } catch {
     return s;
   }
-  let inParam = false;
-  const seen = new Set<string>();
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (/^#+\s*PARAM\s*#+$/.test(line)) inParam = true;
-    if (/^#+\s*PENT\s*#+$/.test(line)) break;
-    const m = inParam ? /^(LOG_FILE|SYSLOG|SYSLOG_SOCKET|SYSLOG_FACILITY)\s+(\S+)$/.exec(line) : null;
-    if (!m || seen.has(m[1])) continue;
-    const [, key, v] = m;
-    seen.add(key);
-    if (key === 'LOG_FILE' && isAbsolute(v)) s.logFile = v;
-    else if (key === 'SYSLOG_SOCKET' && isAbsolute(v)) s.syslogSocket = v;
-    else if (key === 'SYSLOG' && (v === 'on' || v === 'off')) s.syslog = v === 'on';
-    else if (key === 'SYSLOG_FACILITY' && knownFacility(v)) s.syslogFacility = v;
-  }
+  const v = (key: string) => rawParamValue(text, key) ?? '';
+  if (isAbsolute(v('LOG_FILE'))) s.logFile = v('LOG_FILE');
+  if (isAbsolute(v('SYSLOG_SOCKET'))) s.syslogSocket = v('SYSLOG_SOCKET');
+  if (v('SYSLOG') === 'on' || v('SYSLOG') === 'off') s.syslog = v('SYSLOG') === 'on';
+  if ((SYSLOG_FACILITIES as readonly string[]).includes(v('SYSLOG_FACILITY'))) s.syslogFacility = v('SYSLOG_FACILITY');
   return s;
-}
-
-function knownFacility(name: string): boolean {
-  try {
-    syslogFacility(name);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -176,22 +171,8 @@ function knownFacility(name: string): boolean {
  */
 async function logStartError(e: unknown, args: Args): Promise<void> {
   const s = args.mode === 'pfile' ? logKeysOf(args.file) : defaultLogKeys(args.config);
-  const out: LogSink[] = [];
-  if (s.logFile !== null) {
-    try {
-      out.push(createFileSink(s.logFile, { tag: TAG, pid: process.pid }));
-    } catch {
-      // the error may be about this very file
-    }
-  }
-  if (s.syslog) {
-    try {
-      out.push(createSyslogSink({ socketPath: s.syslogSocket, facility: s.syslogFacility, tag: TAG, pid: process.pid }));
-    } catch {
-      // no syslog here: stderr still has the message
-    }
-  }
-  const logger = new Logger(out);
+  // a sink that cannot be opened is left out: the error may be about it, and stderr has the message
+  const logger = new Logger(logSinks(s, () => undefined));
   logger.crit(e instanceof ProcsafeError ? e.message : internalError(e));
   await logger.close();
 }
@@ -260,11 +241,15 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', unlessDying(() => daemon.stopOnSignal('SIGINT', 2)));
   process.on('SIGHUP', unlessDying(() => daemon.reload('SIGHUP')));
   for (const s of SIGNALS) process.off(s, whileStarting);
-  const lastWords = (e: unknown) => {
-    if (dying) return; // a consequence of the first error
+  // the last lines of an internal error; from then on the exit code is 1
+  const die = (e: unknown) => {
     dying = true;
     logger.crit(internalError(e));
     logger.crit('Stop pcheck!!');
+  };
+  const lastWords = (e: unknown) => {
+    if (dying) return; // a consequence of the first error
+    die(e);
     void logger.close().finally(() => process.exit(ExitCode.FAILURE));
   };
   process.on('uncaughtException', lastWords);
@@ -274,13 +259,8 @@ async function main(argv: string[]): Promise<number> {
     code = await daemon.run();
   } catch (e) {
     // start-up failed with the logs open (IPCKEY already served, run directory not writable)
-    if (e instanceof ProcsafeError) {
-      logger.crit(e.message);
-    } else {
-      dying = true;
-      logger.crit(internalError(e));
-      logger.crit('Stop pcheck!!');
-    }
+    if (e instanceof ProcsafeError) logger.crit(e.message);
+    else die(e);
     await logger.close();
     throw e;
   }

@@ -75,6 +75,16 @@ interface Sections {
 }
 
 /** Reads and parses the pfile at `file`; Pfile.path and error locations use its absolute path. */
+/**
+ * The value of `key` in the PARAM section of a pfile's text (its first `KEY VALUE` line), read
+ * without parsing the file: padmin needs only IPCKEY of a pfile of 1,000 entries, and pcheck
+ * needs LOG_FILE and SYSLOG* of a pfile that does not parse, to log why.
+ */
+export function rawParamValue(text: string, key: string): string | undefined {
+  const param = /#+\s*PARAM\s*#+([\s\S]*?)(#+\s*PENT\s*#+|$)/.exec(text)?.[1] ?? '';
+  return new RegExp(`^[ \\t]*${key}[ \\t]+(\\S+)[ \\t]*\\r?$`, 'm').exec(param)?.[1];
+}
+
 export function loadPfile(file: string, opts: ParseOptions = {}): Pfile {
   const { abs, text } = readConfigFile(file, '-f', 'pfile');
   return parsePfile(text, abs, opts);

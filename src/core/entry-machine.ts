@@ -7,6 +7,7 @@
 // every (state, event) pair is spelled out. Monitoring off (`monitor_sts = off`) is a
 // switch orthogonal to proc_sts: it suppresses restarts, not observation.
 
+import type { ProcId } from '../proc/types';
 import type { MonitorSts, ProcSts, RetryOverAction } from './states';
 import { graceDeadline, graceExpired, isRetryOver } from './retry-policy';
 
@@ -55,12 +56,6 @@ export interface EntryState {
   lastUp: { pid: number; startTime: number; upSinceMono: number | null } | null;
 }
 
-/** A process identity (SPEC §4): pid and start time (clock ticks since boot). */
-export interface ProcessId {
-  pid: number;
-  startTime: number;
-}
-
 /** What a restarted pcheck knows of an entry from the state file of the pcheck before it. */
 export interface RestoredEntry {
   retryCount: number;
@@ -78,7 +73,7 @@ export interface RestoredEntry {
   /** RESTARTING: the end of RESTART_WAIT once the script had ended (monotonic ms). */
   deadlineMono: number | null;
   /** that restart script, when it is still running now (same pid and start time): the shell looked. */
-  liveScript: ProcessId | null;
+  liveScript: ProcId | null;
 }
 
 export type EntryEvent =

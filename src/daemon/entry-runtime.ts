@@ -1,5 +1,6 @@
 // One watched entry as the daemon holds it: its configuration, its pure state, and the
 // handles of the edges working for it (death watch, running script).
+import type { RunningScriptId } from '../state/state-file';
 import type { EntryConfig, EntryState } from '../core/entry-machine';
 import { pentSignature, type Pent, type PfileParam } from '../core/model';
 import { compileMatcher, resolvePname } from '../proc/match';
@@ -25,13 +26,6 @@ export interface EntryRuntime {
   stopAwait: (() => void) | null;
 }
 
-/** A restart script as the state file names it: pid (= its process group), start time (field 22
- *  of /proc/PID/stat, so a reused pid is not taken for it) and when it started (monotonic ms). */
-export interface RunningScriptId {
-  pid: number;
-  startTime: number;
-  startedMono: number;
-}
 
 export function entryConfig(pent: Pent, param: PfileParam): EntryConfig {
   return {

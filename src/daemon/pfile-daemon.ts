@@ -5,7 +5,6 @@
 // Timers: one for the nearest entry deadline, one for the periodic scan (MONITOR_INTERVAL),
 // and a short back-off "seek" scan while a process is expected to appear. When every entry
 // is AVAIL there is no scan at all: deaths arrive as events from the DeathWatcher.
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { EventKind, EventSink } from '../core/events';
 import {
@@ -24,18 +23,19 @@ import {
 import { pentSignature, type Pfile } from '../core/model';
 import { isOsAction, type RetryOverAction } from '../core/states';
 import type { Logger } from '../log/logger';
-import type { DeathWatcher, ProcInfo, ProcessTable } from '../proc/types';
+import type { DeathWatcher, ProcId, ProcInfo, ProcessTable } from '../proc/types';
 import { runScript } from '../exec/run-script';
 import { ScriptOutput, type OutputLine } from '../core/script-output';
-import { CLK_TCK, readStat } from '../proc/proc-table';
+import { CLK_TCK, readEnviron, readStat } from '../proc/proc-table';
+import { selectOldest } from '../proc/match';
 import { runOsAction } from '../exec/os-action';
-import { readBootId, readStateFile, writeStateFile, type EntrySnapshot, type StateSnapshot } from '../state/state-file';
+import { readBootId, readStateFile, writeStateFile, type EntrySnapshot, type RunningScriptId, type StateSnapshot } from '../state/state-file';
 import { startControlServer } from '../control/server';
 import { ControlErrorCode as ErrorCode, socketPath, type ControlRequest, type ControlResponse } from '../control/protocol';
 import { formatShowParam, formatShowPent, type PentView } from '../cli/format';
 import { systemClock } from './clock';
 import { CommandError, parseCommand, type PadminCommand } from './commands';
-import { entryConfig, newRuntime, pentView, type EntryRuntime, type RunningScriptId } from './entry-runtime';
+import { entryConfig, newRuntime, pentView, type EntryRuntime } from './entry-runtime';
 import { findForEntries, lookedFor } from './scan-index';
 import { createSystemdLink, formatStatus, type SystemdLink } from '../systemd/daemon-link';
 import type { Notifier } from '../systemd/notify';
@@ -403,7 +403,7 @@ export class PfileDaemon {
    * (pid and start time, so never another process on a reused pid) ends the wait; at the script
    * timeout, counted from its start, its process group is killed as ours would be.
    */
-  private awaitScript(rt: EntryRuntime, id: { pid: number; startTime: number }): void {
+  private awaitScript(rt: EntryRuntime, id: ProcId): void {
     rt.stopAwait?.();
     const startedMono = rt.script?.pid === id.pid ? rt.script.startedMono : this.clock().mono;
     rt.script = { ...id, startedMono };
@@ -684,22 +684,8 @@ export class PfileDaemon {
  *  script (`/bin/bash PATH`, `env bash PATH` or PATH itself) and its environment has PS_PNAME (a
  *  script shared by several entries runs for each with its own), as a RunningScriptId. */
 function findScript(procs: ProcInfo[], path: string, pname: string, nowMono: number): RunningScriptId | null {
-  let best: ProcInfo | null = null;
-  for (const p of procs) {
-    if (!p.argv.includes(path) || (best !== null && p.startTime >= best.startTime)) continue;
-    if (environOf(p.pid)?.includes(`PS_PNAME=${pname}`) === false) continue;
-    best = p;
-  }
+  const best = selectOldest(procs, (p) => p.argv.includes(path) && readEnviron(p.pid)?.includes(`PS_PNAME=${pname}`) !== false);
   if (best === null) return null;
   // start times are clock ticks since boot: the monotonic clock, but for time spent suspended
   return { pid: best.pid, startTime: best.startTime, startedMono: Math.min(nowMono, (best.startTime * 1000) / CLK_TCK) };
-}
-
-/** The environment of a process (NUL-separated entries), or null when it cannot be read. */
-function environOf(pid: number): string[] | null {
-  try {
-    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-  } catch {
-    return null;
-  }
 }

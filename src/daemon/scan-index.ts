@@ -9,15 +9,12 @@ import type { EntryRuntime } from './entry-runtime';
 
 export function findForEntries(seeking: readonly EntryRuntime[], procs: readonly ProcInfo[]): Map<EntryRuntime, ProcInfo> {
   const byName = new Map<string, EntryRuntime[]>();
-  const add = (key: string | null, rt: EntryRuntime) => {
-    if (key === null) return;
-    const list = byName.get(key);
-    if (list) list.push(rt);
-    else byName.set(key, [rt]);
-  };
   for (const rt of seeking) {
-    add(rt.pent.pname, rt);
-    if (rt.pnameReal !== rt.pent.pname) add(rt.pnameReal, rt);
+    for (const key of namesOf(rt)) {
+      const list = byName.get(key);
+      if (list) list.push(rt);
+      else byName.set(key, [rt]);
+    }
   }
   const best = new Map<EntryRuntime, ProcInfo>();
   const consider = (list: EntryRuntime[] | undefined, p: ProcInfo) => {
@@ -34,12 +31,13 @@ export function findForEntries(seeking: readonly EntryRuntime[], procs: readonly
   return best;
 }
 
-/** The names a quick scan must read afresh: every pname (argv[0]) and its realpath (exe). */
+/** The names a quick scan must read afresh: those findForEntries looks processes up by. */
 export function lookedFor(seeking: readonly EntryRuntime[]): Set<string> {
-  const names = new Set<string>();
-  for (const rt of seeking) {
-    names.add(rt.pent.pname);
-    if (rt.pnameReal !== null) names.add(rt.pnameReal);
-  }
-  return names;
+  return new Set(seeking.flatMap(namesOf));
+}
+
+/** An entry's process is looked up by its pname (compared with argv[0]) and by the realpath
+ *  of pname (compared with /proc/PID/exe). */
+function namesOf(rt: EntryRuntime): string[] {
+  return rt.pnameReal === null || rt.pnameReal === rt.pent.pname ? [rt.pent.pname] : [rt.pent.pname, rt.pnameReal];
 }

@@ -61,7 +61,7 @@ export const SCRIPT_UMASK_FLOOR = 0o022;
  * to at least SCRIPT_UMASK_FLOOR, then restores it. (The umask briefly reads 022 even when
  * pcheck's is stricter: harmless, pcheck creates its own files with explicit 0600/0700.)
  */
-export function withScriptUmask<T>(spawnIt: () => T): T {
+function withScriptUmask<T>(spawnIt: () => T): T {
   const old = process.umask(SCRIPT_UMASK_FLOOR);
   if ((old | SCRIPT_UMASK_FLOOR) !== SCRIPT_UMASK_FLOOR) process.umask(old | SCRIPT_UMASK_FLOOR);
   try {
@@ -69,6 +69,16 @@ export function withScriptUmask<T>(spawnIt: () => T): T {
   } finally {
     process.umask(old);
   }
+}
+
+/**
+ * How procsafe starts anything it runs for the operator (restart, group and monitor scripts):
+ * without a shell, in its own process group (a timeout kills everything it started), with the
+ * sanitised environment plus `env`, a umask of at least 022, output on pipes. A PATH lookup
+ * of `file` uses that environment's fixed PATH. Throws on invalid arguments.
+ */
+export function spawnScriptProcess(file: string, args: readonly string[], env: Record<string, string>): ChildProcess {
+  return withScriptUmask(() => spawn(file, args, { detached: true, env: scriptEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 export function scriptEnv(extra: Record<string, string>): Record<string, string> {
@@ -206,13 +216,7 @@ export function runScript(opts: RunScriptOptions): RunningScript {
   if (!isAbsolute(opts.path)) return failed(opts.path, 'not an absolute path', started);
   let child: ChildProcess;
   try {
-    child = withScriptUmask(() =>
-      spawn(opts.path, opts.args ?? [], {
-        detached: true, // its own process group, so the timeout can kill everything it started
-        env: scriptEnv(opts.env),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-    );
+    child = spawnScriptProcess(opts.path, opts.args ?? [], opts.env);
   } catch (e) {
     // Invalid arguments (e.g. a NUL byte in the environment) throw instead of emitting.
     return failed(opts.path, (e as Error).message, started);

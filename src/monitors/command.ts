@@ -4,8 +4,8 @@
 // A probe's command is part of its check, so whatever it leaves in its process group
 // (a backgrounded helper) is killed when it exits: checks every few seconds must not
 // pile up strays.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { scriptEnv, withScriptUmask } from '../exec/run-script';
+import type { ChildProcess } from 'node:child_process';
+import { spawnScriptProcess } from '../exec/run-script';
 import type { Deadline } from './util';
 
 export interface CommandResult {
@@ -77,13 +77,7 @@ export function startCommand(argv: readonly string[], env: Record<string, string
   if (argv.length === 0 || argv[0] === '') return failed('empty command');
   let child: ChildProcess;
   try {
-    child = withScriptUmask(() =>
-      spawn(argv[0], argv.slice(1), {
-        detached: true, // own process group: a timeout kills everything the command started
-        env: scriptEnv(env), // PATH lookup of argv[0] uses this env's fixed PATH
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-    );
+    child = spawnScriptProcess(argv[0], argv.slice(1), env);
   } catch (e) {
     return failed(e instanceof Error ? e.message : String(e));
   }

@@ -214,6 +214,15 @@ function readExe(dir: string): string | null {
   }
 }
 
+/** The environment of a process (its NUL-separated entries), or null when it cannot be read. */
+export function readEnviron(pid: number, procRoot = '/proc'): string[] | null {
+  try {
+    return fs.readFileSync(`${procRoot}/${pid}/environ`, 'utf8').split('\0');
+  } catch {
+    return null;
+  }
+}
+
 /** The effective uid: the owner of the /proc/PID directory. The kernel reports the
  *  task's euid for that directory even when the process is not dumpable (files inside
  *  it are then shown as root), and a stat() is cheaper than parsing /proc/PID/status. */

@@ -15,6 +15,7 @@ import {
   writeSync,
   type Stats,
 } from 'node:fs';
+import type { ProcId } from '../proc/types';
 import { dirname } from 'node:path';
 import { ExitCode, ProcsafeError } from '../errors';
 import { MONITOR_STATES, PROC_STATES } from '../core/states';
@@ -37,13 +38,19 @@ export type EntrySnapshot = Pick<
   restart?: RestartRecord | null;
 };
 
+/** A running restart script: pid (= its process group), start time (field 22 of
+ *  /proc/PID/stat, so a reused pid is not taken for it) and when it started (monotonic ms,
+ *  for its timeout). */
+export interface RunningScriptId extends ProcId {
+  startedMono: number;
+}
+
 /** An entry caught mid-restart. */
 export interface RestartRecord {
   /** the script had not ended (or was queued to start). */
   scriptRunning: boolean;
-  /** that script, once started: its pid (= its process group), start time (field 22 of
-   *  /proc/PID/stat) and when it started (monotonic ms, for its timeout). */
-  script: { pid: number; startTime: number; startedMono: number } | null;
+  /** that script, once started. */
+  script: RunningScriptId | null;
   /** the end of RESTART_WAIT once the script had ended (monotonic ms). */
   deadlineMono: number | null;
 }

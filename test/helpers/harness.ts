@@ -18,6 +18,19 @@ export interface Service {
   script: string;
 }
 
+/** Sandboxes made on demand by the tests of one describe(); `cleanup` (for after()) ends them all. */
+export function sandboxes(): { box: () => Sandbox; cleanup: () => void } {
+  const all: Sandbox[] = [];
+  return {
+    box: () => {
+      const sb = new Sandbox();
+      all.push(sb);
+      return sb;
+    },
+    cleanup: () => all.forEach((b) => b.cleanup()),
+  };
+}
+
 export class Sandbox {
   readonly dir = mkdtempSync(join(tmpdir(), 'procsafe-test-'));
   readonly runDir = join(this.dir, 'run');

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox, kill, sleep, waitFor, type Pcheck } from '../helpers/harness';
+import { Sandbox, kill, sandboxes, sleep, waitFor, type Pcheck } from '../helpers/harness';
 import { copiesService, countLines, isGone, liveCopies, pidOf, stampOf, startCopyLine, upLine, type Copies } from './fault-helpers';
 
 /** How long "exactly one copy" must hold once the program is up again. */
@@ -55,6 +55,15 @@ function runLines(svc: Svc): [number, number][] {
 const runsOf = (svc: Svc): number[] => runLines(svc).map(([pid]) => pid);
 
 /** Starts the first copy directly (some of these restart scripts are slow on purpose). */
+/** A pcheck watching the first copy, which is then killed: the restart begins. */
+async function watchThenKill(sb: Sandbox, svc: Svc, pfile: string): Promise<Pcheck> {
+  const first = await startFirst(svc);
+  const pc = sb.pcheck(pfile);
+  await pc.waitLine(`(${svc.pname} ,pid=${first}) Up`);
+  kill(first, 'SIGKILL');
+  return pc;
+}
+
 async function startFirst(svc: Svc): Promise<number> {
   execFileSync('bash', ['-c', startCopyLine(svc.pname, svc.reg)], { stdio: 'ignore' });
   return waitFor(() => liveCopies(svc)[0], 10_000, `${svc.pname} to start`, 50);
@@ -94,13 +103,8 @@ function namedScript(sb: Sandbox): number | null {
 }
 
 describe('pcheck killed with SIGKILL during a restart, then started again', { concurrency: true }, () => {
-  const boxes: Sandbox[] = [];
-  after(() => boxes.forEach((b) => b.cleanup()));
-  const box = () => {
-    const sb = new Sandbox();
-    boxes.push(sb);
-    return sb;
-  };
+  const { box, cleanup } = sandboxes();
+  after(cleanup);
 
   it('(a) before the script runs: the death is counted once by the new pcheck, one copy', async () => {
     const sb = box();
@@ -139,10 +143,7 @@ describe('pcheck killed with SIGKILL during a restart, then started again', { co
     // the script starts the program only once the test says GO: two pchecks are killed meanwhile
     const svc = service(sb, 'b', { pre: waitGo('GO') });
     const pfile = sb.pfile({ param: PARAM, pents: [`${svc.pname}:${svc.script}:0:5:exit`] });
-    const first = await startFirst(svc);
-    let pc = sb.pcheck(pfile);
-    await pc.waitLine(`(${svc.pname} ,pid=${first}) Up`);
-    kill(first, 'SIGKILL');
+    let pc = await watchThenKill(sb, svc, pfile);
     await pc.waitLine(`Try to restart (${svc.pname})`);
     const [script] = await waitFor(() => runsOf(svc).length === 1 && runsOf(svc), 10_000, 'the script to start', 20);
     // killed as soon as the script has begun: it may not be named in the state file yet
@@ -179,10 +180,7 @@ describe('pcheck killed with SIGKILL during a restart, then started again', { co
     // the script ends at once; the program appears later, when the test says GO (a slow daemon start)
     const svc = service(sb, 'c', { late: true });
     const pfile = sb.pfile({ param: PARAM, pents: [`${svc.pname}:${svc.script}:0:5:exit`] });
-    const first = await startFirst(svc);
-    let pc = sb.pcheck(pfile);
-    await pc.waitLine(`(${svc.pname} ,pid=${first}) Up`);
-    kill(first, 'SIGKILL');
+    let pc = await watchThenKill(sb, svc, pfile);
     await pc.waitLine(`Try to restart (${svc.pname})`);
     const [script] = await waitFor(() => runsOf(svc).length === 1 && runsOf(svc), 10_000, 'the script to run');
     await waitFor(() => isGone(script), 10_000, 'the script to end');
@@ -208,10 +206,7 @@ describe('pcheck killed with SIGKILL during a restart, then started again', { co
     // the first run hangs, with a child in its process group; later runs start the program
     const svc = service(sb, 'd', { pre: `if [ ! -e '${once}' ]; then touch '${once}'; sleep 1000 & wait; fi` });
     const pfile = sb.pfile({ param: { ...PARAM, RESTART_WAIT: 1 }, pents: [`${svc.pname}:${svc.script}:0:5:exit:script_timeout=4`] });
-    const first = await startFirst(svc);
-    let pc = sb.pcheck(pfile);
-    await pc.waitLine(`(${svc.pname} ,pid=${first}) Up`);
-    kill(first, 'SIGKILL');
+    let pc = await watchThenKill(sb, svc, pfile);
     const [[script, startedAt]] = await waitFor(() => runLines(svc).length === 1 && runLines(svc), 10_000, 'the script to start');
     await waitFor(() => namedScript(sb) === script, 5000, 'the state file to name the script');
     await killPcheck(pc);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox, kill, sleep, waitFor, type Pcheck } from '../helpers/harness';
+import { Sandbox, kill, sandboxes, sleep, waitFor, type Pcheck } from '../helpers/harness';
 import {
   copiesService,
   countLines,
@@ -159,13 +159,12 @@ const FAULTS: ScriptFault[] = [
 ];
 
 describe('restart script broken after start-up', { concurrency: true }, () => {
-  const boxes: Sandbox[] = [];
-  after(() => boxes.forEach((b) => b.cleanup()));
+  const { box, cleanup } = sandboxes();
+  after(cleanup);
 
   for (const fault of FAULTS) {
     it(`${fault.name}: logged on each of the 2 attempts, counted, RETRY_OVER:NONE; the other entry is healed meanwhile`, async () => {
-      const sb = new Sandbox();
-      boxes.push(sb);
+      const sb = box();
       const p = await startPair(sb, fault.options ?? '');
       const before = countLines(p.a.runs);
       fault.inject(p);
@@ -206,8 +205,7 @@ describe('restart script broken after start-up', { concurrency: true }, () => {
   }
 
   it('printing 5 MB on stdout and 5 MB on stderr: pcheck does not block, its memory stays flat, the log gets the head and the tail', async () => {
-    const sb = new Sandbox();
-    boxes.push(sb);
+    const sb = box();
     const p = await startPair(sb);
     const log = join(sb.dir, 'pcheck.log');
     const rss0 = rssKb(p.pc.pid);
@@ -281,13 +279,8 @@ function sampleCopies(c: Copies): { stop: () => number } {
 }
 
 describe('a crash-looping program', { concurrency: true }, () => {
-  const boxes: Sandbox[] = [];
-  after(() => boxes.forEach((b) => b.cleanup()));
-  const box = () => {
-    const sb = new Sandbox();
-    boxes.push(sb);
-    return sb;
-  };
+  const { box, cleanup } = sandboxes();
+  after(cleanup);
   const PARAM = { INITIAL_WAIT: 0.3, RESTART_WAIT: 1.5 };
 
   it('retry-over exit: exactly retry_count (3) restarts, one copy at a time, then RETRY_OVER:EXIT, FATAL, exit 1', async () => {
@@ -418,13 +411,12 @@ async function startOnPid(sb: Sandbox, pname: string, pid: number): Promise<{ pi
 
 for (const mode of ['pidfd', 'poll'] as const) {
   describe(`the watched process (death watch: ${mode})`, { concurrency: true }, () => {
-    const boxes: Sandbox[] = [];
-    after(() => boxes.forEach((b) => b.cleanup()));
+    const { box, cleanup } = sandboxes();
+    after(cleanup);
     const env: Record<string, string> = mode === 'poll' ? { PROCSAFE_DEATH_WATCH: 'poll' } : {};
 
     it('its pid reused by an unrelated process with the same command line: the old one is Down, the new one is a new process', async () => {
-      const sb = new Sandbox();
-      boxes.push(sb);
+      const sb = box();
       const runs = join(sb.dir, 'r.runs');
       // the restart script starts nothing: the process that appears is the unrelated one
       const svc = sb.service('r', { scriptBody: `echo run >> '${runs}'\n` });
@@ -463,8 +455,7 @@ for (const mode of ['pidfd', 'poll'] as const) {
     });
 
     it('a watched process that becomes a zombie is Down at once, and the zombie is never taken for the program', async () => {
-      const sb = new Sandbox();
-      boxes.push(sb);
+      const sb = box();
       // the program's parent never reaps it (it execs sleep): once killed, it stays a zombie
       const pname = join(sb.dir, 'z');
       const reg = join(sb.dir, 'z.pids');
