@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
 import {
+  implicitProcessMonitors,
   MONITOR_TYPES,
   type AlertConfig,
   type DaemonConfig,
@@ -46,7 +47,7 @@ export interface IniOptions {
 
 /** Reads and parses the ini file at `file`; FailsafeConfig.path and error locations use its absolute path. */
 export function loadFailsafeConfig(file: string, opts: IniOptions = {}): FailsafeConfig {
-  const { abs, text } = readConfigFile(file, '--config', 'ini file');
+  const { abs, text } = readConfigFile(file, '--config', 'ini file', [';', '#']);
   return parseFailsafeConfig(text, abs, opts);
 }
 
@@ -398,6 +399,7 @@ function checkReferences(config: FailsafeConfig, sections: Section[], failAt: Fa
     else failUnlessNamed(sc.action.monitor, monitors, 'monitor', bad);
   }
   checkSharedPfiles(config.groups, (g) => sectionOf('group', g), failAt);
+  checkProcessMonitors(config, (m) => sectionOf('monitor', m), failAt);
 }
 
 function failUnlessNamed(name: string, known: string[], kind: 'group' | 'monitor', bad: (p: string) => never): void {
@@ -417,6 +419,42 @@ function checkSharedPfiles(groups: GroupConfig[], sectionOf: (name: string) => S
       failAt(lineOf(s, 'pfile'), `${s.label} pfile = ${q(g.pfile)}: this pfile is already in [group:${first}]; an entry can belong to one group only`);
     }
     owner.set(path.resolve(g.pfile), g.name);
+  }
+}
+
+/**
+ * The retry-overs of a pfile's entries go to one process monitor (a second would never fire),
+ * which restarts the group that holds the pfile (the entries follow that group's state). And
+ * the monitor procsafe adds for a group's pfile (`GROUP-pfile`) must not share its name with
+ * one of the file's, which would hide it from padmin.
+ */
+function checkProcessMonitors(config: FailsafeConfig, sectionOf: (name: string) => Section, failAt: FailAt): void {
+  const owner = new Map(config.groups.flatMap((g) => (g.pfile === null ? [] : [[path.resolve(g.pfile), g.name] as const])));
+  const watcher = new Map<string, string>();
+  for (const m of config.monitors) {
+    if (m.type !== 'process') continue;
+    const s = sectionOf(m.name);
+    const pfile = path.resolve(m.pfile);
+    const first = watcher.get(pfile);
+    if (first !== undefined) {
+      failAt(lineOf(s, 'pfile'), `${s.label} pfile = ${q(m.pfile)}: [monitor:${first}] already watches this pfile, and its entries' retry-overs go to one monitor only (this one would never fire); remove one of the two`);
+    }
+    watcher.set(pfile, m.name);
+    const group = owner.get(pfile);
+    if (group !== undefined && m.target !== null && m.target !== group) {
+      failAt(
+        lineOf(s, 'target'),
+        `${s.label} target = ${q(m.target)}: the pfile ${q(m.pfile)} belongs to [group:${group}], whose restart heals its entries (and whose state they follow); write target = ${group}`,
+      );
+    }
+  }
+  for (const implicit of implicitProcessMonitors(config)) {
+    if (!config.monitors.some((m) => m.name === implicit.name)) continue;
+    const s = sectionOf(implicit.name);
+    failAt(
+      s.line,
+      `${s.label}: procsafe names the process monitor it adds for the pfile of [group:${implicit.target ?? ''}] ${implicit.name}, so this section would hide it; rename this monitor, or make it that pfile's process monitor (type = process, pfile = ${implicit.type === 'process' ? implicit.pfile : ''})`,
+    );
   }
 }
 
