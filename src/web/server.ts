@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { ProcsafeEvent } from '../core/events';
+import { ExitCode, ProcsafeError } from '../errors';
 import type { StatusView } from '../daemon/failsafe/status';
 import type { Logger } from '../log/logger';
 import { APP_JS } from './app-js';
@@ -82,6 +83,20 @@ export function parseListen(listen: string): { host: string; port: number } {
     throw new Error(`[web] listen = ${listen}: expected HOST:PORT, e.g. 127.0.0.1:29003 or [::1]:29003`);
   }
   return { host: m[1], port };
+}
+
+/** Why the web page cannot listen, and what to do. */
+function listenProblem(e: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return `the address is already in use (another pcheck --config, or another program: ss -ltnp 'sport = :${port}'); stop it, or set [web] listen to a free port`;
+    case 'EADDRNOTAVAIL':
+      return `this server has no address ${host} (ip -br addr); set [web] listen to one of its addresses`;
+    case 'EACCES':
+      return `port ${port} is below 1024 and needs root; run pcheck as root or choose a port above 1023`;
+    default:
+      return `${e.code ?? ''} ${e.message}`.trim();
+  }
 }
 
 /** A token from a file: one line of at least 16 visible ASCII characters. */
@@ -462,7 +477,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
-      reject(new Error(`cannot listen on ${opts.listen} for the web page: ${e.code === 'EADDRINUSE' ? 'the address is in use' : e.message}`));
+      // a configuration this server cannot serve: exit 2, before any group is started
+      reject(new ProcsafeError(`[web] listen = ${opts.listen}: cannot listen for the web page: ${listenProblem(e, host, port)}`, ExitCode.USAGE));
     };
     server.once('error', onError);
     server.listen({ host, port, exclusive: true }, () => {
