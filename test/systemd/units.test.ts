@@ -9,6 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadFailsafeConfig } from '../../src/config/ini';
+import { GROUP_KEYS } from '../../src/config/ini-schema';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const UNITS = join(ROOT, 'etc', 'systemd');
@@ -73,6 +75,18 @@ describe('systemd units', () => {
   it('run one pcheck per pfile, and FailSafe mode from procsafe.ini, from /usr/local/bin', () => {
     assert.deepEqual(directives(join(UNITS, 'pcheck@.service')).get('ExecStart'), ['/usr/local/bin/pcheck -f /etc/procsafe/%i.pfile']);
     assert.deepEqual(directives(join(UNITS, 'procsafe.service')).get('ExecStart'), ['/usr/local/bin/pcheck --config /etc/procsafe/procsafe.ini']);
+  });
+
+  it("procsafe.service gives pcheck time to stop the sample configuration's groups (each up to its stop_timeout)", () => {
+    const [timeout] = directives(join(UNITS, 'procsafe.service')).get('TimeoutStopSec') ?? [];
+    const m = /^(\d+)(s|min)$/.exec(timeout ?? '');
+    assert.ok(m, `TimeoutStopSec=${timeout} in seconds or minutes`);
+    const seconds = Number(m[1]) * (m[2] === 'min' ? 60 : 1);
+    // groups stop one after the other; pcheck waits stop_timeout + 5 s for each
+    const cfg = loadFailsafeConfig(join(ROOT, 'etc', 'procsafe.ini.sample'), { checkFiles: false });
+    const needed = cfg.groups.reduce((sum, g) => sum + g.stopTimeout + 5, 0);
+    assert.ok(seconds >= needed, `TimeoutStopSec=${timeout} (${seconds} s) covers the sample's stops (${needed} s)`);
+    assert.ok(seconds > Number(GROUP_KEYS.stop_timeout.default), 'longer than the default stop_timeout');
   });
 
   it('say the same as docs/systemd.md about notify, watchdog, restarts, killing and /run/procsafe', () => {
