@@ -8,25 +8,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { FailsafeSandbox } from '../helpers/failsafe';
-import { ROOT, Sandbox, kill, waitFor, type Pcheck } from '../helpers/harness';
+import { ROOT, Sandbox, freePort, kill, waitFor, type Pcheck } from '../helpers/harness';
 import { startRsyslog, type Rsyslog } from '../helpers/rsyslog';
 
 const CLPLOGCMD = join(ROOT, 'bin', 'clplogcmd');
 /** stdout lines as systemd's journal gets them: `<N>` is the severity (3 err, 4 warning, 6 info). */
 const JOURNAL = { JOURNAL_STREAM: '8:12345' };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** examples/failsafe copied into the sandbox as `npm run demo:failsafe` copies it (and on a port of its own). */
 function copyExample(sb: Sandbox, port: number): void {

@@ -7,20 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { FailsafeSandbox } from '../helpers/failsafe';
-import { kill, sleep, waitFor, type Pcheck } from '../helpers/harness';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+import { freePort, kill, sleep, waitFor, type Pcheck } from '../helpers/harness';
 
 /** `2026-12-06 07:43:29.687 pcheck[1]: …` → epoch ms of the line's local time stamp. */
 const stampOf = (line: string): number => new Date(line.slice(0, 23).replace(' ', 'T')).getTime();
