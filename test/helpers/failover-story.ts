@@ -144,10 +144,7 @@ export class FailoverStory {
         { name: 'RETRY_OVER:EXIT', check: () => lab.logTime('node1', from1, 'RETRY_OVER:EXIT') },
         { name: 'pcheck gone', check: () => !alive(pc) },
         { name: 'fail count 1', check: async () => (await lab.failcount(PCHECK_ID, 'node1')) >= 1 },
-        { name: 'IP on node2', check: () => lab.vipOn('node2') },
-        { name: 'HTTP from node2', after: 'IP on node2', check: async () => (await lab.http())?.node === 'node2' },
-        { name: 'watched on node2', check: () => lab.logTime('node2', from2, ') Up') },
-        { name: 'group Started on node2', after: 'watched on node2', check: () => lab.groupOn('node2') },
+        ...this.arrival('node2', from2),
       ],
       30_000,
       this.context,
@@ -168,10 +165,7 @@ export class FailoverStory {
       t0,
       [
         { name: 'pcheck stopped on node2', check: () => lab.pcheckPids('node2').length === 0 },
-        { name: 'IP on node1', check: () => lab.vipOn('node1') },
-        { name: 'HTTP from node1', after: 'IP on node1', check: async () => (await lab.http())?.node === 'node1' },
-        { name: 'watched on node1', check: () => lab.logTime('node1', from1, ') Up') },
-        { name: 'group Started on node1', after: 'watched on node1', check: () => lab.groupOn('node1') },
+        ...this.arrival('node1', from1),
       ],
       30_000,
       this.context,
@@ -190,20 +184,25 @@ export class FailoverStory {
     const from2 = lab.logSize('node2');
     const t0 = Date.now();
     lab.cluster.crash('node1');
-    const at = await track(
-      t0,
-      [
-        { name: 'IP on node2', check: () => lab.vipOn('node2') },
-        { name: 'HTTP from node2', after: 'IP on node2', check: async () => (await lab.http())?.node === 'node2' },
-        { name: 'watched on node2', check: () => lab.logTime('node2', from2, ') Up') },
-        { name: 'group Started on node2', after: 'watched on node2', check: () => lab.groupOn('node2') },
-      ],
-      60_000,
-      this.context,
-    );
+    const at = await track(t0, this.arrival('node2', from2), 60_000, this.context);
     const move = await this.moved('node1', 'node2', at, from2);
     this.note(`node1 lost (PID 1 killed, NIC gone; the DC was ${dc}) → ${steps(at)}`, at, 'node1 lost → ');
     return { ...move, dc };
+  }
+
+  /**
+   * The group arriving on node TO, in group order: the IP on its NIC, HTTP from the client
+   * answered by it, its pcheck logging `Up` for the application (its log after byte logFrom),
+   * and crm_mon showing every member Started there.
+   */
+  private arrival(to: NodeName, logFrom: number): Stage[] {
+    const lab = this.lab;
+    return [
+      { name: `IP on ${to}`, check: () => lab.vipOn(to) },
+      { name: `HTTP from ${to}`, after: `IP on ${to}`, check: async () => (await lab.http())?.node === to },
+      { name: `watched on ${to}`, check: () => lab.logTime(to, logFrom, ') Up') },
+      { name: `group Started on ${to}`, after: `watched on ${to}`, check: () => lab.groupOn(to) },
+    ];
   }
 
   /** What the move left behind and what the new node shows, after the tracked stages. */
