@@ -5,7 +5,7 @@
 // /var/lib/pacemaker/cib, and ends every process it started by PID (never pkill/killall,
 // never the /etc/init.d scripts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { releaseClusterLock, takeClusterLock } from './cluster-lock';
@@ -42,10 +42,25 @@ export function run(cmd: string, args: string[], env: Record<string, string> = {
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
 
-/** Pids of live (non-zombie) processes: the value of `pidof NAMES`. */
+/**
+ * Pids of `pidof NAMES` in this network namespace: a daemon in another one (the two-node
+ * test's nodes, a container) has its own abstract sockets and ports and cannot meet ours.
+ */
 function pidof(...names: string[]): number[] {
   const r = run('pidof', names);
-  return r.stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+  const ours = readlinkSync('/proc/self/ns/net');
+  return r.stdout
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((p) => {
+      try {
+        return readlinkSync(`/proc/${p}/ns/net`) === ours;
+      } catch {
+        return false; // gone
+      }
+    });
 }
 
 /** Is PID alive and not a zombie? */

@@ -320,11 +320,15 @@ export class TwoNodeCluster {
     }
     if (this.nodes.size > 0) this.notes.push(`both nodes stopped ${(performance.now() - t).toFixed(0)} ms after SIGTERM`);
     this.nodes.clear();
-    for (const ns of [...NODES.map(nodeNs), LAN_NS]) if (existsSync(`/run/netns/${ns}`)) run('ip', ['netns', 'del', ns]);
-    rmSync(STATE, { force: true });
-    if (!opts.keepDir) rmSync(this.base, { recursive: true, force: true });
-    if (this.locked) releaseClusterLock();
+    // the namespaces and the state file are ours only while we hold the lock (a start that
+    // failed waiting for it must not delete another run's cluster)
+    if (this.locked) {
+      for (const ns of [...NODES.map(nodeNs), LAN_NS]) if (existsSync(`/run/netns/${ns}`)) run('ip', ['netns', 'del', ns]);
+      rmSync(STATE, { force: true });
+      releaseClusterLock();
+    }
     this.locked = false;
+    if (!opts.keepDir) rmSync(this.base, { recursive: true, force: true });
   }
 
   /** What a run killed half-way left (we hold the lock, so it is stale): its nodes, its namespaces, its directory. */
@@ -332,7 +336,8 @@ export class TwoNodeCluster {
     try {
       const st = JSON.parse(readFileSync(STATE, 'utf8')) as { owner: number; base: string; inits: number[] };
       for (const pid of st.inits) {
-        if (alive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(NODEINIT)) {
+        // any checkout's nodeinit.sh: its owner is dead (we hold the lock), so the node is an orphan
+        if (alive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('/test/fixtures/cluster/nodeinit.sh')) {
           kill(pid, 'SIGKILL');
           this.notes.push(`ended node PID 1 ${pid} left by run ${st.owner}`);
         }
