@@ -477,6 +477,8 @@ function checkProgram(file: string, bad: (p: string) => never): void {
 /** A missing pfile is reported here, at the ini line; a broken one by loadPfile, at its own line. */
 function checkPfile(file: string, bad: (p: string) => never): void {
   if (!fs.existsSync(file)) bad('the pfile does not exist; create it or correct the path');
-  loadPfile(file, { checkFiles: true });
+  const pfile = loadPfile(file, { checkFiles: true });
+  // pcheck -f's own metrics server; in FailSafe mode /metrics is on [web] (docs/fleet.md)
+  if (pfile.param.metricsListen !== null) bad('its METRICS_LISTEN is for pcheck -f alone; in FailSafe mode /metrics is served by [web]: remove the METRICS_* keys from the pfile');
 }
 

@@ -81,8 +81,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const others = opts.fleet ?? [];
   const poller =
     others.length === 0 ? null : new FleetPoller({ servers: others, intervalMs: opts.fleetIntervalMs ?? 5000, log, onRound: () => feed.changed() });
-  const fleetView = (): { servers: FleetServerView[] } => {
-    const v = opts.status();
+  const fleetView = (v: StatusView): { servers: FleetServerView[] } => {
     const self: FleetServerView = { name: v.server.name, self: true, url: null, ...summarize(v), checkedAt: null };
     return { servers: [self, ...(poller?.list() ?? [])] };
   };
@@ -90,9 +89,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const feed = new LiveFeed({
     log,
     frames: () => {
-      const out: [string, unknown][] = [['status', opts.status()]];
-      if (poller !== null) out.push(['fleet', fleetView()]);
-      return out;
+      const v = opts.status();
+      return poller === null ? [['status', v]] : [['status', v], ['fleet', fleetView(v)]];
     },
     heartbeatMs: opts.heartbeatMs,
     refreshMs: opts.refreshMs,
@@ -148,7 +146,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       if (!isGet) throw new HttpError(405, 'method not allowed', { Allow: 'GET, HEAD' });
       if (path === '/api/status') sendJson(res, 200, opts.status());
       else if (path === '/api/alerts') sendJson(res, 200, opts.recentEvents());
-      else if (path === '/api/fleet') sendJson(res, 200, fleetView());
+      else if (path === '/api/fleet') sendJson(res, 200, fleetView(opts.status()));
       else if (path === '/metrics') send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', opts.metrics());
       else if (method === 'HEAD') send(res, 200, 'text/event-stream; charset=utf-8', '');
       else feed.open(req, res);

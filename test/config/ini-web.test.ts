@@ -1,5 +1,8 @@
 // [web] allow and [fleet:NAME]: who may use the web page, and the other servers it shows.
 import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { parseFailsafeConfig } from '../../src/config/ini';
 import { isLoopbackHost, parseCidr } from '../../src/config/net-access';
@@ -73,6 +76,19 @@ describe('[fleet:NAME]', () => {
     assert.equal(parse(ini('[web]')).web?.fleetIntervalSec, 5);
     assert.equal(parse(ini('[web]', 'fleet_interval = 1m')).web?.fleetIntervalSec, 60);
     assert.match(error(ini('[web]', 'fleet_interval = 0')).problem, /must be more than 0/);
+  });
+
+  test('a pfile of FailSafe mode may not have METRICS_LISTEN: /metrics is on [web] there', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procsafe-ini-web-'));
+    try {
+      const pfile = join(dir, 'app.pfile');
+      writeFileSync(pfile, '##### PARAM #####\nIPCKEY 0x1234\nMETRICS_LISTEN 127.0.0.1:29101\nMETRICS_TOKEN_FILE /t/m.token\n##### PENT #####\n/usr/bin/app:/bin/true:0:3:group\n');
+      const e = configError(() => parseFailsafeConfig(ini(`pfile = ${pfile}`, '[web]'), FILE));
+      assert.equal(e.line, 2);
+      assert.match(e.problem, /its METRICS_LISTEN is for pcheck -f alone; in FailSafe mode \/metrics is served by \[web\]: remove the METRICS_\* keys/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('is shown on the web page, so it needs [web]', () => {
