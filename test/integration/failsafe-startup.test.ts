@@ -26,7 +26,7 @@ describe('pcheck --config at start', () => {
       assert.equal(await pc.exited, 2);
       assert.equal(
         pc.stderr,
-        `pcheck: [web] listen = 127.0.0.1:${port}: cannot listen for the web page: the address is already in use (another pcheck --config, or another program: ss -ltnp 'sport = :${port}'); stop it, or set [web] listen to a free port\n`,
+        `pcheck: [web] listen = 127.0.0.1:${port}: cannot listen for the web page: the address is already in use (another pcheck, or another program: ss -ltnp 'sport = :${port}'); stop it, or set [web] listen to a free port\n`,
       );
       assert.equal(existsSync(started), false, 'no group was started');
       assert.equal(existsSync(failsafeSocketPath(sb.runDir)), false, 'the control socket is gone');
