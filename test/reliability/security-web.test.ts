@@ -102,7 +102,8 @@ describe('security: a FailSafe daemon with its web page on the defaults, under u
     );
     pc = pcheckUmask000(sb, ['--config', sb.iniPath, '--rehearse'], hostileEnv(sb.dir), canary);
     await pc.waitLine(`Web page: http://127.0.0.1:${DEFAULT_PORT}/ (token in ${tokenFile})`);
-    await pc.waitLine(`(${pname} ,pid=`);
+    // found by the first scan after the group is Online, or by the next one MONITOR_INTERVAL (10 s) later
+    await pc.waitLine(`(${pname} ,pid=`, 20_000);
     await pc.waitLine(`Monitor html failed (1/1001)`);
     base = `http://127.0.0.1:${DEFAULT_PORT}`;
     token = readFileSync(tokenFile, 'utf8').trim();
