@@ -1,13 +1,23 @@
-// sd_notify(3) without libsystemd: one datagram per notification to $NOTIFY_SOCKET, sent
-// synchronously by the native addon's syslogSend() (a plain sendto() on an AF_UNIX
-// SOCK_DGRAM socket; "@name" is the abstract namespace). The kernel attaches our pid
-// (SO_PASSCRED on systemd's side), which is what NotifyAccess=main checks.
+// sd_notify(3) without libsystemd: one datagram per notification to $NOTIFY_SOCKET.
 //
-// Without the addon there is no way to send: Node's dgram has no unix sockets, and a
-// helper such as systemd-notify(1) would be a child whose pid NotifyAccess=main refuses.
-// Then the notifier is a no-op that says why (disabledReason), and a Type=notify unit
-// will time out waiting for READY=1: build the addon (`npm ci` does) or run the unit as
-// Type=simple (docs/systemd.md).
+// With the native addon: sent synchronously by its syslogSend() (a plain sendto() on an
+// AF_UNIX SOCK_DGRAM socket; "@name" is the abstract namespace). The kernel attaches our
+// pid (SO_PASSCRED on systemd's side), which is what NotifyAccess=main checks.
+//
+// Without it (Node's dgram has no unix sockets): systemd-notify(1) sends it, as
+// `systemd-notify --no-block --pid=OUR_PID VAR=VALUE...`. With --pid, systemd-notify puts our
+// pid, not its own, in the datagram's credentials (SCM_CREDENTIALS; the kernel allows that
+// to root, i.e. CAP_SYS_ADMIN), so NotifyAccess=main accepts it as from the main process,
+// and systemd never has to look up a sender that has already exited. It also adds
+// MAINPID=OUR_PID, which changes nothing. --no-block skips the BARRIER=1 that systemd-notify
+// would otherwise send from its own pid (refused, and logged, under NotifyAccess=main).
+// Each notification then costs a fork (READY, STATUS changes, a WATCHDOG every 15 s).
+// Not root: systemd-notify sends with its own pid; the unit needs NotifyAccess=all
+// (docs/systemd.md). Neither the addon nor systemd-notify: the notifier is a no-op that
+// says why (disabledReason), and a Type=notify unit times out waiting for READY=1.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { loadNative, nativeLoadError, type NativeBinding } from '../native';
 
 export interface Notifier {
@@ -24,14 +34,18 @@ export interface Notifier {
   readonly watchdogIntervalMs: number | null;
   /** $NOTIFY_SOCKET as given. */
   readonly socket: string;
-  /** Why nothing is sent (no native addon, an address we cannot use), or null. */
+  /** Why nothing is sent (neither the addon nor systemd-notify, an address we cannot use), or null. */
   readonly disabledReason: string | null;
+  /** How it sends: the addon's sendto(), or one systemd-notify(1) per notification. */
+  readonly via: 'addon' | 'systemd-notify' | null;
 }
 
 export interface NotifierOptions {
   /** Told once per distinct send error (e.g. `sd_notify to /run/systemd/notify failed:
    *  ECONNREFUSED`), and once when sending works again. Never called from a throw. */
   onError?: (message: string) => void;
+  /** systemd-notify(1) to use without the addon; default: found on $PATH, /usr/bin, /bin. */
+  systemdNotify?: string | null;
 }
 
 /** systemd drops a notification larger than this (NOTIFY_BUFFER_MAX = PIPE_BUF). */
@@ -59,21 +73,28 @@ export function createNotifier(
   if (socket === undefined || socket === '') return null;
   const watchdogIntervalMs = watchdogInterval(env);
   let disabledReason: string | null = null;
+  let sender: ((text: string) => string | null) | null = null;
   if (!socket.startsWith('/') && !socket.startsWith('@')) {
     disabledReason = `NOTIFY_SOCKET=${socket} is not a unix socket path or @abstract name`;
   } else if (Buffer.byteLength(socket) > 108 || (socket.startsWith('/') && Buffer.byteLength(socket) > 107)) {
     disabledReason = `NOTIFY_SOCKET=${socket} is too long for a unix socket address`;
-  } else if (native === null) {
-    disabledReason = `the native addon is not loaded (${nativeLoadError() ?? 'not given'}); sd_notify needs it`;
+  } else if (native !== null) {
+    sender = (text) => {
+      const rc = native.syslogSend(socket, text);
+      return rc === 0 ? null : (ERRNO[rc] ?? `errno ${rc}`);
+    };
+  } else {
+    const tool = opts.systemdNotify === undefined ? findSystemdNotify(env) : opts.systemdNotify;
+    if (tool === null) disabledReason = `the native addon is not loaded (${nativeLoadError() ?? 'not given'}) and systemd-notify(1) was not found`;
+    else sender = (text) => viaSystemdNotify(tool, socket, text);
   }
 
   let lastError: string | null = null;
   const send = (text: string): void => {
-    if (disabledReason !== null || native === null) return;
+    if (sender === null) return;
     let err: string | null;
     try {
-      const rc = native.syslogSend(socket, text);
-      err = rc === 0 ? null : (ERRNO[rc] ?? `errno ${rc}`);
+      err = sender(text);
     } catch (e) {
       err = e instanceof Error ? e.message : String(e);
     }
@@ -92,6 +113,7 @@ export function createNotifier(
     socket,
     watchdogIntervalMs,
     disabledReason,
+    via: sender === null ? null : native !== null ? 'addon' : 'systemd-notify',
     ready: (status) => send(status === undefined ? 'READY=1' : `READY=1\nSTATUS=${statusText(status)}`),
     status: (text) => send(`STATUS=${statusText(text)}`),
     watchdog: () => send('WATCHDOG=1'),
@@ -114,4 +136,32 @@ export function statusText(text: string): string {
   // eslint-disable-next-line no-control-regex
   const one = text.replace(/[\r\n]+/g, ' ').replace(/\u0000/g, '');
   return one.length > MAX_STATUS_CHARS ? `${one.slice(0, MAX_STATUS_CHARS - 3)}...` : one;
+}
+
+/** One notification through systemd-notify(1), sent as from our pid; the error, or null. */
+function viaSystemdNotify(tool: string, socket: string, text: string): string | null {
+  const r = spawnSync(tool, ['--no-block', `--pid=${process.pid}`, ...text.split('\n')], {
+    env: { NOTIFY_SOCKET: socket, PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    timeout: 2000,
+  });
+  if (r.error) return `${tool}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`;
+  if (r.status !== 0) return `${tool} exited with ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n')[0]}`;
+  return null;
+}
+
+/** systemd-notify on $PATH (then /usr/bin, /bin), or null. */
+export function findSystemdNotify(env: NodeJS.ProcessEnv = process.env): string | null {
+  const dirs = [...(env.PATH ?? '').split(delimiter).filter((d) => d.startsWith('/')), '/usr/bin', '/bin'];
+  for (const d of dirs) {
+    const file = join(d, 'systemd-notify');
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return null;
 }
