@@ -35,6 +35,7 @@ import { createNotifier } from '../systemd/notify';
 
 const HELP = `Usage: pcheck -f PFILE [--rehearse]
        pcheck --config FILE.ini [--rehearse] [--keep-running]
+       pcheck --print-unit pcheck@|procsafe
 
 ProcessSaver mode (-f): watches the processes listed in PFILE and restarts them with
 their restart scripts. FailSafe mode (--config): groups of start/stop scripts, monitors
@@ -46,6 +47,7 @@ Options:
       --config FILE     FailSafe mode with this ini file
       --keep-running    FailSafe mode: SIGTERM leaves the groups running
       --rehearse        record OS actions (shutdown, reboot, panic) instead of doing them
+      --print-unit NAME the systemd unit pcheck@ or procsafe for this installed copy
   -h, --help         this text
   -V, --version      print the version
 
@@ -59,7 +61,7 @@ Exit codes: 0 stopped by SIGTERM/SIGINT; 1 retry-over exit or internal error;
 
 type Args = { rehearse: boolean } & ({ mode: 'pfile'; file: string } | { mode: 'failsafe'; config: string; keepRunning: boolean });
 
-function parse(argv: string[]): Args | 'help' | 'version' {
+function parse(argv: string[]): Args | 'help' | 'version' | { printUnit: string } {
   let v;
   try {
     v = parseArgs({
@@ -69,6 +71,7 @@ function parse(argv: string[]): Args | 'help' | 'version' {
         config: { type: 'string' },
         rehearse: { type: 'boolean', default: false },
         'keep-running': { type: 'boolean', default: false },
+        'print-unit': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -79,6 +82,7 @@ function parse(argv: string[]): Args | 'help' | 'version' {
   }
   if (v.help) return 'help';
   if (v.version) return 'version';
+  if (v['print-unit'] !== undefined) return { printUnit: v['print-unit'] };
   const rehearse = v.rehearse ?? false;
   if (v.config !== undefined && v.file !== undefined) throw new UsageError('give either -f PFILE (ProcessSaver mode) or --config FILE.ini (FailSafe mode), not both');
   if (v.config !== undefined) return { mode: 'failsafe', config: v.config, keepRunning: v['keep-running'] ?? false, rehearse };
@@ -240,6 +244,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args === 'version') {
     process.stdout.write(`pcheck (procsafe) ${version()}\n`);
+    return ExitCode.OK;
+  }
+  if ('printUnit' in args) {
+    const { unitText } = await import('../systemd/unit.js');
+    process.stdout.write(unitText(args.printUnit, loadNative() !== null));
     return ExitCode.OK;
   }
   let started: { logger: Logger; daemon: Runnable };
