@@ -3,13 +3,17 @@
 // python3 needed), into native/build/Release, which the loader prefers to a prebuild.
 //
 //   procsafe-build-native            (installed copy; also `npm run build-native`)
-//   node scripts/build-native.js --optional   (`npm ci` in a checkout: a failure warns)
+//   node scripts/build-native.js --optional --if-stale   (`npm run build` in a checkout:
+//                                    compiles when the sources are newer; a failure warns)
+// The package has no install script (npm warns that unreviewed ones will be blocked): the
+// tarball ships a prebuild, and a checkout builds the addon with `npm run build`.
 //
 // Only needed where the package ships no prebuild (see docs/dependencies.md). On failure it
 // prints node-gyp's own error lines and exits 1 (0 with --optional: procsafe still runs,
 // with the /proc poll death watch and logger(1)).
 'use strict';
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 const { findNodeGyp, nodedir, nativeDir } = require('./node-gyp');
 
@@ -17,6 +21,12 @@ const optional = process.argv.includes('--optional');
 const verbose = process.argv.includes('--verbose');
 const say = (line) => process.stderr.write(`procsafe-build-native: ${line}\n`);
 
+const built = path.join(nativeDir, 'build', 'Release', 'procsafe_native.node');
+const mtime = (f) => fs.statSync(f).mtimeMs;
+if (process.argv.includes('--if-stale') && fs.existsSync(built)) {
+  const sources = ['procsafe_native.c', 'binding.gyp'].map((f) => mtime(path.join(nativeDir, f)));
+  if (mtime(built) >= Math.max(...sources)) process.exit(0);
+}
 if (process.env.PROCSAFE_NATIVE === 'off') {
   say('skipped: PROCSAFE_NATIVE=off');
   process.exit(0);
@@ -61,7 +71,6 @@ if (r.status !== 0) {
 }
 
 // prove that what was built loads in this node (a wrong nodedir would build a mismatch)
-const built = path.join(nativeDir, 'build', 'Release', 'procsafe_native.node');
 try {
   process.dlopen({ exports: {} }, built);
 } catch (e) {

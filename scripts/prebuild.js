@@ -30,7 +30,7 @@ prebuildify({ cwd: nativeDir, napi: true, strip: true, tagLibc: true, targets: [
     for (const f of readdirSync(path.join(out, platform))) {
       const file = path.join(out, platform, f);
       process.dlopen({ exports: {} }, file); // what is shipped must load here
-      console.log(`prebuild: ${path.relative(path.join(nativeDir, '..'), file)}`);
+      console.error(`prebuild: ${path.relative(path.join(nativeDir, '..'), file)}`);
     }
   }
 });
