@@ -11,13 +11,12 @@
 // and systemd never has to look up a sender that has already exited. It also adds
 // MAINPID=OUR_PID, which changes nothing. --no-block skips the BARRIER=1 that systemd-notify
 // would otherwise send from its own pid (refused, and logged, under NotifyAccess=main).
-// Each notification then costs a fork (READY, STATUS changes, a WATCHDOG every 15 s).
+// Each notification then costs a fork (notify-fallback.ts: READY and STOPPING wait for it,
+// STATUS and WATCHDOG go in the background, merged).
 // Not root: systemd-notify sends with its own pid; the unit needs NotifyAccess=all
 // (docs/systemd.md). Neither the addon nor systemd-notify: the notifier is a no-op that
 // says why (disabledReason), and a Type=notify unit times out waiting for READY=1.
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { findSystemdNotify, systemdNotifySender } from './notify-fallback';
 import { loadNative, nativeLoadError, type NativeBinding } from '../native';
 
 export interface Notifier {
@@ -39,6 +38,8 @@ export interface Notifier {
   /** How it sends: the addon's sendto(), or one systemd-notify(1) per notification. */
   readonly via: 'addon' | 'systemd-notify' | null;
 }
+
+export { findSystemdNotify };
 
 export interface NotifierOptions {
   /** Told once per distinct send error (e.g. `sd_notify to /run/systemd/notify failed:
@@ -72,32 +73,9 @@ export function createNotifier(
   const socket = env.NOTIFY_SOCKET;
   if (socket === undefined || socket === '') return null;
   const watchdogIntervalMs = watchdogInterval(env);
-  let disabledReason: string | null = null;
-  let sender: ((text: string) => string | null) | null = null;
-  if (!socket.startsWith('/') && !socket.startsWith('@')) {
-    disabledReason = `NOTIFY_SOCKET=${socket} is not a unix socket path or @abstract name`;
-  } else if (Buffer.byteLength(socket) > 108 || (socket.startsWith('/') && Buffer.byteLength(socket) > 107)) {
-    disabledReason = `NOTIFY_SOCKET=${socket} is too long for a unix socket address`;
-  } else if (native !== null) {
-    sender = (text) => {
-      const rc = native.syslogSend(socket, text);
-      return rc === 0 ? null : (ERRNO[rc] ?? `errno ${rc}`);
-    };
-  } else {
-    const tool = opts.systemdNotify === undefined ? findSystemdNotify(env) : opts.systemdNotify;
-    if (tool === null) disabledReason = `the native addon is not loaded (${nativeLoadError() ?? 'not given'}) and systemd-notify(1) was not found`;
-    else sender = (text) => viaSystemdNotify(tool, socket, text);
-  }
-
   let lastError: string | null = null;
-  const send = (text: string): void => {
-    if (sender === null) return;
-    let err: string | null;
-    try {
-      err = sender(text);
-    } catch (e) {
-      err = e instanceof Error ? e.message : String(e);
-    }
+  /** Says once per distinct error, and once when sending works again. */
+  const report = (err: string | null): void => {
     if (err === lastError) return;
     const was = lastError;
     lastError = err;
@@ -109,15 +87,51 @@ export function createNotifier(
     }
   };
 
+  let disabledReason: string | null = null;
+  /** `urgent`: READY and STOPPING, which must be sent before we go on. */
+  let send: ((text: string, urgent: boolean) => void) | null = null;
+  if (!socket.startsWith('/') && !socket.startsWith('@')) {
+    disabledReason = `NOTIFY_SOCKET=${socket} is not a unix socket path or @abstract name`;
+  } else if (Buffer.byteLength(socket) > 108 || (socket.startsWith('/') && Buffer.byteLength(socket) > 107)) {
+    disabledReason = `NOTIFY_SOCKET=${socket} is too long for a unix socket address`;
+  } else if (native !== null) {
+    send = (text) => {
+      let err: string | null;
+      try {
+        const rc = native.syslogSend(socket, text);
+        err = rc === 0 ? null : (ERRNO[rc] ?? `errno ${rc}`);
+      } catch (e) {
+        err = e instanceof Error ? e.message : String(e);
+      }
+      report(err);
+    };
+  } else {
+    const tool = opts.systemdNotify === undefined ? findSystemdNotify(env) : opts.systemdNotify;
+    if (tool === null) {
+      disabledReason = `the native addon is not loaded (${nativeLoadError() ?? 'not given'}) and systemd-notify(1) was not found`;
+    } else {
+      const fallback = systemdNotifySender(tool, socket, report);
+      send = (text, urgent) => {
+        try {
+          if (urgent) report(fallback.now(text.split('\n')));
+          else fallback.soon(text.split('\n'));
+        } catch (e) {
+          report(e instanceof Error ? e.message : String(e));
+        }
+      };
+    }
+  }
+  const notify = (text: string, urgent = false): void => send?.(text, urgent);
+
   return {
     socket,
     watchdogIntervalMs,
     disabledReason,
-    via: sender === null ? null : native !== null ? 'addon' : 'systemd-notify',
-    ready: (status) => send(status === undefined ? 'READY=1' : `READY=1\nSTATUS=${statusText(status)}`),
-    status: (text) => send(`STATUS=${statusText(text)}`),
-    watchdog: () => send('WATCHDOG=1'),
-    stopping: (status) => send(status === undefined ? 'STOPPING=1' : `STOPPING=1\nSTATUS=${statusText(status)}`),
+    via: send === null ? null : native !== null ? 'addon' : 'systemd-notify',
+    ready: (status) => notify(status === undefined ? 'READY=1' : `READY=1\nSTATUS=${statusText(status)}`, true),
+    status: (text) => notify(`STATUS=${statusText(text)}`),
+    watchdog: () => notify('WATCHDOG=1'),
+    stopping: (status) => notify(status === undefined ? 'STOPPING=1' : `STOPPING=1\nSTATUS=${statusText(status)}`, true),
   };
 }
 
@@ -138,30 +152,3 @@ export function statusText(text: string): string {
   return one.length > MAX_STATUS_CHARS ? `${one.slice(0, MAX_STATUS_CHARS - 3)}...` : one;
 }
 
-/** One notification through systemd-notify(1), sent as from our pid; the error, or null. */
-function viaSystemdNotify(tool: string, socket: string, text: string): string | null {
-  const r = spawnSync(tool, ['--no-block', `--pid=${process.pid}`, ...text.split('\n')], {
-    env: { NOTIFY_SOCKET: socket, PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    encoding: 'utf8',
-    timeout: 2000,
-  });
-  if (r.error) return `${tool}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`;
-  if (r.status !== 0) return `${tool} exited with ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n')[0]}`;
-  return null;
-}
-
-/** systemd-notify on $PATH (then /usr/bin, /bin), or null. */
-export function findSystemdNotify(env: NodeJS.ProcessEnv = process.env): string | null {
-  const dirs = [...(env.PATH ?? '').split(delimiter).filter((d) => d.startsWith('/')), '/usr/bin', '/bin'];
-  for (const d of dirs) {
-    const file = join(d, 'systemd-notify');
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}

@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Receiver } from '../helpers/notify-receiver';
+import { waitFor } from '../helpers/harness';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,6 +161,7 @@ describe('systemd notifications', () => {
       assert.equal(n.via, 'systemd-notify');
       n.ready('watching 1 entry: 1 AVAIL — ü');
       n.watchdog();
+      await r.waitCount(2);
       n.stopping('stopping: SIGTERM');
       await r.waitCount(3);
       await withAddon.waitCount(1);
@@ -169,20 +171,40 @@ describe('systemd notifications', () => {
       assert.deepEqual([...withAddon.got, ...r.got].map((d) => d.pid), [process.pid, process.pid, process.pid, process.pid]);
     });
 
+    it('without the addon, STATUS and WATCHDOG do not wait for systemd-notify, and a burst is merged into few datagrams ending with the last STATUS', async () => {
+      const r = await pathSocket();
+      const n = createNotifier({ NOTIFY_SOCKET: r.address }, null);
+      assert.ok(n);
+      const t0 = performance.now();
+      for (let i = 0; i < 50; i++) n.status(`change ${i}`);
+      n.watchdog();
+      const took = performance.now() - t0;
+      await r.waitFor((d) => d.text.includes('STATUS=change 49'), 'the last STATUS');
+      await sleep(200);
+      assert.ok(took < 100, `50 STATUS calls took ${took.toFixed(1)} ms: they waited for systemd-notify`);
+      assert.ok(r.got.length <= 3, `${r.got.length} datagrams for 50 changes: ${JSON.stringify(r.texts())}`);
+      assert.ok(r.got.some((d) => d.text.includes('WATCHDOG=1')));
+      assert.ok(r.got.at(-1)?.text.includes('STATUS=change 49'), 'the latest STATUS arrives last');
+    });
+
     it('says once that systemd-notify failed, and once that it works again', async () => {
       const errors: string[] = [];
       const path = join(dir, 'late.sock');
       const n = createNotifier({ NOTIFY_SOCKET: path }, null, { onError: (m) => errors.push(m) });
       assert.ok(n);
-      n.status('a');
-      n.status('b');
+      n.ready('a'); // READY and STOPPING wait for systemd-notify: the error is known at once
+      n.stopping('b');
       assert.equal(errors.length, 1);
       assert.match(errors[0], new RegExp(`^sd_notify to ${path} failed: .*systemd-notify exited with 1`));
+      n.status('c'); // in the background: same error, not repeated
+      await sleep(300);
+      assert.equal(errors.length, 1);
       const r = await Receiver.start(path);
       receivers.push(r);
-      n.status('c');
-      assert.deepEqual(errors.slice(1), [`sd_notify to ${path} works again`]);
+      n.status('d');
       await r.waitCount(1);
+      await waitFor(() => errors.length === 2, 3000, 'the recovery to be reported');
+      assert.deepEqual(errors.slice(1), [`sd_notify to ${path} works again`]);
     });
 
     it('is a no-op for an address that is not a unix socket path or @name', () => {
