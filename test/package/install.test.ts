@@ -153,6 +153,10 @@ describe('installing procsafe on a server without a compiler', () => {
     const verify = run('systemd-analyze', ['verify', '/lib/systemd/system/pcheck@.service', '/lib/systemd/system/procsafe.service'], { env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } });
     assert.equal(`${verify.stdout}${verify.stderr}`.trim(), '', 'systemd-analyze verify of the installed units');
     assert.equal(verify.code, 0);
+    // installed where the shipped units look, pcheck prints them unchanged
+    const printed = run('/usr/bin/pcheck', ['--print-unit', 'pcheck@'], { env: serverEnv() });
+    assert.match(printed.stdout, /^ExecStart=\/usr\/bin\/pcheck -f \/etc\/procsafe\/%i\.pfile$/m);
+    assert.ok(printed.stdout.endsWith(readFileSync('/lib/systemd/system/pcheck@.service', 'utf8')));
   });
 
   for (const addon of [true, false]) {
