@@ -50,7 +50,7 @@ export function systemdNotifySender(tool: string, socket: string, report: (err: 
 
   return {
     now(lines) {
-      const r = spawnSync(tool, args(lines), { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 2000 });
+      const r = spawnSync(tool, args(lines), { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 5000 });
       if (r.error) return `${tool}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`;
       return outcome(r.status, r.signal, r.stderr ?? '');
     },

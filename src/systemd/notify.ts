@@ -113,8 +113,11 @@ export function createNotifier(
       const fallback = systemdNotifySender(tool, socket, report);
       send = (text, urgent) => {
         try {
-          if (urgent) report(fallback.now(text.split('\n')));
-          else fallback.soon(text.split('\n'));
+          const lines = text.split('\n');
+          const err = urgent ? fallback.now(lines) : null;
+          if (urgent) report(err);
+          // not sent (a run that timed out on a loaded host): once more, in the background
+          if (!urgent || err !== null) fallback.soon(lines);
         } catch (e) {
           report(e instanceof Error ? e.message : String(e));
         }

@@ -1,6 +1,6 @@
 // `pcheck --print-unit pcheck@|procsafe`: the shipped unit (etc/systemd/), made to run this
 // installed copy. The shipped units name /usr/bin/pcheck, where the Debian package and npm
-// with prefix /usr (Debian's and NodeSource's npm) put it; an install elsewhere (another
+// with global prefix /usr (NodeSource's npm) put it; an install elsewhere (another
 // npm prefix, nvm, a checkout) gets ExecStart= with the absolute paths of its node and its
 // bin/pcheck, so neither PATH nor the `#!/usr/bin/env node` line matters under systemd.
 import { readFileSync, realpathSync } from 'node:fs';

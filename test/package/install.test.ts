@@ -114,6 +114,19 @@ describe('installing procsafe on a server without a compiler', () => {
     const v = run(join(prefix, 'bin', 'pcheck'), ['--version'], { env: serverEnv() });
     assert.equal(v.code, 0, v.stderr);
     assert.match(v.stdout, /^pcheck \(procsafe\) \d+\.\d+\.\d+\n$/);
+    // --help names what an installed copy has (man pages), not files of a checkout
+    const help = run(join(prefix, 'bin', 'pcheck'), ['--help'], { env: serverEnv() }).stdout;
+    assert.match(help, /man 5 pfile/);
+    assert.match(help, /1 retry-over exit or internal error/);
+    assert.doesNotMatch(help, /etc\/|sample/);
+  });
+
+  it('procsafe-build-native on that PATH says what is missing, exits 1, and leaves the prebuild in use', () => {
+    const r = run(join(prefix, 'bin', 'procsafe-build-native'), [], { env: serverEnv() });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /Error: Could not find any Python installation to use/);
+    assert.match(r.stderr, /native addon NOT built\. It needs a C compiler, make and python3/);
+    assert.ok(existsSync(join(prefix, 'lib', 'node_modules', 'procsafe', 'native', 'prebuilds', 'linux-x64', 'procsafe-native.glibc.node')));
   });
 
   it('the npm-installed pcheck heals a killed process with the pidfd death watch of the prebuilt addon', async () => {
