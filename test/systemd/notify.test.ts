@@ -181,7 +181,7 @@ describe('systemd notifications', () => {
       const took = performance.now() - t0;
       await r.waitFor((d) => d.text.includes('STATUS=change 49'), 'the last STATUS');
       await sleep(200);
-      assert.ok(took < 100, `50 STATUS calls took ${took.toFixed(1)} ms: they waited for systemd-notify`);
+      assert.ok(took < 300, `50 STATUS calls took ${took.toFixed(1)} ms: they waited for systemd-notify`);
       assert.ok(r.got.length <= 3, `${r.got.length} datagrams for 50 changes: ${JSON.stringify(r.texts())}`);
       assert.ok(r.got.some((d) => d.text.includes('WATCHDOG=1')));
       assert.ok(r.got.at(-1)?.text.includes('STATUS=change 49'), 'the latest STATUS arrives last');

@@ -8,10 +8,12 @@
 // (test/package/ verifies the units installed by the .deb, at their real paths.)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Receiver } from '../helpers/notify-receiver';
+import { Pcheck, Sandbox, kill } from '../helpers/harness';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const UNITS = join(ROOT, 'etc', 'systemd');
@@ -124,4 +126,30 @@ describe('systemd units', () => {
       }
     }
   });
+  for (const addon of [true, false]) {
+    it(`pcheck@'s command reaches "started" as systemd runs it: READY=1, then WATCHDOG=1, from the main pid, ${addon ? 'with the native addon' : 'without it (PROCSAFE_NATIVE=off: through systemd-notify)'}`, async () => {
+      const sb = new Sandbox();
+      const r = await Receiver.start(join(sb.dir, 'notify.sock'));
+      try {
+        const svc = sb.service('svc');
+        const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
+        await sb.startService(svc);
+        // the unit's ExecStart= with the instance's pfile in the sandbox; the environment systemd gives it
+        const execStart = directives(join(dir, 'pcheck@.service')).get('ExecStart')![0].replace('/etc/procsafe/%i.pfile', pfile);
+        const [cmd, ...args] = execStart.split(' ');
+        const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin', NOTIFY_SOCKET: r.address, WATCHDOG_USEC: '30000000', PROCSAFE_RUN_DIR: sb.runDir, ...(addon ? {} : { PROCSAFE_NATIVE: 'off' }) };
+        const pc = new Pcheck(spawn(cmd, args, { env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] }));
+        sb.track(pc.pid);
+        const ready = await r.waitFor((d) => d.head === 'READY=1', 'READY=1');
+        assert.equal(ready.pid, pc.pid);
+        assert.match(ready.text, new RegExp(`STATUS=watching 1 entry: 1 AVAIL; restarts: 0${addon ? '$' : '; death watch: poll$'}`));
+        await r.waitFor((d) => d.head === 'WATCHDOG=1' && d.pid === pc.pid, 'WATCHDOG=1');
+        kill(pc.pid, 'SIGTERM');
+        assert.equal(await pc.exited, 0);
+      } finally {
+        await r.stop();
+        sb.cleanup();
+      }
+    });
+  }
 });
