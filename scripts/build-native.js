@@ -17,6 +17,16 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { findNodeGyp, nodedir, nativeDir } = require('./node-gyp');
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(
+    'Usage: procsafe-build-native [--verbose]\n\n' +
+      "Compiles procsafe's native addon for this machine (needs a C compiler, make and python3)\n" +
+      'where the package has no prebuild for it. pcheck uses it from its next start: pidfd\n' +
+      'death watch, sd_notify, synchronous syslog. --verbose shows all of node-gyp\'s output.\n' +
+      'Exit codes: 0 built (or PROCSAFE_NATIVE=off); 1 not built (the reason is printed).\n',
+  );
+  process.exit(0);
+}
 const optional = process.argv.includes('--optional');
 const verbose = process.argv.includes('--verbose');
 const say = (line) => process.stderr.write(`procsafe-build-native: ${line}\n`);
