@@ -82,6 +82,8 @@ describe('installing procsafe on a server without a compiler', () => {
     for (const f of [
       'package/bin/pcheck',
       'package/dist/src/cli/pcheck.js',
+      'package/src/web/assets/index.html',
+      'package/src/web/assets/app.js',
       'package/native/prebuilds/linux-x64/procsafe-native.glibc.node',
       'package/node_modules/ini/package.json',
       'package/node_modules/nodemailer/package.json',
@@ -95,7 +97,7 @@ describe('installing procsafe on a server without a compiler', () => {
     ]) {
       assert.ok(entries.includes(f), `the tarball lacks ${f}`);
     }
-    const stray = entries.filter((e) => /^package\/(test|bench|src|\.ci|dist\/test|dist\/bench|native\/build)\/|^package\/(?!node_modules\/).*\.(map|ts)$/.test(e));
+    const stray = entries.filter((e) => /^package\/(test|bench|\.ci|dist\/test|dist\/bench|native\/build)\/|^package\/src\/(?!web\/assets\/)|^package\/(?!node_modules\/).*\.(map|ts)$/.test(e));
     assert.deepEqual(stray, []);
     const pkg = JSON.parse(run('tar', ['-xzOf', tgz, 'package/package.json']).stdout) as { scripts: Record<string, string> };
     assert.deepEqual(['preinstall', 'install', 'postinstall', 'prepare'].filter((s) => s in pkg.scripts), [], 'no script runs at install');
@@ -108,6 +110,9 @@ describe('installing procsafe on a server without a compiler', () => {
     assert.doesNotMatch(`${r.stdout}${r.stderr}`, /gyp|install.?script|warn/i);
     const pkgDir = join(prefix, 'lib', 'node_modules', 'procsafe');
     assert.equal(existsSync(join(pkgDir, 'native', 'build')), false, 'nothing was compiled');
+    // the web page's files are read from the package at start
+    const page = run('node', ['-e', `console.log([...require(${JSON.stringify(join(pkgDir, 'dist', 'src', 'web', 'assets.js'))}).pageAssets().keys()].join(' '))`], { env: serverEnv() });
+    assert.equal(page.stdout.trim(), '/ /app.js /dom.js /cards.js /app.css /favicon.svg', page.stderr);
     for (const f of ['bin/pcheck', 'bin/padmin', 'bin/procsafe-build-native', 'share/man/man8/pcheck.8', 'share/man/man8/padmin.8', 'share/man/man5/pfile.5', 'share/man/man5/procsafe.ini.5']) {
       assert.ok(existsSync(join(prefix, f)), `${f} not installed`);
     }
