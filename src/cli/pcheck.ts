@@ -32,6 +32,7 @@ import { version } from './version';
 import { loadNative, nativeLoadError } from '../native/index';
 import { deathWatchMode } from '../daemon/watcher';
 import { createNotifier } from '../systemd/notify';
+import { ensureStateDir } from '../state/state-dir';
 import { pfileMetrics } from '../web/metrics-server';
 
 const HELP = `Usage: pcheck -f PFILE [--rehearse]
@@ -225,6 +226,8 @@ function failsafeMode(args: { config: string; rehearse: boolean; keepRunning: bo
   const logger = new Logger(sinks({ source: config.path, key: '[daemon] log_file', syslogKey: '[daemon] syslog', logFile: d.logFile, syslog: d.syslog, syslogSocket: '/dev/log', syslogFacility: 'daemon' }));
   const runDir = d.runDir ?? defaultRunDir();
   const stateDir = stateDirOf(config, runDir);
+  const created = d.stateFile !== null && ensureStateDir(stateDir, config.path, `[daemon] state_file = ${d.stateFile}`);
+  if (created) logger.notice(`State directory ${stateDir} created (mode 0700) for [daemon] state_file`);
   const alerter = createAlerter(config.alert, { log: logger, stateDir });
   const daemon = new FailsafeDaemon({
     config,

@@ -89,7 +89,7 @@ export function rawParamValue(text: string, key: string): string | undefined {
 }
 
 export function loadPfile(file: string, opts: ParseOptions = {}): Pfile {
-  const { abs, text } = readConfigFile(file, '-f', 'pfile');
+  const { abs, text } = readConfigFile(file, '-f', 'pfile', ['#']);
   return parsePfile(text, abs, opts);
 }
 

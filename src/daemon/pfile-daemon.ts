@@ -31,6 +31,7 @@ import { selectOldest } from '../proc/match';
 import { runOsAction } from '../exec/os-action';
 import { readBootId, readStateFile, writeStateFile, type EntrySnapshot, type RunningScriptId, type StateSnapshot } from '../state/state-file';
 import { startControlServer } from '../control/server';
+import { scriptLogEnv, withScriptLog } from '../control/script-log';
 import { ControlErrorCode as ErrorCode, socketPath, type ControlRequest, type ControlResponse } from '../control/protocol';
 import { formatShowParam, formatShowPent, type PentView } from '../cli/format';
 import { systemClock } from './clock';
@@ -123,7 +124,7 @@ export class PfileDaemon {
   /** Starts monitoring; resolves with pcheck's exit code once it stops. */
   async run(): Promise<number> {
     const done = new Promise<number>((resolve) => (this.finish = resolve));
-    this.control = await startControlServer(this.socket, (req) => this.onRequest(req));
+    this.control = await startControlServer(this.socket, withScriptLog(this.log, (req) => this.onRequest(req)));
     const restored = this.restoreState();
     const now = this.clock();
     const starts: [EntryRuntime, EntryAction[]][] = [];
@@ -377,7 +378,7 @@ export class PfileDaemon {
     const logLine = (l: OutputLine) => this.log.log(l.stream === 'stderr' ? 'warning' : 'info', `(${pname}) script: ${l.text}`);
     const run = runScript({
       path: rt.pent.restartScript,
-      env,
+      env: { ...env, ...scriptLogEnv(this.socket) }, // clplogcmd writes to this pcheck's log
       timeoutMs: timeout * 1000,
       // every line is read (a full pipe would block the script), but only the head and the
       // tail are logged (ScriptOutput): megabytes of output must not bury pcheck's own lines

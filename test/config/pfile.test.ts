@@ -123,6 +123,18 @@ describe('the layout of a pfile', () => {
   test('a binary file is refused at the first NUL byte', () => {
     assertError(lines(PARAM, 'IPCKEY\0 1', PENT, entry()), 2, 'NUL bytes');
   });
+
+  test('a byte that is not UTF-8 in an entry is refused with line and column; Shift_JIS comments are fine', () => {
+    const file = path.join(TMP, 'sjis.pfile');
+    const sjisComment = Buffer.from([0x23, 0x20, 0x83, 0x65, 0x83, 0x58, 0x83, 0x67, 0x0a]); // "# テスト" in Shift_JIS
+    fs.writeFileSync(file, Buffer.concat([sjisComment, Buffer.from(pfile([], [`/opt/caf\u00e9/bin/app:${SCRIPT}:0:3:exit`]))]));
+    assert.equal(loadPfile(file, { checkFiles: false }).pents[0].pname, '/opt/café/bin/app');
+    fs.writeFileSync(file, Buffer.concat([sjisComment, Buffer.from(pfile([], [])), Buffer.from('/opt/caf'), Buffer.from([0xe9]), Buffer.from(`/bin/app:${SCRIPT}:0:3:exit\n`)]));
+    assert.throws(
+      () => loadPfile(file, { checkFiles: false }),
+      (e: unknown) => e instanceof ConfigError && e.line === 5 && e.problem.startsWith('byte 0xE9 at column 9 is not UTF-8'),
+    );
+  });
 });
 
 describe('PARAM keys', () => {
