@@ -7,7 +7,6 @@ import { loadPfile, PARAM_DEFAULTS, rawParamValue } from '../config/pfile';
 import { request } from '../control/client';
 import { defaultRunDir, failsafeSocketPath, ipckeyOfSocketName, socketPath, type ControlResponse } from '../control/protocol';
 import { COMMAND_HELP } from '../daemon/commands';
-import { FAILSAFE_HELP } from '../daemon/failsafe/commands';
 import type { FailsafeConfig } from '../core/failsafe-model';
 import { ConfigError, ExitCode, NoDaemonError, ProcsafeError, UsageError } from '../errors';
 import { pentSignature, type Pfile } from '../core/model';
@@ -15,7 +14,7 @@ import { readStateFile } from '../state/state-file';
 import { ctime, formatShowPent, type PentView } from './format';
 import { version } from './version';
 
-const HELP = `Usage: padmin -f PFILE -c 'COMMAND' [--json]
+const HELP = `Usage: padmin -f PFILE -c COMMAND [--json]
        padmin -c list [--json]
        padmin [--config FILE.ini] SUBCOMMAND [--json]     (FailSafe mode)
 
@@ -41,7 +40,7 @@ Options:
   -f, --file PFILE     the pfile of the pcheck to talk to
       --config FILE    the ini file of the FailSafe pcheck (for its run_dir)
       --out FILE       collect-logs: where to write the archive
-  -c, --command TEXT   the command (quote it)
+  -c, --command TEXT   the command; quoted or not (-c show pent = -c 'show pent')
       --json           print JSON for scripts
   -h, --help, -V, --version
 
@@ -76,11 +75,12 @@ async function main(argv: string[]): Promise<number> {
   if (v.help) return print(HELP, ExitCode.OK);
   if (v.version) return print(`padmin (procsafe) ${version()}\n`, ExitCode.OK);
   const out: Out = { json: v.json ?? false };
-  if (positionals.length > 0) {
-    if (v.command !== undefined || v.file !== undefined) throw new UsageError(`give either -f PFILE -c 'COMMAND' or a FailSafe subcommand (${FAILSAFE_HELP}), not both`);
+  if (positionals.length > 0 && v.command === undefined && v.file === undefined) {
     return failsafe(positionals.join(' '), v.config, v.out ?? null, out);
   }
-  const command = (v.command ?? '').trim().replace(/\s+/g, ' ');
+  // The ProcessSaver guide writes `padmin -f PFILE -c show pent`: the shell passes the command
+  // as several words, `-c` takes the first and the rest are positionals (before or after -f)
+  const command = [v.command ?? '', ...positionals].join(' ').trim().replace(/\s+/g, ' ');
   if (command === '') throw new UsageError(`missing -c 'COMMAND' (${COMMAND_HELP})\nTry 'padmin --help'.`);
   if (command === 'list') return list(out);
   if (v.file === undefined) throw new UsageError(`missing -f PFILE for '${command}'`);
