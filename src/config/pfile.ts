@@ -1,13 +1,13 @@
 // The ProcessSaver pfile (SPEC §2) → the Pfile model. Every problem is a ConfigError that
 // names the file and the 1-based physical line, quotes the bad value and says what to write.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
 import { pentSignature, type Pent, type Pfile, type PfileParam } from '../core/model';
 import { RETRY_OVER_ACTIONS, type RetryOverAction } from '../core/states';
+import { checkRestartScript } from './script-check';
 import { resolveUid } from './users';
 import { checkMetricsParams, METRICS_DEFAULTS, METRICS_EXAMPLES, METRICS_PARAM_KEYS, metricsParamValue } from './pfile-metrics';
-import { errnoCode, q, readConfigFile, suggest } from './words';
+import { q, readConfigFile, suggest } from './words';
 
 export interface ParseOptions {
   /** check that restart scripts exist and are executable (default true). */
@@ -337,7 +337,7 @@ function parsePent(l: Line, id: number, checkFiles: boolean, header: number, bad
     optionsText,
   };
   // Syntax first, then the host: a typo is reported even on a machine without the script.
-  if (checkFiles) checkScript(pent.restartScript, bad);
+  if (checkFiles) checkRestartScript(pent.restartScript, bad);
   return pent;
 }
 
@@ -354,26 +354,6 @@ function absoluteField(name: string, value: string, example: string, bad: Fail):
     bad(`${name} ${q(value)} is not an absolute path; write the full path${which}, e.g. ${example}`);
   }
   return value;
-}
-
-/** The restart script must be a regular file this process may execute (as pcheck will). */
-function checkScript(file: string, bad: Fail): void {
-  const what = `restart script ${q(file)}`;
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch (e) {
-    const code = errnoCode(e);
-    if (code === 'ENOENT' || code === 'ENOTDIR') bad(`${what} does not exist; create it or correct the path`);
-    return bad(`${what} cannot be checked (${code ?? String(e)}); fix the permissions of its directories or correct the path`);
-  }
-  if (st.isDirectory()) bad(`${what} is a directory; give the path of the script inside it`);
-  if (!st.isFile()) bad(`${what} is not a regular file; give the path of an executable script`);
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-  } catch {
-    bad(`${what} is not executable (or is on a noexec mount); run chmod +x ${file}`);
-  }
 }
 
 /** A whole non-negative number (grace, retry_count). */
