@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { ConfigError } from '../errors';
 import { pentSignature, type Pent, type Pfile, type PfileParam } from '../core/model';
 import { RETRY_OVER_ACTIONS, type RetryOverAction } from '../core/states';
+import { checkOverlaps } from './pent-overlap';
 import { checkRestartScript } from './script-check';
 import { resolveUid } from './users';
 import { checkMetricsParams, METRICS_DEFAULTS, METRICS_EXAMPLES, METRICS_PARAM_KEYS, metricsParamValue } from './pfile-metrics';
@@ -103,6 +104,7 @@ export function parsePfile(text: string, file: string, opts: ParseOptions = {}):
     failAt(s.lastLine, 'the file ends without a ##### PENT ##### header; add it after the PARAM keys, followed by one entry per line');
   }
   const pents = parsePentSection(s.pent, s.pentHeader, opts.checkFiles ?? true, failAt);
+  checkOverlaps(pents, failAt);
   return { path: path.resolve(file), param, pents };
 }
 
