@@ -22,6 +22,7 @@ import {
 } from '../core/entry-machine';
 import { pentSignature, type Pfile } from '../core/model';
 import { isOsAction, type RetryOverAction } from '../core/states';
+import { freshReason, resumedEntry, type PcheckEnd } from '../core/resume-policy';
 import type { Logger } from '../log/logger';
 import type { DeathWatcher, ProcId, ProcInfo, ProcessTable } from '../proc/types';
 import { runScript } from '../exec/run-script';
@@ -67,6 +68,13 @@ export interface PfileDaemonOptions {
   onStateChange?: () => void;
 }
 
+/** An entry as the previous pcheck left it; `resumed`: its counters are taken over. */
+interface Restored {
+  entry: RestoredEntry;
+  script: RunningScriptId | null;
+  resumed: boolean;
+}
+
 const SEEK_FIRST_MS = 5;
 const SEEK_MAX_MS = 200;
 /** Restart scripts running at once; more wait in a queue (a mass death must not fork-bomb the host). */
@@ -92,6 +100,8 @@ export class PfileDaemon {
   private scriptsRunning = 0;
   private drainPending = false;
   private stopping = false;
+  /** how this pcheck ends, for the last write of the state file (null while it runs) */
+  private ended: PcheckEnd | null = null;
   private finish: (code: number) => void = () => undefined;
   readonly socket: string;
   private readonly sd: SystemdLink;
@@ -135,7 +145,8 @@ export class PfileDaemon {
       rt.state = first.state;
       rt.script = r?.script ?? null;
       starts.push([rt, first.actions]);
-      if (r) this.log.info(`(${pent.pname}) restored: retry_count=${rt.state.retryCount} restart_count=${rt.state.restartCount} monitor_sts=${rt.state.monitorSts}`);
+      if (r?.resumed) this.log.info(`(${pent.pname}) restored: retry_count=${rt.state.retryCount} restart_count=${rt.state.restartCount} monitor_sts=${rt.state.monitorSts}`);
+      else if (r && rt.state.monitorSts === 'off') this.log.info(`(${pent.pname}) restored: monitor_sts=off (padmin start pent ${pent.id} turns it on)`);
       return rt;
     });
     this.log.info(`Start pcheck (pfile='${this.pfile.path}', ${this.entries.length} entries, death watch: ${this.opts.watcher.mode})`);
@@ -168,14 +179,14 @@ export class PfileDaemon {
 
   /** Stops monitoring without the signal lines (FailSafe mode stops its pfiles this way). */
   async close(): Promise<void> {
-    await this.stop(0, null);
+    await this.stop(0, null, 'stopped');
   }
 
   /** SIGTERM / SIGINT: stop monitoring, leave the watched processes running, exit 0. */
   async stopOnSignal(name: 'SIGTERM' | 'SIGINT', num: number): Promise<void> {
     if (this.stopping) return;
     this.log.notice(`${name} Catch (${num})!!`);
-    await this.stop(0, 'Stop pcheck!!');
+    await this.stop(0, 'Stop pcheck!!', name);
   }
 
   // ---- events in ----------------------------------------------------------------------
@@ -447,7 +458,7 @@ export class PfileDaemon {
 
   private retryOver(action: RetryOverAction, pname: string): void {
     if (action === 'exit') {
-      void this.stop(1, null);
+      void this.stop(1, null, 'RETRY_OVER:EXIT');
     } else if (isOsAction(action)) {
       this.persist();
       runOsAction(action, { rehearse: this.opts.rehearse, rehearseLog: `${this.opts.runDir}/rehearse.log` }).then(
@@ -479,7 +490,7 @@ export class PfileDaemon {
       restart:
         rt.state.procSts === 'RESTARTING' ? { scriptRunning: rt.state.scriptRunning, script: rt.script, deadlineMono: rt.state.deadlineMono } : null,
     }));
-    return { version: 1, pfile: this.pfile.path, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.bootId, entries };
+    return { version: 1, pfile: this.pfile.path, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.bootId, ended: this.ended, entries };
   }
 
   private persistSoon(): void {
@@ -506,8 +517,8 @@ export class PfileDaemon {
 
   /** What the state file of an earlier pcheck says of the entries that still exist: their
    *  counters, and where a restart under way was (with its script, if that still runs). */
-  private restoreState(): Map<string, { entry: RestoredEntry; script: RunningScriptId | null }> {
-    const out = new Map<string, { entry: RestoredEntry; script: RunningScriptId | null }>();
+  private restoreState(): Map<string, Restored> {
+    const out = new Map<string, Restored>();
     const path = this.pfile.param.shmDumpFile;
     if (path === null) return out;
     let r: ReturnType<typeof readStateFile>;
@@ -525,6 +536,9 @@ export class PfileDaemon {
     if ('missing' in r) return out;
     // pids and monotonic times mean nothing after a reboot ('' is an unknown boot: never the same)
     const sameBoot = this.bootId !== '' && r.snapshot.bootId === this.bootId;
+    const ended = r.snapshot.ended ?? null;
+    const fresh = freshReason(ended, sameBoot);
+    if (fresh !== null && r.snapshot.entries.length > 0) this.log.notice(`State file ${path} ${fresh}: counters start at 0`);
     const scripts = new Map(this.pfile.pents.map((p) => [pentSignature(p), p.restartScript]));
     let procs: ProcInfo[] | null = null;
     for (const e of r.snapshot.entries) {
@@ -539,6 +553,7 @@ export class PfileDaemon {
       }
       out.set(e.signature, {
         script,
+        resumed: fresh === null,
         entry: {
           retryCount: e.retryCount,
           restartCount: e.restartCount,
@@ -556,6 +571,8 @@ export class PfileDaemon {
         },
       });
     }
+    // ended on purpose, or another boot: counters start fresh (src/core/resume-policy.ts)
+    for (const v of out.values()) v.entry = resumedEntry(v.entry, ended);
     return out;
   }
 
@@ -671,9 +688,10 @@ export class PfileDaemon {
 
   // ---- stop ---------------------------------------------------------------------------
 
-  private async stop(code: number, lastLine: string | null): Promise<void> {
+  private async stop(code: number, lastLine: string | null, ended: PcheckEnd): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.ended = ended; // in the last write below: the next pcheck starts fresh
     this.sd.stopping(code === 0 ? 'on signal' : 'retry-over exit');
     for (const t of [this.deadlineTimer, this.seekTimer]) if (t) clearTimeout(t);
     if (this.scanTimer) clearInterval(this.scanTimer);
