@@ -11,6 +11,7 @@ import type { FailsafeConfig } from '../core/failsafe-model';
 import { ConfigError, ExitCode, NoDaemonError, ProcsafeError, UsageError } from '../errors';
 import { pentSignature, type Pfile } from '../core/model';
 import { readStateFile } from '../state/state-file';
+import { sameFile } from '../config/same-file';
 import { ctime, formatShowPent, type PentView } from './format';
 import { version } from './version';
 
@@ -198,6 +199,11 @@ function showFromStateFile(pfile: Pfile, why: NoDaemonError, out: Out): number {
     throw new NoDaemonError(`${why.message}; and the state file ${path} is ${'missing' in r ? 'missing' : `unreadable (${r.corrupt})`}`);
   }
   const snap = r.snapshot;
+  if (!sameFile(snap.pfile, pfile.path)) {
+    throw new NoDaemonError(
+      `${why.message}; and the state file ${path} was written by the pcheck of pfile ${snap.pfile}, not of ${pfile.path}: not shown (two pfiles must not name the same SHM_DUMP_FILE; if this pfile was renamed, its pcheck takes the file over at its next start)`,
+    );
+  }
   const bySig = new Map(pfile.pents.map((p) => [pentSignature(p), p]));
   const views: PentView[] = snap.entries.map((e) => {
     const p = bySig.get(e.signature);

@@ -31,6 +31,8 @@ import { CLK_TCK, readEnviron, readStat } from '../proc/proc-table';
 import { selectOldest } from '../proc/match';
 import { runOsAction } from '../exec/os-action';
 import { readBootId, readStateFile, writeStateFile, type EntrySnapshot, type RunningScriptId, type StateSnapshot } from '../state/state-file';
+import { claimStateFile, type StateClaim } from '../state/state-claim';
+import { loadNative } from '../native/index';
 import { startControlServer } from '../control/server';
 import { scriptLogEnv, withScriptLog } from '../control/script-log';
 import { ControlErrorCode as ErrorCode, socketPath, type ControlRequest, type ControlResponse } from '../control/protocol';
@@ -120,11 +122,31 @@ export class PfileDaemon {
   }
 
   private markStarted: () => void = () => undefined;
-  private readonly startedP = new Promise<void>((r) => (this.markStarted = r));
+  private failStarted: (e: unknown) => void = () => undefined;
+  private readonly startedP = new Promise<void>((resolve, reject) => {
+    this.markStarted = resolve;
+    this.failStarted = reject;
+  });
+  /** this pcheck's hold on its state file: no other pcheck may write it */
+  private claim: StateClaim | null = null;
 
   /** Resolves once run() is monitoring (its control socket answers). */
   started(): Promise<void> {
     return this.startedP;
+  }
+
+  /** Claims the pfile's state file (before reading it); throws a ConfigError when another pcheck holds it. */
+  private claimState(pfile: Pfile): StateClaim | null {
+    const path = pfile.param.shmDumpFile;
+    if (path === null) return null;
+    const native = loadNative();
+    const me = { pid: process.pid, startTime: readStat(process.pid)?.startTime ?? 0, bootId: this.bootId, pfile: pfile.path, ipckey: pfile.param.ipckeyText };
+    const claim = claimStateFile(path, me, {
+      lock: native?.flockExclusive ? (fd) => native.flockExclusive!(fd) : null,
+      isAlive: (h) => h.bootId !== '' && h.bootId === this.bootId && this.opts.table.read(h) !== null,
+    });
+    if (claim.warning !== null) this.log.warning(claim.warning);
+    return claim;
   }
 
   views(): PentView[] {
@@ -134,7 +156,15 @@ export class PfileDaemon {
   /** Starts monitoring; resolves with pcheck's exit code once it stops. */
   async run(): Promise<number> {
     const done = new Promise<number>((resolve) => (this.finish = resolve));
-    this.control = await startControlServer(this.socket, withScriptLog(this.log, (req) => this.onRequest(req)));
+    try {
+      this.control = await startControlServer(this.socket, withScriptLog(this.log, (req) => this.onRequest(req)));
+      this.claim = this.claimState(this.pfile);
+    } catch (e) {
+      await this.control?.close();
+      this.startedP.catch(() => undefined); // nobody need wait for started(): run() throws
+      this.failStarted(e);
+      throw e;
+    }
     const restored = this.restoreState();
     const now = this.clock();
     const starts: [EntryRuntime, EntryAction[]][] = [];
@@ -534,6 +564,10 @@ export class PfileDaemon {
       return out;
     }
     if ('missing' in r) return out;
+    if (r.snapshot.pfile !== this.pfile.path) {
+      // no live pcheck of that pfile holds it (claimState): this pfile renamed, or one that ran before
+      this.log.notice(`State file ${path} was written by the pcheck of pfile ${r.snapshot.pfile}, which no longer runs: this pfile takes it over`);
+    }
     // pids and monotonic times mean nothing after a reboot ('' is an unknown boot: never the same)
     const sameBoot = this.bootId !== '' && r.snapshot.bootId === this.bootId;
     const ended = r.snapshot.ended ?? null;
@@ -643,6 +677,12 @@ export class PfileDaemon {
       }
       const pnames = next.pents.filter((p) => p.retryOverAction === 'group');
       if (pnames.length > 0) throw new Error(`line ${pnames[0].line}: retry_over_action group needs FailSafe mode (pcheck --config)`);
+      // another state file: claimed like at start (refused if another pcheck holds it)
+      if (next.param.shmDumpFile !== this.pfile.param.shmDumpFile) {
+        const claim = this.claimState(next);
+        this.claim?.release();
+        this.claim = claim;
+      }
     } catch (e) {
       const m = (e as Error).message;
       this.log.err(`Reload refused (${by}): ${m}; the running configuration stays`);
@@ -698,6 +738,7 @@ export class PfileDaemon {
     this.opts.watcher.close();
     for (const rt of this.entries) rt.stopAwait?.();
     this.persist();
+    this.claim?.release();
     await this.control?.close().catch(() => undefined);
     if (lastLine !== null) this.log.notice(lastLine);
     this.finish(code);
