@@ -1,11 +1,11 @@
 // padmin: ProcessSaver-compatible admin commands against the pcheck of a pfile.
 // Exit codes: 0 done; 1 the operation failed; 2 bad usage or pfile; 3 no pcheck answers.
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPfile, PARAM_DEFAULTS, rawParamValue } from '../config/pfile';
 import { request } from '../control/client';
-import { defaultRunDir, failsafeSocketPath, ipckeyOfSocketName, socketPath, type ControlResponse } from '../control/protocol';
+import { ControlErrorCode, defaultRunDir, failsafeSocketPath, socketPath, type ControlRequest, type ControlResponse } from '../control/protocol';
 import { COMMAND_HELP } from '../daemon/commands';
 import type { FailsafeConfig } from '../core/failsafe-model';
 import { ConfigError, ExitCode, NoDaemonError, ProcsafeError, UsageError } from '../errors';
@@ -13,6 +13,7 @@ import { pentSignature, type Pfile } from '../core/model';
 import { readStateFile } from '../state/state-file';
 import { sameFile } from '../config/same-file';
 import { ctime, formatShowPent, type PentView } from './format';
+import { pcheckOf, runningPchecks } from './pchecks';
 import { version } from './version';
 
 const HELP = `Usage: padmin -f PFILE -c COMMAND [--json]
@@ -87,16 +88,42 @@ async function main(argv: string[]): Promise<number> {
   if (v.file === undefined) throw new UsageError(`missing -f PFILE for '${command}'`);
 
   const keys = adminKeys(v.file);
-  const sock = socketPath(defaultRunDir(), keys.param.ipckey);
   let res: ControlResponse;
   try {
-    // one form of the answer: 1,000 entries as text and as JSON would be twice the bytes
-    res = await request(sock, { command, args: { format: out.json ? 'json' : 'text' } });
+    // one form of the answer: 1,000 entries as text and as JSON would be twice the bytes; and
+    // the pfile meant, so that the pcheck of another pfile on this IPCKEY does nothing
+    res = await send(keys, { command, args: { format: out.json ? 'json' : 'text', pfile: resolve(v.file) } });
   } catch (e) {
     if (e instanceof NoDaemonError && command === 'show pent') return showFromStateFile(adminView(v.file), e, out);
     throw e;
   }
   return printResponse(res, out);
+}
+
+/**
+ * Sends the request to the pcheck of the pfile: the one on the socket of its IPCKEY; else (its
+ * IPCKEY was edited since that pcheck started, which reload does not change) the one that
+ * `list` shows with this pfile, saying that the IPCKEYs differ.
+ */
+async function send(pfile: Pfile, req: ControlRequest): Promise<ControlResponse> {
+  const path = resolve(pfile.path);
+  const runDir = defaultRunDir();
+  const sock = socketPath(runDir, pfile.param.ipckey);
+  let why: NoDaemonError;
+  try {
+    const res = await request(sock, req);
+    if (res.ok || res.code !== ControlErrorCode.WRONG_PFILE) return res;
+    why = new NoDaemonError(`no pcheck of ${path} answers on ${sock} (IPCKEY ${pfile.param.ipckeyText}): ${res.error}`);
+  } catch (e) {
+    if (!(e instanceof NoDaemonError)) throw e;
+    why = e;
+  }
+  const other = await pcheckOf(path, runDir);
+  if (other === null) throw why;
+  process.stderr.write(
+    `padmin: the pcheck of ${path} (pid ${other.pid}) runs with IPCKEY ${other.ipckey}; the pfile now says IPCKEY ${pfile.param.ipckeyText}: restart pcheck to apply it (reload does not change IPCKEY)\n`,
+  );
+  return request(other.socket, req);
 }
 
 /** A FailSafe-mode subcommand, sent to the daemon's socket in its run directory. */
@@ -232,42 +259,17 @@ function showFromStateFile(pfile: Pfile, why: NoDaemonError, out: Out): number {
   return ExitCode.NO_DAEMON;
 }
 
-interface Info {
-  pfile: string;
-  pid: number;
-  ipckey: string;
-  entries: number;
-  /** pidfd, or poll (the fallback: no native addon, or forced); absent from an older pcheck */
-  deathWatch?: string;
-}
-
 /** `list`: every pcheck with a socket in the run directory that answers. */
 async function list(out: Out): Promise<number> {
   const dir = defaultRunDir();
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir).filter((n) => ipckeyOfSocketName(n) !== null).sort();
-  } catch {
-    /* no run directory: nothing runs */
-  }
-  const found: Info[] = [];
-  let denied = 0;
-  for (const n of names) {
-    try {
-      const r = await request(join(dir, n), { command: 'info' }, 2000);
-      if (r.ok) found.push(r.data as Info);
-    } catch (e) {
-      // a stale socket is skipped; one we may not open must not read as "nothing runs"
-      if (e instanceof ProcsafeError && e.exitCode === ExitCode.FAILURE && /^permission denied/.test(e.message)) denied++;
-    }
-  }
+  const { found, denied } = await runningPchecks(dir);
   if (denied > 0 && found.length === 0) {
     throw new ProcsafeError(
       `permission denied on ${denied} control socket${denied === 1 ? '' : 's'} in ${dir} (owner-only, mode 0600); run padmin as the user that runs pcheck (usually root)`,
       ExitCode.FAILURE,
     );
   }
-  if (out.json) return print(JSON.stringify(found, null, 2) + '\n', ExitCode.OK);
+  if (out.json) return print(JSON.stringify(found.map(({ socket: _, ...i }) => i), null, 2) + '\n', ExitCode.OK);
   if (found.length === 0) return print(`no pcheck is running (run directory ${dir})\n`, ExitCode.OK);
   const rows = found.map((i) => `${i.ipckey.padEnd(12)} ${String(i.pid).padEnd(8)} ${String(i.entries).padEnd(8)} ${(i.deathWatch ?? '-').padEnd(11)} ${i.pfile}`);
   return print(`${'IPCKEY'.padEnd(12)} ${'PID'.padEnd(8)} ${'ENTRIES'.padEnd(8)} ${'DEATH_WATCH'.padEnd(11)} PFILE\n${rows.join('\n')}\n`, ExitCode.OK);

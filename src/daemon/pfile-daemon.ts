@@ -32,6 +32,7 @@ import { selectOldest } from '../proc/match';
 import { runOsAction } from '../exec/os-action';
 import { readBootId, readStateFile, writeStateFile, type EntrySnapshot, type RunningScriptId, type StateSnapshot } from '../state/state-file';
 import { claimStateFile, type StateClaim } from '../state/state-claim';
+import { sameFile } from '../config/same-file';
 import { loadNative } from '../native/index';
 import { startControlServer } from '../control/server';
 import { scriptLogEnv, withScriptLog } from '../control/script-log';
@@ -613,6 +614,11 @@ export class PfileDaemon {
   // ---- padmin -------------------------------------------------------------------------
 
   private onRequest(req: ControlRequest): ControlResponse {
+    // padmin names the pfile it means: a pcheck that runs another one does nothing
+    const meant = req.args?.pfile;
+    if (typeof meant === 'string' && !sameFile(meant, this.pfile.path)) {
+      return { ok: false, code: ErrorCode.WRONG_PFILE, error: `this pcheck (pid ${process.pid}) runs pfile ${this.pfile.path}, not ${meant}` };
+    }
     let cmd: PadminCommand;
     try {
       cmd = parseCommand(req.command);
