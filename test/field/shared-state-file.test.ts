@@ -67,7 +67,9 @@ describe('two pfiles with the same SHM_DUMP_FILE', () => {
       const A = await pfileWithState(a, state, 'a');
       const B = await pfileWithState(b, state, 'b');
       const both = [a.pcheck(A.pfile), b.pcheck(B.pfile)];
-      const refused = await Promise.race(both.map((pc, i) => pc.exited.then((code) => ({ i, code }))));
+      let timer: NodeJS.Timeout | undefined;
+      const neither = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('both pchecks still run after 15 s: neither was refused')), 15_000)));
+      const refused = await Promise.race([...both.map((pc, i) => pc.exited.then((code) => ({ i, code }))), neither]).finally(() => clearTimeout(timer));
       assert.equal(refused.code, 2);
       const runner: Pcheck = both[1 - refused.i];
       await runner.waitLine('Start pcheck');
