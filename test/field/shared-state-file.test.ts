@@ -6,13 +6,18 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PCHECK, Sandbox, kill, sandboxes, waitFor, type Pcheck } from '../helpers/harness';
+import { FailsafeSandbox } from '../helpers/failsafe';
 import type { StateSnapshot } from '../../src/state/state-file';
 
 const { box, cleanup } = sandboxes();
-after(cleanup);
+const extra: Sandbox[] = [];
+after(() => {
+  cleanup();
+  extra.forEach((b) => b.cleanup());
+});
 
 /** A sandbox with one running service and a pfile whose state file is `state`. */
 async function pfileWithState(sb: Sandbox, state: string, name: string): Promise<{ pfile: string; pname: string }> {
@@ -146,4 +151,32 @@ describe('two pfiles with the same SHM_DUMP_FILE', () => {
     assert.equal(second.child.exitCode, null);
     assert.equal(sb.pidsOf(svc).length, 1);
   });
+
+  it('FailSafe mode: two groups whose pfiles share a state file are refused at start; added by a reload, the second is left out and pcheck runs on', async () => {
+    const sb = new FailsafeSandbox();
+    extra.push(sb);
+    const state = join(sb.dir, 'shared.dmp');
+    const start = sb.script('start.sh', 'exit 0');
+    const pfiles = ['a', 'b'].map((g, i) => {
+      const file = join(sb.dir, `${g}.pfile`);
+      writeFileSync(file, `##### PARAM #####\nIPCKEY 0x${(sb.ipckey + i + 1).toString(16)}\nSYSLOG off\nSHM_DUMP_FILE ${state}\n##### PENT #####\n${sb.dir}/${g}:${start}:0:3:none\n`);
+      return file;
+    });
+    const groups = (n: number) => pfiles.slice(0, n).map((f, i) => `[group:${'ab'[i]}]\nstart = "${start}"\npfile = ${f}\n`).join('\n');
+    sb.ini(groups(2));
+    const refused = sb.failsafe();
+    assert.equal(await refused.exited, 2);
+    assert.match(refused.stderr, new RegExp(`${pfiles[1]}: SHM_DUMP_FILE ${state} is used by the pcheck pid ${refused.pid} of pfile ${pfiles[0]}`));
+
+    sb.ini(groups(1));
+    const pc = sb.failsafe();
+    await sb.until('group a online', (v) => v.groups.some((g) => g.name === 'a' && g.state === 'Online'));
+    sb.ini(groups(2));
+    assert.equal(sb.admin('reload').code, 0);
+    await pc.waitLine(`pfile='${pfiles[1]}' is not watched: ${pfiles[1]}: SHM_DUMP_FILE ${state} is used by`);
+    await sb.until('group b online', (v) => v.groups.some((g) => g.name === 'b' && g.state === 'Online'));
+    assert.equal(pc.child.exitCode, null, 'pcheck runs on');
+    assert.deepEqual(sb.status().pfiles.map((p) => p.path), [pfiles[0]]);
+  });
 });
+
