@@ -5,7 +5,7 @@ import { ConfigError } from '../errors';
 import { pentSignature, type Pent, type Pfile, type PfileParam } from '../core/model';
 import { RETRY_OVER_ACTIONS, type RetryOverAction } from '../core/states';
 import { checkOverlaps } from './pent-overlap';
-import { checkRestartScript } from './script-check';
+import { restartScriptChecker } from './script-check';
 import { resolveUid } from './users';
 import { checkMetricsParams, METRICS_DEFAULTS, METRICS_EXAMPLES, METRICS_PARAM_KEYS, metricsParamValue } from './pfile-metrics';
 import { q, readConfigFile, suggest } from './words';
@@ -64,6 +64,8 @@ const HEADER_ANY_CASE = /^#+\s*(PARAM|PENT)\s*#+$/i;
 type FailAt = (line: number | null, problem: string) => never;
 /** Throws the ConfigError for the line being parsed. */
 type Fail = (problem: string) => never;
+/** Checks a restart script at load (null: padmin, which needs no working scripts). */
+type ScriptCheck = (file: string, bad: Fail) => void;
 
 interface Line {
   no: number;
@@ -103,7 +105,7 @@ export function parsePfile(text: string, file: string, opts: ParseOptions = {}):
   if (s.pentHeader === null) {
     failAt(s.lastLine, 'the file ends without a ##### PENT ##### header; add it after the PARAM keys, followed by one entry per line');
   }
-  const pents = parsePentSection(s.pent, s.pentHeader, opts.checkFiles ?? true, failAt);
+  const pents = parsePentSection(s.pent, s.pentHeader, (opts.checkFiles ?? true) ? restartScriptChecker() : null, failAt);
   checkOverlaps(pents, failAt);
   return { path: path.resolve(file), param, pents };
 }
@@ -307,14 +309,14 @@ function oneOf<T extends string>(what: string, value: string, allowed: readonly 
 
 // ---------------------------------------------------------------- PENT
 
-function parsePentSection(lines: Line[], header: number, checkFiles: boolean, failAt: FailAt): Pent[] {
+function parsePentSection(lines: Line[], header: number, checkScript: ScriptCheck | null, failAt: FailAt): Pent[] {
   if (lines.length === 0) {
     failAt(header, `the PENT section has no entries; add at least one line ${PENT_FORMAT}`);
   }
   const seen = new Map<string, number>();
   return lines.map((l, i) => {
     const bad: Fail = (p) => failAt(l.no, p);
-    const pent = parsePent(l, i + 1, checkFiles, header, bad);
+    const pent = parsePent(l, i + 1, checkScript, header, bad);
     const first = seen.get(pentSignature(pent));
     if (first !== undefined) bad(`this entry repeats the one on line ${first} (same pname, restart script and options); remove one of them`);
     seen.set(pentSignature(pent), l.no);
@@ -322,7 +324,7 @@ function parsePentSection(lines: Line[], header: number, checkFiles: boolean, fa
   });
 }
 
-function parsePent(l: Line, id: number, checkFiles: boolean, header: number, bad: Fail): Pent {
+function parsePent(l: Line, id: number, checkScript: ScriptCheck | null, header: number, bad: Fail): Pent {
   const fields = l.text.split(':');
   if (fields.length < 5) tooFewFields(l.text, fields.length, header, bad);
   const [pname, script, grace, retries, action] = fields.slice(0, 5).map((f) => f.trim());
@@ -339,7 +341,7 @@ function parsePent(l: Line, id: number, checkFiles: boolean, header: number, bad
     optionsText,
   };
   // Syntax first, then the host: a typo is reported even on a machine without the script.
-  if (checkFiles) checkRestartScript(pent.restartScript, bad);
+  checkScript?.(pent.restartScript, bad);
   return pent;
 }
 

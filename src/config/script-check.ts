@@ -12,27 +12,38 @@ const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'ksh', 'mksh', 'zsh', 'busy
 /** Scripts are small; a longer file is checked in its first part. */
 const READ_LIMIT = 256 * 1024;
 
+/** Checks restart scripts for one load of a pfile: a script named by many entries (1,000 entries
+ *  often share one) is looked at once. Throws through `bad` at each line that names a bad one. */
+export function restartScriptChecker(): (file: string, bad: Fail) => void {
+  const seen = new Map<string, string | null>();
+  return (file, bad) => {
+    let problem = seen.get(file);
+    if (problem === undefined) seen.set(file, (problem = restartScriptProblem(file)));
+    if (problem !== null) bad(problem);
+  };
+}
+
 /** The restart script must be a regular file this process may execute (as pcheck will), with
- *  Unix line endings where they matter. */
-export function checkRestartScript(file: string, bad: Fail): void {
+ *  Unix line endings where they matter. What is wrong with it, or null. */
+export function restartScriptProblem(file: string): string | null {
   const what = `restart script ${q(file)}`;
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
   } catch (e) {
     const code = errnoCode(e);
-    if (code === 'ENOENT' || code === 'ENOTDIR') bad(`${what} does not exist; create it or correct the path`);
-    return bad(`${what} cannot be checked (${code ?? String(e)}); fix the permissions of its directories or correct the path`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return `${what} does not exist; create it or correct the path`;
+    return `${what} cannot be checked (${code ?? String(e)}); fix the permissions of its directories or correct the path`;
   }
-  if (st.isDirectory()) bad(`${what} is a directory; give the path of the script inside it`);
-  if (!st.isFile()) bad(`${what} is not a regular file; give the path of an executable script`);
+  if (st.isDirectory()) return `${what} is a directory; give the path of the script inside it`;
+  if (!st.isFile()) return `${what} is not a regular file; give the path of an executable script`;
   try {
     fs.accessSync(file, fs.constants.X_OK);
   } catch {
-    bad(`${what} is not executable (or is on a noexec mount); run chmod +x ${file}`);
+    return `${what} is not executable (or is on a noexec mount); run chmod +x ${file}`;
   }
   const problem = lineEndingProblem(readHead(file, Math.min(st.size, READ_LIMIT)));
-  if (problem !== null) bad(`${what} ${problem}; convert it with: dos2unix ${file}`);
+  return problem === null ? null : `${what} ${problem}; convert it with: dos2unix ${file}`;
 }
 
 /**
