@@ -31,6 +31,19 @@ async function killAndHeal(sb: Sandbox, svc: Service, pc: Pcheck, pid: number): 
   return waitFor(() => sb.pidsOf(svc).find((p) => p !== pid), 5000, 'the new process');
 }
 
+/** A pcheck that has healed one kill (retry_count 1, restart_count 1, on disk), then is ended by `signal`. */
+async function healedThenEnded(name: string, signal: 'SIGTERM' | 'SIGKILL') {
+  const sb = box();
+  const svc = sb.service(name);
+  const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:0:5:exit`] });
+  const first = await watch(sb, svc, pfile);
+  await killAndHeal(sb, svc, first.pc, first.pid);
+  await waitFor(() => stateOf(sb).entries[0].restartCount === 1, 5000, 'the state file');
+  kill(first.pc.pid, signal);
+  const code = await first.pc.exited;
+  return { sb, svc, pfile, code };
+}
+
 describe('counters after an exit of pcheck', () => {
   it('retry_count 1 and exit: kill twice → pcheck exits 1; failback: start again → a kill is healed, not RETRY_OVER', async () => {
     const sb = box();
@@ -55,14 +68,8 @@ describe('counters after an exit of pcheck', () => {
   });
 
   it('SIGTERM, then start: fresh counters (the file says ended SIGTERM)', async () => {
-    const sb = box();
-    const svc = sb.service('web');
-    const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:0:5:exit`] });
-    const first = await watch(sb, svc, pfile);
-    await killAndHeal(sb, svc, first.pc, first.pid);
-    await waitFor(() => stateOf(sb).entries[0].restartCount === 1, 5000, 'the state file');
-    kill(first.pc.pid, 'SIGTERM');
-    assert.equal(await first.pc.exited, 0);
+    const { sb, svc, pfile, code } = await healedThenEnded('web', 'SIGTERM');
+    assert.equal(code, 0);
     assert.equal(stateOf(sb).ended, 'SIGTERM');
     const second = await watch(sb, svc, pfile);
     await second.pc.waitLine('says the previous pcheck was stopped by SIGTERM: counters start at 0');
@@ -71,14 +78,7 @@ describe('counters after an exit of pcheck', () => {
   });
 
   it('SIGKILL, then start: the counters are resumed (the file still says running)', async () => {
-    const sb = box();
-    const svc = sb.service('db');
-    const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:0:5:exit`] });
-    const first = await watch(sb, svc, pfile);
-    await killAndHeal(sb, svc, first.pc, first.pid);
-    await waitFor(() => stateOf(sb).entries[0].restartCount === 1, 5000, 'the state file');
-    kill(first.pc.pid, 'SIGKILL');
-    await first.pc.exited;
+    const { sb, svc, pfile } = await healedThenEnded('db', 'SIGKILL');
     assert.equal(stateOf(sb).ended, null);
     const second = await watch(sb, svc, pfile);
     await second.pc.waitLine(`(${svc.pname}) restored: retry_count=1 restart_count=1 monitor_sts=on`);
@@ -86,14 +86,7 @@ describe('counters after an exit of pcheck', () => {
   });
 
   it('a file of an earlier boot: fresh counters even after a kill (the machine went down with it)', async () => {
-    const sb = box();
-    const svc = sb.service('mq');
-    const pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:0:5:exit`] });
-    const first = await watch(sb, svc, pfile);
-    await killAndHeal(sb, svc, first.pc, first.pid);
-    await waitFor(() => stateOf(sb).entries[0].restartCount === 1, 5000, 'the state file');
-    kill(first.pc.pid, 'SIGKILL');
-    await first.pc.exited;
+    const { sb, svc, pfile } = await healedThenEnded('mq', 'SIGKILL');
     writeFileSync(join(sb.dir, 'state.dmp'), JSON.stringify({ ...stateOf(sb), bootId: '00000000-0000-4000-8000-000000000000' }));
     const second = await watch(sb, svc, pfile);
     await second.pc.waitLine('was written before this boot: counters start at 0');

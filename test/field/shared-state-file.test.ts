@@ -27,6 +27,13 @@ async function pfileWithState(sb: Sandbox, state: string, name: string): Promise
 }
 
 /** The state file as last written (it is replaced atomically), or an empty one before the first write. */
+/** Two sandboxes whose pfiles A and B name the same state file (in A's directory). */
+async function sharing() {
+  const [a, b] = [box(), box()];
+  const state = join(a.dir, 'shared.dmp');
+  return { a, b, state, A: await pfileWithState(a, state, 'a'), B: await pfileWithState(b, state, 'b') };
+}
+
 const snapshot = (state: string): StateSnapshot =>
   existsSync(state) ? (JSON.parse(readFileSync(state, 'utf8')) as StateSnapshot) : ({ entries: [] } as unknown as StateSnapshot);
 
@@ -36,10 +43,7 @@ function pcheckSync(sb: Sandbox, pfile: string, env: Record<string, string> = {}
 
 describe('two pfiles with the same SHM_DUMP_FILE', () => {
   it('the second pcheck is refused at start: exit 2, naming the other pfile and its pcheck; the first keeps its state file', async () => {
-    const [a, b] = [box(), box()];
-    const state = join(a.dir, 'shared.dmp');
-    const A = await pfileWithState(a, state, 'a');
-    const B = await pfileWithState(b, state, 'b');
+    const { a, b, state, A, B } = await sharing();
     const pc = a.pcheck(A.pfile);
     await pc.waitLine(`(${A.pname} ,pid=`);
     await waitFor(() => snapshot(state).pcheckPid === pc.pid, 5000, 'the state file');
@@ -54,10 +58,7 @@ describe('two pfiles with the same SHM_DUMP_FILE', () => {
   });
 
   it('without the native addon (no flock) the record of the live holder is enough to refuse', async () => {
-    const [a, b] = [box(), box()];
-    const state = join(a.dir, 'shared.dmp');
-    const A = await pfileWithState(a, state, 'a');
-    const B = await pfileWithState(b, state, 'b');
+    const { a, b, A, B } = await sharing();
     const pc = a.pcheck(A.pfile, [], { PROCSAFE_NATIVE: 'off' });
     await pc.waitLine(`(${A.pname} ,pid=`);
     const r = pcheckSync(b, B.pfile, { PROCSAFE_NATIVE: 'off' });
@@ -103,10 +104,7 @@ describe('two pfiles with the same SHM_DUMP_FILE', () => {
   });
 
   it('padmin does not show a state file written for another pfile: it says whose it is and exits 3', async () => {
-    const [a, b] = [box(), box()];
-    const state = join(a.dir, 'shared.dmp');
-    const A = await pfileWithState(a, state, 'a');
-    const B = await pfileWithState(b, state, 'b');
+    const { a, b, state, A, B } = await sharing();
     const pc = a.pcheck(A.pfile);
     await pc.waitLine(`(${A.pname} ,pid=`);
     kill(pc.pid, 'SIGTERM');
