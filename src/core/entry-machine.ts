@@ -251,11 +251,12 @@ const foundUp: Handler<'found'> = (s, e, cfg, now) => {
 };
 
 const diedWhileAvail: Handler<'died'> = (s, _e, cfg, now) => {
-  const down = log('err', msg.down(cfg.pname, s.pid));
   if (s.monitorSts === 'off') {
+    // the operator turned monitoring off: the death is told, but it is no alarm
+    const down = log('notice', msg.down(cfg.pname, s.pid));
     return { state: { ...s, procSts: 'DOWN', pid: null, startTime: null, upSinceMono: null }, actions: [down] };
   }
-  return fail(s, cfg, now, [down]);
+  return fail(s, cfg, now, [log('err', msg.down(cfg.pname, s.pid))]);
 };
 
 /** The restart script has ended: what counts is whether the process appears, so only log the outcome. */

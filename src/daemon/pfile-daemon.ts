@@ -22,6 +22,7 @@ import {
 } from '../core/entry-machine';
 import { pentSignature, type Pfile } from '../core/model';
 import { isOsAction, type RetryOverAction } from '../core/states';
+import { freshReason, resumedEntry, type PcheckEnd } from '../core/resume-policy';
 import type { Logger } from '../log/logger';
 import type { DeathWatcher, ProcId, ProcInfo, ProcessTable } from '../proc/types';
 import { runScript } from '../exec/run-script';
@@ -30,6 +31,9 @@ import { CLK_TCK, readEnviron, readStat } from '../proc/proc-table';
 import { selectOldest } from '../proc/match';
 import { runOsAction } from '../exec/os-action';
 import { readBootId, readStateFile, writeStateFile, type EntrySnapshot, type RunningScriptId, type StateSnapshot } from '../state/state-file';
+import { claimStateFile, type StateClaim } from '../state/state-claim';
+import { sameFile } from '../config/same-file';
+import { loadNative } from '../native/index';
 import { startControlServer } from '../control/server';
 import { scriptLogEnv, withScriptLog } from '../control/script-log';
 import { ControlErrorCode as ErrorCode, socketPath, type ControlRequest, type ControlResponse } from '../control/protocol';
@@ -67,6 +71,13 @@ export interface PfileDaemonOptions {
   onStateChange?: () => void;
 }
 
+/** An entry as the previous pcheck left it; `resumed`: its counters are taken over. */
+interface Restored {
+  entry: RestoredEntry;
+  script: RunningScriptId | null;
+  resumed: boolean;
+}
+
 const SEEK_FIRST_MS = 5;
 const SEEK_MAX_MS = 200;
 /** Restart scripts running at once; more wait in a queue (a mass death must not fork-bomb the host). */
@@ -92,6 +103,8 @@ export class PfileDaemon {
   private scriptsRunning = 0;
   private drainPending = false;
   private stopping = false;
+  /** how this pcheck ends, for the last write of the state file (null while it runs) */
+  private ended: PcheckEnd | null = null;
   private finish: (code: number) => void = () => undefined;
   readonly socket: string;
   private readonly sd: SystemdLink;
@@ -110,11 +123,31 @@ export class PfileDaemon {
   }
 
   private markStarted: () => void = () => undefined;
-  private readonly startedP = new Promise<void>((r) => (this.markStarted = r));
+  private failStarted: (e: unknown) => void = () => undefined;
+  private readonly startedP = new Promise<void>((resolve, reject) => {
+    this.markStarted = resolve;
+    this.failStarted = reject;
+  });
+  /** this pcheck's hold on its state file: no other pcheck may write it */
+  private claim: StateClaim | null = null;
 
   /** Resolves once run() is monitoring (its control socket answers). */
   started(): Promise<void> {
     return this.startedP;
+  }
+
+  /** Claims the pfile's state file (before reading it); throws a ConfigError when another pcheck holds it. */
+  private claimState(pfile: Pfile): StateClaim | null {
+    const path = pfile.param.shmDumpFile;
+    if (path === null) return null;
+    const native = loadNative();
+    const me = { pid: process.pid, startTime: readStat(process.pid)?.startTime ?? 0, bootId: this.bootId, pfile: pfile.path, ipckey: pfile.param.ipckeyText };
+    const claim = claimStateFile(path, me, {
+      lock: native?.flockExclusive ? (fd) => native.flockExclusive!(fd) : null,
+      isAlive: (h) => h.bootId !== '' && h.bootId === this.bootId && this.opts.table.read(h) !== null,
+    });
+    if (claim.warning !== null) this.log.warning(claim.warning);
+    return claim;
   }
 
   views(): PentView[] {
@@ -124,7 +157,15 @@ export class PfileDaemon {
   /** Starts monitoring; resolves with pcheck's exit code once it stops. */
   async run(): Promise<number> {
     const done = new Promise<number>((resolve) => (this.finish = resolve));
-    this.control = await startControlServer(this.socket, withScriptLog(this.log, (req) => this.onRequest(req)));
+    try {
+      this.control = await startControlServer(this.socket, withScriptLog(this.log, (req) => this.onRequest(req)));
+      this.claim = this.claimState(this.pfile);
+    } catch (e) {
+      await this.control?.close();
+      this.startedP.catch(() => undefined); // nobody need wait for started(): run() throws
+      this.failStarted(e);
+      throw e;
+    }
     const restored = this.restoreState();
     const now = this.clock();
     const starts: [EntryRuntime, EntryAction[]][] = [];
@@ -135,7 +176,8 @@ export class PfileDaemon {
       rt.state = first.state;
       rt.script = r?.script ?? null;
       starts.push([rt, first.actions]);
-      if (r) this.log.info(`(${pent.pname}) restored: retry_count=${rt.state.retryCount} restart_count=${rt.state.restartCount} monitor_sts=${rt.state.monitorSts}`);
+      if (r?.resumed) this.log.info(`(${pent.pname}) restored: retry_count=${rt.state.retryCount} restart_count=${rt.state.restartCount} monitor_sts=${rt.state.monitorSts}`);
+      else if (r && rt.state.monitorSts === 'off') this.log.info(`(${pent.pname}) restored: monitor_sts=off (padmin start pent ${pent.id} turns it on)`);
       return rt;
     });
     this.log.info(`Start pcheck (pfile='${this.pfile.path}', ${this.entries.length} entries, death watch: ${this.opts.watcher.mode})`);
@@ -168,14 +210,14 @@ export class PfileDaemon {
 
   /** Stops monitoring without the signal lines (FailSafe mode stops its pfiles this way). */
   async close(): Promise<void> {
-    await this.stop(0, null);
+    await this.stop(0, null, 'stopped');
   }
 
   /** SIGTERM / SIGINT: stop monitoring, leave the watched processes running, exit 0. */
   async stopOnSignal(name: 'SIGTERM' | 'SIGINT', num: number): Promise<void> {
     if (this.stopping) return;
     this.log.notice(`${name} Catch (${num})!!`);
-    await this.stop(0, 'Stop pcheck!!');
+    await this.stop(0, 'Stop pcheck!!', name);
   }
 
   // ---- events in ----------------------------------------------------------------------
@@ -447,7 +489,7 @@ export class PfileDaemon {
 
   private retryOver(action: RetryOverAction, pname: string): void {
     if (action === 'exit') {
-      void this.stop(1, null);
+      void this.stop(1, null, 'RETRY_OVER:EXIT');
     } else if (isOsAction(action)) {
       this.persist();
       runOsAction(action, { rehearse: this.opts.rehearse, rehearseLog: `${this.opts.runDir}/rehearse.log` }).then(
@@ -479,7 +521,7 @@ export class PfileDaemon {
       restart:
         rt.state.procSts === 'RESTARTING' ? { scriptRunning: rt.state.scriptRunning, script: rt.script, deadlineMono: rt.state.deadlineMono } : null,
     }));
-    return { version: 1, pfile: this.pfile.path, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.bootId, entries };
+    return { version: 1, pfile: this.pfile.path, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.bootId, ended: this.ended, entries };
   }
 
   private persistSoon(): void {
@@ -506,8 +548,8 @@ export class PfileDaemon {
 
   /** What the state file of an earlier pcheck says of the entries that still exist: their
    *  counters, and where a restart under way was (with its script, if that still runs). */
-  private restoreState(): Map<string, { entry: RestoredEntry; script: RunningScriptId | null }> {
-    const out = new Map<string, { entry: RestoredEntry; script: RunningScriptId | null }>();
+  private restoreState(): Map<string, Restored> {
+    const out = new Map<string, Restored>();
     const path = this.pfile.param.shmDumpFile;
     if (path === null) return out;
     let r: ReturnType<typeof readStateFile>;
@@ -523,8 +565,15 @@ export class PfileDaemon {
       return out;
     }
     if ('missing' in r) return out;
+    if (r.snapshot.pfile !== this.pfile.path) {
+      // no live pcheck of that pfile holds it (claimState): this pfile renamed, or one that ran before
+      this.log.notice(`State file ${path} was written by the pcheck of pfile ${r.snapshot.pfile}, which no longer runs: this pfile takes it over`);
+    }
     // pids and monotonic times mean nothing after a reboot ('' is an unknown boot: never the same)
     const sameBoot = this.bootId !== '' && r.snapshot.bootId === this.bootId;
+    const ended = r.snapshot.ended ?? null;
+    const fresh = freshReason(ended, sameBoot);
+    if (fresh !== null && r.snapshot.entries.length > 0) this.log.notice(`State file ${path} ${fresh}: counters start at 0`);
     const scripts = new Map(this.pfile.pents.map((p) => [pentSignature(p), p.restartScript]));
     let procs: ProcInfo[] | null = null;
     for (const e of r.snapshot.entries) {
@@ -539,6 +588,7 @@ export class PfileDaemon {
       }
       out.set(e.signature, {
         script,
+        resumed: fresh === null,
         entry: {
           retryCount: e.retryCount,
           restartCount: e.restartCount,
@@ -556,12 +606,19 @@ export class PfileDaemon {
         },
       });
     }
+    // ended on purpose, or another boot: counters start fresh (src/core/resume-policy.ts)
+    for (const v of out.values()) v.entry = resumedEntry(v.entry, ended);
     return out;
   }
 
   // ---- padmin -------------------------------------------------------------------------
 
   private onRequest(req: ControlRequest): ControlResponse {
+    // padmin names the pfile it means: a pcheck that runs another one does nothing
+    const meant = req.args?.pfile;
+    if (typeof meant === 'string' && !sameFile(meant, this.pfile.path)) {
+      return { ok: false, code: ErrorCode.WRONG_PFILE, error: `this pcheck (pid ${process.pid}) runs pfile ${this.pfile.path}, not ${meant}` };
+    }
     let cmd: PadminCommand;
     try {
       cmd = parseCommand(req.command);
@@ -626,6 +683,12 @@ export class PfileDaemon {
       }
       const pnames = next.pents.filter((p) => p.retryOverAction === 'group');
       if (pnames.length > 0) throw new Error(`line ${pnames[0].line}: retry_over_action group needs FailSafe mode (pcheck --config)`);
+      // another state file: claimed like at start (refused if another pcheck holds it)
+      if (next.param.shmDumpFile !== this.pfile.param.shmDumpFile) {
+        const claim = this.claimState(next);
+        this.claim?.release();
+        this.claim = claim;
+      }
     } catch (e) {
       const m = (e as Error).message;
       this.log.err(`Reload refused (${by}): ${m}; the running configuration stays`);
@@ -671,15 +734,17 @@ export class PfileDaemon {
 
   // ---- stop ---------------------------------------------------------------------------
 
-  private async stop(code: number, lastLine: string | null): Promise<void> {
+  private async stop(code: number, lastLine: string | null, ended: PcheckEnd): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.ended = ended; // in the last write below: the next pcheck starts fresh
     this.sd.stopping(code === 0 ? 'on signal' : 'retry-over exit');
     for (const t of [this.deadlineTimer, this.seekTimer]) if (t) clearTimeout(t);
     if (this.scanTimer) clearInterval(this.scanTimer);
     this.opts.watcher.close();
     for (const rt of this.entries) rt.stopAwait?.();
     this.persist();
+    this.claim?.release();
     await this.control?.close().catch(() => undefined);
     if (lastLine !== null) this.log.notice(lastLine);
     this.finish(code);

@@ -207,6 +207,13 @@ describe('entry machine: padmin', () => {
     assert.equal(r.state.retryCount, 0);
   });
 
+  it('with monitoring off a death is no alarm: Down at notice; with monitoring on it is err', () => {
+    const off = step(avail(), { type: 'monitorOff' }, cfg, at(0)).state;
+    const severityOf = (s: typeof off) => (step(s, { type: 'died' }, cfg, at(1)).actions[0] as { severity: string }).severity;
+    assert.equal(severityOf(off), 'notice');
+    assert.equal(severityOf(avail()), 'err');
+  });
+
   it('monitoring back on gives a DOWN entry an initial wait, then it is restarted', () => {
     const off = step(avail({ monitorSts: 'off' }), { type: 'died' }, cfg, at(0)).state;
     const on = step(off, { type: 'monitorOn' }, cfg, at(100));

@@ -273,7 +273,14 @@ export class FailsafeDaemon {
     const holder: PfileHolder = { daemon, group, done: Promise.resolve(0) };
     this.pfiles.set(path, holder);
     holder.done = daemon.run();
-    await daemon.started();
+    try {
+      await daemon.started();
+    } catch (e) {
+      // refused (IPCKEY or SHM_DUMP_FILE held by another pcheck): run() rejects with the same error
+      holder.done.catch(() => undefined);
+      this.pfiles.delete(path);
+      throw e;
+    }
     // an entry's retry-over `exit` inside FailSafe mode stops the whole daemon with exit 1
     void holder.done.then((code) => {
       if (code !== 0 && !this.stopping && this.pfiles.get(path) === holder) void this.stop(code, `pfile='${path}' retry-over exit: stopping pcheck`);
@@ -475,7 +482,8 @@ export class FailsafeDaemon {
       this.monitors.delete(name);
     }
     void (async () => {
-      for (const [path, group] of added) await this.addPfile(path, group);
+      // a pfile refused now (its IPCKEY or SHM_DUMP_FILE held by another pcheck) is left out, said once
+      for (const [path, group] of added) await this.addPfile(path, group).catch((e: unknown) => this.log.err(`pfile='${path}' is not watched: ${(e as Error).message}`));
       for (const m of monitors) if (!this.monitors.has(m.name)) this.addMonitor(m);
       await this.startGroupsInOrder(newGroups);
     })();
