@@ -9,6 +9,7 @@
 // one stat() of its directory (uid); argv and exe are read only for processes not seen
 // before or that have exec'd since (see ImmutableParts).
 import * as fs from 'node:fs';
+import { programPath } from './program-path';
 import type { ProcId, ProcInfo, ProcessTable, ScanOptions } from './types';
 
 /** USER_HZ, the unit of /proc start times. It is 100 on every architecture Linux servers
@@ -26,6 +27,10 @@ export interface ProcStat {
   state: string;
   /** field 4. */
   ppid: number;
+  /** field 5, the process group. */
+  pgrp: number;
+  /** field 6, the session (the pid of its leader). */
+  session: number;
   /** field 9, the kernel's PF_* flags. */
   flags: number;
   /** field 20, threads in the process. */
@@ -58,12 +63,14 @@ export function parseStat(buf: Buffer, len: number): ProcStat | null {
     comm: buf.toString('utf8', open + 1, close),
     state: String.fromCharCode(buf[close + 2]),
     ppid: 0,
+    pgrp: 0,
+    session: 0,
     flags: 0,
     numThreads: 0,
     startTime: -1,
     argStart: 0,
   };
-  // Fields after the state are space-separated integers; only 4, 9, 20, 22 and 48 are kept.
+  // Fields after the state are space-separated integers; only 4-6, 9, 20, 22 and 48 are kept.
   // Negative fields (priority, nice) produce garbage values that are never stored.
   let field = 3;
   let value = 0;
@@ -74,6 +81,8 @@ export function parseStat(buf: Buffer, len: number): ProcStat | null {
       continue;
     }
     if (field === 4) stat.ppid = value;
+    else if (field === 5) stat.pgrp = value;
+    else if (field === 6) stat.session = value;
     else if (field === 9) stat.flags = value;
     else if (field === 20) stat.numThreads = value;
     else if (field === 22) stat.startTime = value;
@@ -296,7 +305,7 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
     // by what the last scan reported (what a match would see), not by the cache, which read()
     // may have refreshed since (an exiting process reads as an empty argv)
     const { argv, exe } = known.info;
-    if (opts.recheck.has(argv[0]) || (exe !== null && opts.recheck.has(exe))) return undefined;
+    if (opts.recheck.has(argv[0]) || (exe !== null && opts.recheck.has(programPath(exe)))) return undefined;
     return known;
   }
 

@@ -29,11 +29,13 @@ function statLine(comm: string, fields: Record<number, string | number>): string
 
 describe('parseStat', () => {
   it('counts fields from the last parenthesis, so comm may hold spaces and parentheses', () => {
-    const buf = Buffer.from(statLine('a) b (c', { 3: 'S', 4: 7, 9: 4194560, 20: 3, 22: 123456, 48: 140721184574075 }));
+    const buf = Buffer.from(statLine('a) b (c', { 3: 'S', 4: 7, 5: 8, 6: 9, 9: 4194560, 20: 3, 22: 123456, 48: 140721184574075 }));
     assert.deepEqual(parseStat(buf, buf.length), {
       comm: 'a) b (c',
       state: 'S',
       ppid: 7,
+      pgrp: 8,
+      session: 9,
       flags: 4194560,
       numThreads: 3,
       startTime: 123456,
@@ -49,7 +51,7 @@ describe('parseStat', () => {
 
   it('accepts a line of an old kernel that ends before arg_start', () => {
     const buf = Buffer.from('1 (x) R 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77 0 0\n');
-    assert.deepEqual(parseStat(buf, buf.length), { comm: 'x', state: 'R', ppid: 0, flags: 0, numThreads: 1, startTime: 77, argStart: 0 });
+    assert.deepEqual(parseStat(buf, buf.length), { comm: 'x', state: 'R', ppid: 0, pgrp: 1, session: 1, flags: 0, numThreads: 1, startTime: 77, argStart: 0 });
   });
 
   it('returns null for a truncated line that stops before field 22', () => {
