@@ -61,6 +61,9 @@ export interface EntryState {
   stuckSinceMono: number | null;
   /** AVAIL: when the process was killed as hung (monotonic ms); its death is awaited. */
   hangKilledMono: number | null;
+  /** AVAIL: found while its restart script still ran. Until the script ends, its exit is a step
+   *  of that script (`nginx -t && nginx`: the check runs first), not a new failure. */
+  provisional?: boolean;
 }
 
 /** What a restarted pcheck knows of an entry from the state file of the pcheck before it. */
@@ -216,7 +219,7 @@ function log(severity: LogSeverity, message: string): EntryAction {
 /** A failure of an entry whose monitoring is on: restart it, or retry-over. `workers`: what the
  *  dead program left in its session, ended before its restart script runs (not on a retry-over). */
 function fail(s: EntryState, cfg: EntryConfig, now: Clock, pre: EntryAction[], workers: ProcId[] = []): Step {
-  const base: EntryState = { ...s, pid: null, startTime: null, upSinceMono: null, deadlineMono: null, lastUp: null, stuckSinceMono: null, hangKilledMono: null };
+  const base: EntryState = { ...s, pid: null, startTime: null, upSinceMono: null, deadlineMono: null, lastUp: null, stuckSinceMono: null, hangKilledMono: null, provisional: false };
   if (isRetryOver(s, cfg)) {
     const actions = [...pre, log('crit', msg.retryOver(cfg.pname, cfg.retryOverAction))];
     if (isFatal(cfg.retryOverAction)) actions.push(log('crit', msg.fatal(cfg.pname)));
@@ -269,6 +272,7 @@ const foundUp: Handler<'found'> = (s, e, cfg, now) => {
       pendingEnv: null, // the program is up: the running script started it
       stuckSinceMono: null,
       hangKilledMono: null,
+      provisional: s.procSts === 'RESTARTING' && s.scriptRunning,
     },
     actions: [log('info', msg.up(cfg.pname, e.pid)), { type: 'watch', pid: e.pid, startTime: e.startTime }],
   };
@@ -286,6 +290,15 @@ const diedWhileAvail: Handler<'died'> = (s, e, cfg, now) => {
         log('info', msg.up(cfg.pname, next.pid)),
         { type: 'watch', pid: next.pid, startTime: next.startTime },
       ],
+    };
+  }
+  if (s.provisional === true && s.scriptRunning && s.monitorSts === 'on') {
+    // found while its restart script runs and gone before it ends: a step of the script (a
+    // configuration check, a start-up helper of the same program), not the program that stays.
+    // The script is not done: what runs when it has ended decides, as after any script.
+    return {
+      state: { ...s, procSts: 'RESTARTING', pid: null, startTime: null, upSinceMono: null, deadlineMono: null, provisional: false, stuckSinceMono: null, hangKilledMono: null },
+      actions: [log('notice', `(${cfg.pname}) pid=${s.pid ?? '-----'} exited while its restart script still runs: waiting for the script to end`), { type: 'seek' }],
     };
   }
   const down = log('err', msg.down(cfg.pname, s.pid));
@@ -350,7 +363,7 @@ function afterScript(s: EntryState, cfg: EntryConfig, now: Clock, actions: Entry
   if (s.pendingEnv !== null && s.procSts === 'RESTARTING' && s.monitorSts === 'on') {
     return { state: { ...s, pendingEnv: null, deadlineMono: null }, actions: [...actions, { type: 'runScript', env: s.pendingEnv }, { type: 'seek' }] };
   }
-  const state: EntryState = { ...s, scriptRunning: false, pendingEnv: null };
+  const state: EntryState = { ...s, scriptRunning: false, pendingEnv: null, provisional: false };
   if (s.procSts === 'RESTARTING') {
     state.deadlineMono = now.mono + cfg.restartWait * 1000;
     actions.push({ type: 'seek' });

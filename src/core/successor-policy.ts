@@ -19,7 +19,8 @@ export const FORK_WINDOW_MS = 1000;
 export interface DeadProcess {
   pid: number;
   argv0: string | null;
-  /** its session; null when unknown (then nothing counts as its worker) */
+  /** its session; null when unknown (then nothing counts as its worker, nor does 0 or 1: the
+   *  kernel's and init's sessions are nobody's program) */
   sid: number | null;
 }
 
@@ -45,7 +46,7 @@ function older(a: Candidate, b: Candidate): boolean {
 
 export function afterDeath(dead: DeadProcess, pname: string, candidates: readonly Candidate[]): AfterDeath {
   const others = candidates.filter((c) => c.pid !== dead.pid);
-  const inSession = dead.sid === null ? [] : others.filter((c) => c.sid === dead.sid);
+  const inSession = dead.sid === null || dead.sid <= 1 ? [] : others.filter((c) => c.sid === dead.sid);
   const outside = others.filter((c) => !inSession.includes(c));
   const forks = inSession.filter((c) => c.argv0 === pname || (dead.argv0 !== null && c.argv0 === dead.argv0));
   const fresh = forks.length === 1 && forks[0].ageMs <= FORK_WINDOW_MS ? forks : [];

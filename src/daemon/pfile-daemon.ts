@@ -210,6 +210,9 @@ export class PfileDaemon {
   /** Turns a change of proc_sts into an event; and times heals (death → new process up). */
   private report(rt: EntryRuntime, before: EntryState, after: EntryState, now: Clock): void {
     if (before.procSts === after.procSts) return;
+    // a process found during its restart script exited before the script ended: the same
+    // restart goes on (no new Down, no new restart)
+    if (before.procSts === 'AVAIL' && after.procSts === 'RESTARTING' && after.restartCount === before.restartCount) return;
     const emit = (kind: EventKind, message: string) =>
       this.opts.onEvent?.({
         kind,

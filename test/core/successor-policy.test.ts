@@ -40,5 +40,6 @@ describe('afterDeath', () => {
   it('never the dead process itself; with an unknown session nothing is a worker', () => {
     assert.deepEqual(afterDeath(dead, PNAME, [c(100, { ageMs: 1 })]), { successor: null, workers: [] });
     assert.deepEqual(afterDeath({ ...dead, sid: null }, PNAME, []), { successor: null, workers: [] });
+    assert.deepEqual(afterDeath({ ...dead, sid: 1 }, PNAME, [c(101, { sid: 1 })]).workers, []);
   });
 });
