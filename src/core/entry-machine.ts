@@ -92,8 +92,10 @@ export type EntryEvent =
   /** the watched process died (exited, killed, or became a zombie). The shell has looked at
    *  once for what runs: `successor`, another process of the same program that carries on (the
    *  daemon forked and its parent exited); `workers`, processes of the entry left in the dead
-   *  process's session (nginx's workers), which keep its ports and are ended before a restart. */
-  | { type: 'died'; successor?: ProcId | null; workers?: ProcId[] }
+   *  process's session (nginx's workers), which keep its ports and are ended before a restart;
+   *  `duringScript`: it died while the restart script that it appeared under still ran (as the
+   *  shell saw it at the death; the script's exit may be handled first). */
+  | { type: 'died'; successor?: ProcId | null; workers?: ProcId[]; duringScript?: boolean }
   /** AVAIL with hang_timeout: the state letter of the watched process, read about every second. */
   | { type: 'sample'; state: string }
   /** kept: at a timeout, what was spared in its group or session (the program it started, Up). */
@@ -292,13 +294,24 @@ const diedWhileAvail: Handler<'died'> = (s, e, cfg, now) => {
       ],
     };
   }
-  if (s.provisional === true && s.scriptRunning && s.monitorSts === 'on') {
+  if ((e.duringScript ?? (s.provisional === true && s.scriptRunning)) && s.monitorSts === 'on') {
     // found while its restart script runs and gone before it ends: a step of the script (a
     // configuration check, a start-up helper of the same program), not the program that stays.
-    // The script is not done: what runs when it has ended decides, as after any script.
+    // What runs when the script has ended decides, as after any script.
+    const wait = s.scriptRunning ? 'waiting for the script to end' : `waiting ${cfg.restartWait}s for the program`;
     return {
-      state: { ...s, procSts: 'RESTARTING', pid: null, startTime: null, upSinceMono: null, deadlineMono: null, provisional: false, stuckSinceMono: null, hangKilledMono: null },
-      actions: [log('notice', `(${cfg.pname}) pid=${s.pid ?? '-----'} exited while its restart script still runs: waiting for the script to end`), { type: 'seek' }],
+      state: {
+        ...s,
+        procSts: 'RESTARTING',
+        pid: null,
+        startTime: null,
+        upSinceMono: null,
+        deadlineMono: s.scriptRunning ? null : now.mono + cfg.restartWait * 1000,
+        provisional: false,
+        stuckSinceMono: null,
+        hangKilledMono: null,
+      },
+      actions: [log('notice', `(${cfg.pname}) pid=${s.pid ?? '-----'} exited while its restart script still ran: ${wait}`), { type: 'seek' }],
     };
   }
   const down = log('err', msg.down(cfg.pname, s.pid));

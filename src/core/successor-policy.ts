@@ -7,14 +7,16 @@
 // What tells them apart is how the dead process left them:
 // - a daemonizing child leaves the session (setsid(): nginx, apache, rsyslogd, dbus), or
 // - it stays in the session with the dead process's argv[0] and is its one fresh fork: the
-//   parent exited right after forking it (the second fork of a double fork, a fork without
-//   setsid). A master killed while it runs leaves workers that are older, or several.
+//   parent exited right after forking it, or once it was ready (the second fork of a double
+//   fork, a fork without setsid). A master killed while it runs leaves workers that are older,
+//   or several (apache starts 2 to 5).
 // Another matching process in another session (the program started by hand meanwhile) is also
 // the program carrying on: it is adopted rather than started twice.
 
 /** A fork this recent when its parent died is the daemonizing step, not a worker: a parent
- *  exits microseconds after that fork; the window covers detection and a busy loop. */
-export const FORK_WINDOW_MS = 1000;
+ *  exits right after that fork, or once its child says it is ready (rsyslogd, dbus: up to a
+ *  few seconds of start-up work); the window covers that, detection and a busy loop. */
+export const FORK_WINDOW_MS = 5000;
 
 export interface DeadProcess {
   pid: number;
@@ -44,12 +46,14 @@ function older(a: Candidate, b: Candidate): boolean {
   return a.startTime !== b.startTime ? a.startTime < b.startTime : a.pid < b.pid;
 }
 
-export function afterDeath(dead: DeadProcess, pname: string, candidates: readonly Candidate[]): AfterDeath {
+/** `forks` false: the dead process did not exit, pcheck killed it (a hang): none of its forks
+ *  carries it on. */
+export function afterDeath(dead: DeadProcess, pname: string, candidates: readonly Candidate[], forks = true): AfterDeath {
   const others = candidates.filter((c) => c.pid !== dead.pid);
   const inSession = dead.sid === null || dead.sid <= 1 ? [] : others.filter((c) => c.sid === dead.sid);
   const outside = others.filter((c) => !inSession.includes(c));
-  const forks = inSession.filter((c) => c.argv0 === pname || (dead.argv0 !== null && c.argv0 === dead.argv0));
-  const fresh = forks.length === 1 && forks[0].ageMs <= FORK_WINDOW_MS ? forks : [];
+  const sameArgv = inSession.filter((c) => c.argv0 === pname || (dead.argv0 !== null && c.argv0 === dead.argv0));
+  const fresh = forks && sameArgv.length === 1 && sameArgv[0].ageMs <= FORK_WINDOW_MS ? sameArgv : [];
   let best: Candidate | null = null;
   for (const c of [...outside, ...fresh]) if (best === null || older(c, best)) best = c;
   if (best !== null) return { successor: { pid: best.pid, startTime: best.startTime }, workers: [] };

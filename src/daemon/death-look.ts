@@ -49,7 +49,9 @@ export function lookAfterDeaths(dead: readonly EntryRuntime[], table: ProcessTab
       if (st === null || st.startTime !== p.startTime || st.state === 'Z' || st.state === 'X') continue;
       candidates.push({ pid: p.pid, startTime: p.startTime, argv0: p.argv[0], sid: st.session, ageMs: ((now - p.startTime) * 1000) / CLK_TCK });
     }
-    out.set(rt, afterDeath({ pid: w?.pid ?? -1, argv0: w?.argv0 ?? null, sid: w?.sid ?? null }, rt.pent.pname, candidates));
+    // a process pcheck killed as hung did not exit to leave a fork in its place
+    const forks = rt.state.hangKilledMono === null;
+    out.set(rt, afterDeath({ pid: w?.pid ?? -1, argv0: w?.argv0 ?? null, sid: w?.sid ?? null }, rt.pent.pname, candidates, forks));
   }
   return out;
 }

@@ -99,7 +99,7 @@ export class PfileDaemon {
   private drainPending = false;
   private stopping = false;
   /** entries whose process died in this loop turn: looked at together (one scan) */
-  private readonly deaths = new Set<EntryRuntime>();
+  private readonly deaths = new Map<EntryRuntime, boolean>();
   private deathsPending = false;
   private hangTimer: NodeJS.Timeout | null = null;
   private finish: (code: number) => void = () => undefined;
@@ -339,7 +339,7 @@ export class PfileDaemon {
           if (rt.unwatch !== unwatch) return; // a stale watch of an earlier pid
           rt.unwatch = null;
           if (info.detectedWithinMs !== null && this.detections.length < 10_000) this.detections.push(info.detectedWithinMs / 1000);
-          this.onDeath(rt);
+          this.onDeath(rt, rt.state.provisional === true && rt.state.scriptRunning);
         });
         rt.unwatch = unwatch;
         this.armHangSampler();
@@ -486,13 +486,14 @@ export class PfileDaemon {
 
   /** The deaths of one loop turn are looked at together, after one quick scan (a mass death
    *  costs one scan, not one per entry): what else of each program runs decides the event. */
-  private onDeath(rt: EntryRuntime): void {
-    this.deaths.add(rt);
+  private onDeath(rt: EntryRuntime, duringScript: boolean): void {
+    this.deaths.set(rt, duringScript);
     if (this.deathsPending) return;
     this.deathsPending = true;
     setImmediate(() => {
       this.deathsPending = false;
-      const dead = [...this.deaths].filter((d) => this.entries.includes(d) && d.state.procSts === 'AVAIL');
+      const during = new Map(this.deaths);
+      const dead = [...this.deaths.keys()].filter((d) => this.entries.includes(d) && d.state.procSts === 'AVAIL');
       this.deaths.clear();
       if (this.stopping || dead.length === 0) return;
       let looks: ReturnType<typeof lookAfterDeaths> = new Map();
@@ -504,7 +505,7 @@ export class PfileDaemon {
       for (const d of dead) {
         const look = looks.get(d);
         d.watched = null;
-        this.dispatch(d, { type: 'died', successor: look?.successor ?? null, workers: look?.workers ?? [] });
+        this.dispatch(d, { type: 'died', successor: look?.successor ?? null, workers: look?.workers ?? [], duringScript: during.get(d) ?? false });
       }
     });
   }

@@ -156,7 +156,7 @@ describe('entry machine: resuming after pcheck was killed', () => {
     s = step(s, { type: 'found', pid: 11, startTime: 2 }, cfg, at(3)).state; // `nginx -t`, while the script still runs
     assert.equal(s.procSts, 'AVAIL');
     const gone = step(s, { type: 'died' }, cfg, at(4));
-    assert.deepEqual(logs(gone.actions), ['(/usr/bin/java) pid=11 exited while its restart script still runs: waiting for the script to end']);
+    assert.deepEqual(logs(gone.actions), ['(/usr/bin/java) pid=11 exited while its restart script still ran: waiting for the script to end']);
     assert.deepEqual(kinds(gone.actions), ['log', 'seek']);
     assert.deepEqual([gone.state.procSts, gone.state.retryCount, gone.state.restartCount, gone.state.scriptRunning], ['RESTARTING', 1, 1, true]);
     // the script then starts the program, which stays: Up, still one retry

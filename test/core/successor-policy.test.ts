@@ -17,8 +17,13 @@ describe('afterDeath', () => {
     assert.deepEqual(r, { successor: id(101), workers: [] });
   });
 
-  it('the one fresh fork left in the session with the same argv[0] is the successor (the second fork of a double fork)', () => {
+  it('the one fresh fork left in the session with the same argv[0] is the successor (the second fork of a double fork, a child the parent waited for)', () => {
     assert.deepEqual(afterDeath(dead, PNAME, [c(101, { ageMs: 20 })]).successor, id(101));
+    assert.deepEqual(afterDeath(dead, PNAME, [c(101, { ageMs: 1500 })]).successor, id(101));
+  });
+
+  it('a process pcheck killed (a hang) has no fork successor: its vfork child is a worker', () => {
+    assert.deepEqual(afterDeath(dead, PNAME, [c(101, { ageMs: 20 })], false), { successor: null, workers: [id(101)] });
   });
 
   it("apache's children (same argv, same session) are workers, not successors: old ones, or several fresh ones", () => {

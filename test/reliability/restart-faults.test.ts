@@ -360,7 +360,7 @@ describe('a crash-looping program', { concurrency: true }, () => {
     for (const [d] of ev) overlap = Math.max(overlap, (running += d));
     assert.equal(ev.filter(([d]) => d === 1).length, 2, 'script runs');
     assert.equal(overlap, 1, 'restart scripts of the entry running at once');
-    assert.equal(pc.count(`exited while its restart script still runs: waiting for the script to end`), 2);
+    assert.equal(pc.count(`exited while its restart script still ran: waiting for the script to end`), 2);
     assert.equal(pc.count(`Set pid fail (${svc.pname})`), 2);
     assert.equal(pc.count(`Try to restart (${svc.pname})`), 2);
     figures.push(`program dying while its script still checks on it (retry 2): 2 script runs, at most ${overlap} at a time; each decided at its script's end`);
