@@ -74,6 +74,8 @@ export const MAX_CONCURRENT_SCRIPTS = 32;
 const SCRIPTS_PER_TURN = 4;
 /** Workers a dead program left get this long to end after SIGTERM, then SIGKILL (and 1 s more). */
 export const WORKER_TERM_MS = 1000;
+/** ... and the dead main process this long to be reaped by its parent (PID 1). */
+const REAP_WAIT_MS = 1500;
 /** How often the state of processes with hang_timeout is read. */
 const HANG_SAMPLE_MS = 1000;
 /** On stop, how long pcheck waits for the scripts it killed to be reaped (their last output). */
@@ -102,6 +104,10 @@ export class PfileDaemon {
   private readonly deaths = new Map<EntryRuntime, boolean>();
   private deathsPending = false;
   private hangTimer: NodeJS.Timeout | null = null;
+  /** the process whose death is being handled, per entry (its workers' ending waits for its reap) */
+  private readonly lastDead = new WeakMap<EntryRuntime, ProcId>();
+  /** pids of workers being ended: never adopted meanwhile (they match their entry) */
+  private readonly ending = new Set<number>();
   private finish: (code: number) => void = () => undefined;
   readonly socket: string;
   private readonly sd: SystemdLink;
@@ -257,7 +263,8 @@ export class PfileDaemon {
     // a full scan resolves pname again: an upgrade may have re-pointed its symlink
     if (!quick) seeking.forEach(refreshProgram);
     const opts = quick ? { recheck: lookedFor(seeking), recheckSince: this.seekSince ?? performance.now() } : undefined;
-    const found = findForEntries(seeking, this.opts.table.scan(opts));
+    const procs = this.opts.table.scan(opts);
+    const found = findForEntries(seeking, this.ending.size === 0 ? procs : procs.filter((p) => !this.ending.has(p.pid)));
     this.lastScanMs = performance.now() - t0;
     for (const [rt, p] of found) this.dispatch(rt, { type: 'found', pid: p.pid, startTime: p.startTime });
   }
@@ -346,7 +353,7 @@ export class PfileDaemon {
         return;
       }
       case 'endWorkers':
-        this.endWorkers(rt, a.workers);
+        this.endWorkers(rt, a.workers, this.lastDead.get(rt) ?? null);
         return;
       case 'kill':
         // the hung process, if it is still that one: its death comes back through the watch
@@ -504,6 +511,7 @@ export class PfileDaemon {
       }
       for (const d of dead) {
         const look = looks.get(d);
+        if (d.watched) this.lastDead.set(d, { pid: d.watched.pid, startTime: d.watched.startTime });
         d.watched = null;
         this.dispatch(d, { type: 'died', successor: look?.successor ?? null, workers: look?.workers ?? [], duringScript: during.get(d) ?? false });
       }
@@ -512,18 +520,21 @@ export class PfileDaemon {
 
   /** The pids entries watch now: never another entry's successor or worker, never killed with a script. */
   private watchedPids(): Set<number> {
-    const pids = new Set<number>();
+    const pids = new Set<number>(this.ending);
     for (const rt of this.entries) if (rt.state.pid !== null) pids.add(rt.state.pid);
     return pids;
   }
 
   /** Ends the processes a dead program left in its session (they hold its ports); the entry's
-   *  next script waits for this (startScript). */
-  private endWorkers(rt: EntryRuntime, workers: ProcId[]): void {
+   *  next script waits for this (startScript), and for the dead process to be reaped (a start
+   *  script that checks a pidfile with `kill -0`, as apachectl does, takes a zombie for alive). */
+  private endWorkers(rt: EntryRuntime, workers: ProcId[], dead: ProcId | null): void {
     const pname = rt.pent.pname;
     const pids = workers.map((w) => w.pid).join(',');
     this.log.notice(`(${pname}) ending what the dead process left in its session (it may hold the program's ports): pid=${pids}`);
-    const clearing = endProcesses(workers, { watcher: this.opts.watcher, table: this.opts.table, graceMs: WORKER_TERM_MS, killWaitMs: 1000 }).then(
+    for (const w of workers) this.ending.add(w.pid);
+    const opts = { watcher: this.opts.watcher, table: this.opts.table, graceMs: WORKER_TERM_MS, killWaitMs: 1000, reaped: dead, reapWaitMs: REAP_WAIT_MS };
+    const clearing = endProcesses(workers, opts).then(
       (r) => {
         if (this.stopping) return;
         const how = [
@@ -535,6 +546,7 @@ export class PfileDaemon {
       (e: unknown) => this.log.err(`(${pname}) could not end pid=${pids}: ${(e as Error).message}`),
     );
     const done = clearing.finally(() => {
+      for (const w of workers) this.ending.delete(w.pid);
       if (rt.clearing === done) rt.clearing = null;
     });
     rt.clearing = done;
