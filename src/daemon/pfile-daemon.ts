@@ -262,7 +262,8 @@ export class PfileDaemon {
     const t0 = performance.now();
     // a full scan resolves pname again: an upgrade may have re-pointed its symlink
     if (!quick) seeking.forEach(refreshProgram);
-    const opts = quick ? { recheck: lookedFor(seeking), recheckSince: this.seekSince ?? performance.now() } : undefined;
+    // a full scan reads every process (recheckSince -Infinity), and the candidates' argv afresh
+    const opts = { recheck: lookedFor(seeking), recheckSince: quick ? (this.seekSince ?? performance.now()) : -Infinity };
     const procs = this.opts.table.scan(opts);
     const found = findForEntries(seeking, this.ending.size === 0 ? procs : procs.filter((p) => !this.ending.has(p.pid)));
     this.lastScanMs = performance.now() - t0;

@@ -179,10 +179,10 @@ export function resolvePname(pname: string): string | null {
  *   fallback where the kernel shows arg_start as 0 (processes we may not ptrace: another
  *   user's, when pcheck does not run as root).
  * Trade-offs, accepted for a scan that reads one file per process:
- * - a process that rewrites its argv in place (setproctitle: postgres, sshd, nginx)
- *   keeps the argv it had when first seen; these retitle within microseconds of fork,
- *   so a scan rarely catches the first title (setproctitle through prctl(PR_SET_MM),
- *   as systemd does, moves arg_start and is seen);
+ * - a process that rewrites its argv in place (setproctitle: postgres, sshd, nginx, redis)
+ *   keeps the argv it had when first seen, unless it is a candidate of the scan (its argv[0]
+ *   or program file is a looked-for name): a candidate's argv is always read afresh
+ *   (setproctitle through prctl(PR_SET_MM), as systemd does, moves arg_start and is seen);
  * - without ptrace rights, an exec keeping the basename goes unseen until the pid or
  *   start time changes;
  * - uid (the effective uid, see readUid) is re-read on every scan, because a daemon
@@ -264,6 +264,11 @@ interface Seen {
   since: number;
 }
 
+/** A process a scan looks for: its argv[0] or program file is a looked-for name. */
+function isCandidate(parts: ImmutableParts, names: ReadonlySet<string>): boolean {
+  return names.has(parts.argv[0]) || (parts.exe !== null && names.has(programPath(parts.exe)));
+}
+
 export function createProcTable(procRoot = '/proc'): ProcessTable {
   const buf = Buffer.allocUnsafe(STAT_BUFFER_SIZE);
   let cache = new Map<number, ImmutableParts>();
@@ -336,8 +341,15 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
       if (stat !== null && stat.flags & PF_KTHREAD) nextSeen.set(pid, { info: null, since });
       if (stat === null || isDead(stat) || stat.flags & PF_KTHREAD) continue;
       const dir = liveDir(`${procRoot}/${name}`, pid, stat);
-      const parts = partsFor(pid, dir, stat);
+      let parts = partsFor(pid, dir, stat);
       if (parts === null) continue; // vanished mid-scan
+      if (opts && parts === cache.get(pid) && isCandidate(parts, opts.recheck)) {
+        // a candidate's argv is read afresh: setproctitle (redis, nginx, postgres) rewrites it in
+        // place, with no exec: the same arg_start and comm, so the cache cannot tell
+        const argv = readArgv(dir);
+        if (argv === null) continue;
+        if (argv.length > 0 && argv.join('\0') !== parts.argv.join('\0')) parts = { ...parts, argv };
+      }
       // An empty argv is never cached: during execve the kernel sets comm and arg_start before
       // the new argv is readable, so a cached empty argv would hide the process for ever.
       if (parts.argv.length === 0) continue; // exiting, mid-exec, or a kernel thread without the flag

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { createProcTable, isDead, parseStat, readBootTime, readStat, resolvePname, startTimeToEpochMs } from '../../src/proc/proc-table';
 import { TestProcesses, buildLeaderExits, statField, statusState, waitFor } from '../fixtures/proc/processes';
 
@@ -244,5 +245,21 @@ describe('createProcTable', () => {
     for (const [pid, v] of warm) if (cold.get(pid) === v) same++;
     // processes may come and go between two scans; the rest must be identical
     assert.ok(same >= Math.min(cold.size, warm.size) - 5, `${same} of ${warm.size} identical`);
+  });
+});
+
+describe('a process that rewrites its argv in place (setproctitle)', () => {
+  it('is seen under its new title by a scan that looks for its program; others keep the first reading', async () => {
+    const bin = path.join(tmp, 'retitle');
+    const cc = spawnSync('cc', ['-O', '-o', bin, path.resolve(__dirname, '../../../test/fixtures/proc/retitle.c')], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const p = await procs.run(bin, ['300', 'xxxxxxxxxxxxxxxx'], 'retitle');
+    const table = createProcTable();
+    const looked = { recheck: new Set([bin]), recheckSince: -Infinity };
+    assert.equal(table.scan(looked).find((x) => x.pid === p.pid)?.argv[0], bin);
+    await waitFor('the new title', () => fs.readFileSync(`/proc/${p.pid}/cmdline`, 'latin1').startsWith('retitled'));
+    assert.equal(table.scan().find((x) => x.pid === p.pid)?.argv[0], bin, 'not a candidate: the cached argv');
+    assert.equal(table.scan(looked).find((x) => x.pid === p.pid)?.argv[0], 'retitled');
+    await procs.kill(p.pid);
   });
 });
