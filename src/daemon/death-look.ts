@@ -39,7 +39,7 @@ export function lookAfterDeaths(dead: readonly EntryRuntime[], table: ProcessTab
     since = Math.min(since, rt.watched?.since ?? since);
   }
   const matches = allMatches(dead, table.scan({ recheck, recheckSince: since }));
-  const now = ticksNow();
+  let now: number | null = null; // read only when a process of a dead entry runs
   for (const rt of dead) {
     const w = rt.watched;
     const candidates: Candidate[] = [];
@@ -47,6 +47,7 @@ export function lookAfterDeaths(dead: readonly EntryRuntime[], table: ProcessTab
       if (taken.has(p.pid) || p.pid === w?.pid) continue;
       const st = readStat(p.pid); // afresh: a daemonizing child calls setsid() after the fork
       if (st === null || st.startTime !== p.startTime || st.state === 'Z' || st.state === 'X') continue;
+      now ??= ticksNow();
       candidates.push({ pid: p.pid, startTime: p.startTime, argv0: p.argv[0], sid: st.session, ageMs: ((now - p.startTime) * 1000) / CLK_TCK });
     }
     // a process pcheck killed as hung did not exit to leave a fork in its place

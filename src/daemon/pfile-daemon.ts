@@ -398,18 +398,22 @@ export class PfileDaemon {
   private drainScripts(): void {
     if (this.drainPending) return;
     this.drainPending = true;
-    setImmediate(() => {
-      this.drainPending = false;
-      let started = 0;
-      while (this.scriptsRunning < MAX_CONCURRENT_SCRIPTS && this.scriptQueue.length > 0 && !this.stopping && started < SCRIPTS_PER_TURN) {
-        this.scriptQueue.shift()!.start();
-        started++;
-      }
-      // name the new scripts in the state file now, before they can start the program: a pcheck
-      // started after this one is killed then waits for them instead of running them again
-      if (started > 0) this.persist();
-      if (this.scriptQueue.length > 0 && this.scriptsRunning < MAX_CONCURRENT_SCRIPTS) this.drainScripts();
-    });
+    setImmediate(() => this.drainNow());
+  }
+
+  /** Starts up to SCRIPTS_PER_TURN queued scripts now. Called from the deferred drain, and at
+   *  the end of a batch of deaths (already a loop turn after them: the Down lines are out). */
+  private drainNow(): void {
+    this.drainPending = false;
+    let started = 0;
+    while (this.scriptsRunning < MAX_CONCURRENT_SCRIPTS && this.scriptQueue.length > 0 && !this.stopping && started < SCRIPTS_PER_TURN) {
+      this.scriptQueue.shift()!.start();
+      started++;
+    }
+    // name the new scripts in the state file now, before they can start the program: a pcheck
+    // started after this one is killed then waits for them instead of running them again
+    if (started > 0) this.persist();
+    if (this.scriptQueue.length > 0 && this.scriptsRunning < MAX_CONCURRENT_SCRIPTS) this.drainScripts();
   }
 
   private spawnScript(rt: EntryRuntime, env: Record<string, string>): void {
@@ -516,6 +520,8 @@ export class PfileDaemon {
         d.watched = null;
         this.dispatch(d, { type: 'died', successor: look?.successor ?? null, workers: look?.workers ?? [], duringScript: during.get(d) ?? false });
       }
+      // the restarts of this batch start now, not a loop turn later: the look cost no heal time
+      if (this.drainPending) this.drainNow();
     });
   }
 
