@@ -31,6 +31,7 @@ import { createProcTable } from '../proc/proc-table';
 import { version } from './version';
 import { loadNative } from '../native/index';
 import { createNotifier } from '../systemd/notify';
+import { pfileMetrics } from '../web/metrics-server';
 
 const HELP = `Usage: pcheck -f PFILE [--rehearse]
        pcheck --config FILE.ini [--rehearse] [--keep-running]
@@ -192,7 +193,10 @@ function pfileMode(args: { file: string; rehearse: boolean }): { logger: Logger;
   const logger = new Logger(sinks({ source: pfile.path, key: 'LOG_FILE', syslogKey: 'SYSLOG', logFile: p.logFile, syslog: p.syslog, syslogSocket: p.syslogSocket, syslogFacility: p.syslogFacility }));
   const table = createProcTable();
   const daemon = new PfileDaemon({ pfile, runDir: defaultRunDir(), rehearse: args.rehearse, logger, table, watcher: createDeathWatcher(table), loadPfile, notifier: createNotifier(process.env, loadNative(), { onError: (m) => logger.warning(m) }) });
-  return { logger, daemon };
+  // METRICS_LISTEN: /metrics served while the daemon runs (src/web/metrics-server.ts)
+  const metrics = pfileMetrics(pfile, daemon, { rehearse: args.rehearse, version: version(), log: logger });
+  if (metrics === null) return { logger, daemon };
+  return { logger, daemon: { run: () => metrics.run(() => daemon.run()), stopOnSignal: (n, s) => daemon.stopOnSignal(n, s), reload: (by) => daemon.reload(by) } };
 }
 
 function failsafeMode(args: { config: string; rehearse: boolean; keepRunning: boolean }): { logger: Logger; daemon: Runnable } {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FailsafeConfig, FinalAction, GroupState, MonitorConfig, ScheduleConfig, WebConfig } from '../../core/failsafe-model';
 import { startWebServer, type WebAction, type WebServer } from '../../web/server';
-import { Histogram, LoopLagMeter, renderMetrics } from '../../web/metrics';
+import { LatencyHistograms, LoopLagMeter, renderMetrics } from '../../web/metrics';
 import { cronMatches, parseCron, type CronSpec } from '../../core/cron';
 import { isOsAction } from '../../core/states';
 import { loadPfile } from '../../config/pfile';
@@ -107,8 +107,7 @@ export class FailsafeDaemon {
   private readonly sd: SystemdLink;
   private web: WebServer | null = null;
   private lag: LoopLagMeter | null = null;
-  private readonly heal = new Histogram();
-  private readonly detection = new Histogram();
+  private readonly latency = new LatencyHistograms();
   /** one tick a second: feeds the watchdog from the loop, and drives the schedules */
   private loopTimer: NodeJS.Timeout | null = null;
   private stopping = false;
@@ -187,16 +186,16 @@ export class FailsafeDaemon {
     this.web = await startWebServer({
       listen: cfg.listen,
       tokenFile: cfg.tokenFile,
+      allow: cfg.allow,
+      fleet: cfg.fleet,
+      fleetIntervalMs: cfg.fleetIntervalSec * 1000,
       stateDir: this.opts.stateDir,
       log: this.log,
       status: () => this.status(),
       recentEvents: () => this.opts.alerter?.recent(100) ?? [],
       metrics: () => {
-        for (const p of this.pfiles.values()) {
-          for (const s of p.daemon.takeHealTimes()) this.heal.observe(s);
-          for (const s of p.daemon.takeDetectionTimes()) this.detection.observe(s);
-        }
-        return renderMetrics(this.status(), { loopLagSeconds: this.lag?.takeMaxSeconds() ?? 0, detection: this.detection, heal: this.heal });
+        this.latency.collect([...this.pfiles].map(([pfile, p]) => ({ pfile, takeHealTimes: () => p.daemon.takeHealTimes(), takeDetectionTimes: () => p.daemon.takeDetectionTimes() })));
+        return renderMetrics(this.status(), { mode: 'failsafe', loopLagSeconds: this.lag?.takeMaxSeconds() ?? 0, latency: this.latency });
       },
       act: async (a) => this.webAction(a),
     });
