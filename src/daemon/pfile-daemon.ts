@@ -520,8 +520,13 @@ export class PfileDaemon {
         d.watched = null;
         this.dispatch(d, { type: 'died', successor: look?.successor ?? null, workers: look?.workers ?? [], duringScript: during.get(d) ?? false });
       }
-      // the restarts of this batch start now, not a loop turn later: the look cost no heal time
-      if (this.drainPending) this.drainNow();
+      // the restarts of this batch start now, not a loop turn later (the look costs no heal time);
+      // the new counters are on disk first, as dispatch() promises: a pcheck killed right after
+      // the fork must find the restart under way, not the entry still AVAIL
+      if (this.drainPending) {
+        this.persist();
+        this.drainNow();
+      }
     });
   }
 
