@@ -64,6 +64,9 @@ export interface EntryState {
   /** AVAIL: found while its restart script still ran. Until the script ends, its exit is a step
    *  of that script (`nginx -t && nginx`: the check runs first), not a new failure. */
   provisional?: boolean;
+  /** RESTARTING: such a process exited; when the script ends, what runs decides at once (no
+   *  RESTART_WAIT): found, it is Up; none, the death counts as the failure it was. */
+  lostDuringScript?: boolean;
 }
 
 /** What a restarted pcheck knows of an entry from the state file of the pcheck before it. */
@@ -221,7 +224,7 @@ function log(severity: LogSeverity, message: string): EntryAction {
 /** A failure of an entry whose monitoring is on: restart it, or retry-over. `workers`: what the
  *  dead program left in its session, ended before its restart script runs (not on a retry-over). */
 function fail(s: EntryState, cfg: EntryConfig, now: Clock, pre: EntryAction[], workers: ProcId[] = []): Step {
-  const base: EntryState = { ...s, pid: null, startTime: null, upSinceMono: null, deadlineMono: null, lastUp: null, stuckSinceMono: null, hangKilledMono: null, provisional: false };
+  const base: EntryState = { ...s, pid: null, startTime: null, upSinceMono: null, deadlineMono: null, lastUp: null, stuckSinceMono: null, hangKilledMono: null, provisional: false, lostDuringScript: false };
   if (isRetryOver(s, cfg)) {
     const actions = [...pre, log('crit', msg.retryOver(cfg.pname, cfg.retryOverAction))];
     if (isFatal(cfg.retryOverAction)) actions.push(log('crit', msg.fatal(cfg.pname)));
@@ -275,6 +278,7 @@ const foundUp: Handler<'found'> = (s, e, cfg, now) => {
       stuckSinceMono: null,
       hangKilledMono: null,
       provisional: s.procSts === 'RESTARTING' && s.scriptRunning,
+      lostDuringScript: false,
     },
     actions: [log('info', msg.up(cfg.pname, e.pid)), { type: 'watch', pid: e.pid, startTime: e.startTime }],
   };
@@ -298,7 +302,6 @@ const diedWhileAvail: Handler<'died'> = (s, e, cfg, now) => {
     // found while its restart script runs and gone before it ends: a step of the script (a
     // configuration check, a start-up helper of the same program), not the program that stays.
     // What runs when the script has ended decides, as after any script.
-    const wait = s.scriptRunning ? 'waiting for the script to end' : `waiting ${cfg.restartWait}s for the program`;
     return {
       state: {
         ...s,
@@ -306,12 +309,18 @@ const diedWhileAvail: Handler<'died'> = (s, e, cfg, now) => {
         pid: null,
         startTime: null,
         upSinceMono: null,
-        deadlineMono: s.scriptRunning ? null : now.mono + cfg.restartWait * 1000,
+        // the script may have ended meanwhile: then its end is now
+        deadlineMono: s.scriptRunning ? null : now.mono,
         provisional: false,
+        lostDuringScript: true,
         stuckSinceMono: null,
         hangKilledMono: null,
       },
-      actions: [log('notice', `(${cfg.pname}) pid=${s.pid ?? '-----'} exited while its restart script still ran: ${wait}`), { type: 'seek' }],
+      actions: [
+        log('err', msg.down(cfg.pname, s.pid)),
+        log('notice', `(${cfg.pname}) pid=${s.pid ?? '-----'} exited while its restart script still ran: what runs when the script has ended decides`),
+        { type: 'seek' },
+      ],
     };
   }
   const down = log('err', msg.down(cfg.pname, s.pid));
@@ -378,7 +387,8 @@ function afterScript(s: EntryState, cfg: EntryConfig, now: Clock, actions: Entry
   }
   const state: EntryState = { ...s, scriptRunning: false, pendingEnv: null, provisional: false };
   if (s.procSts === 'RESTARTING') {
-    state.deadlineMono = now.mono + cfg.restartWait * 1000;
+    // after a process lost during the script: decide now (the shell scans before the timer)
+    state.deadlineMono = now.mono + (s.lostDuringScript === true ? 0 : cfg.restartWait * 1000);
     actions.push({ type: 'seek' });
   }
   return { state, actions };
@@ -400,9 +410,10 @@ const waitTimer: Handler<'timer'> = (s, _e, cfg, now) => {
 
 const restartTimer: Handler<'timer'> = (s, _e, cfg, now) => {
   if (s.scriptRunning || s.deadlineMono === null || now.mono < s.deadlineMono) return { state: s, actions: [] };
-  const pidFail = log('err', msg.setPidFail(cfg.pname));
-  if (s.monitorSts === 'off') return { state: { ...s, procSts: 'DOWN', deadlineMono: null }, actions: [pidFail] };
-  return fail(s, cfg, now, [pidFail]);
+  // a process lost during the script: its Down is logged, and that death is the failure
+  const pidFail = s.lostDuringScript === true ? [] : [log('err', msg.setPidFail(cfg.pname))];
+  if (s.monitorSts === 'off') return { state: { ...s, procSts: 'DOWN', deadlineMono: null, lostDuringScript: false }, actions: pidFail };
+  return fail(s, cfg, now, pidFail);
 };
 
 const monitorOff: Handler<'monitorOff'> = (s) => ({ state: { ...s, monitorSts: 'off' }, actions: [] });

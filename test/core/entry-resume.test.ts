@@ -156,17 +156,21 @@ describe('entry machine: resuming after pcheck was killed', () => {
     s = step(s, { type: 'found', pid: 11, startTime: 2 }, cfg, at(3)).state; // `nginx -t`, while the script still runs
     assert.equal(s.procSts, 'AVAIL');
     const gone = step(s, { type: 'died' }, cfg, at(4));
-    assert.deepEqual(logs(gone.actions), ['(/usr/bin/java) pid=11 exited while its restart script still ran: waiting for the script to end']);
-    assert.deepEqual(kinds(gone.actions), ['log', 'seek']);
+    assert.deepEqual(logs(gone.actions), [
+      'Process [/usr/bin/java , pid=11] Down',
+      '(/usr/bin/java) pid=11 exited while its restart script still ran: what runs when the script has ended decides',
+    ]);
+    assert.deepEqual(kinds(gone.actions), ['log', 'log', 'seek']);
     assert.deepEqual([gone.state.procSts, gone.state.retryCount, gone.state.restartCount, gone.state.scriptRunning], ['RESTARTING', 1, 1, true]);
     // the script then starts the program, which stays: Up, still one retry
     const up = step(gone.state, { type: 'found', pid: 12, startTime: 3 }, cfg, at(4.5)).state;
     const ended = step(up, { type: 'scriptExited', code: 0, signal: null, timedOut: false, spawnError: null }, cfg, at(5));
     assert.deepEqual([ended.state.procSts, ended.state.retryCount, ended.actions.length], ['AVAIL', 1, 0]);
-    // or it does not: RESTART_WAIT after the script, then Set pid fail, counted once
+    // or it does not: decided as the script ends (no RESTART_WAIT), the death counted once
     const none = step(gone.state, { type: 'scriptExited', code: 0, signal: null, timedOut: false, spawnError: null }, cfg, at(5)).state;
-    const failed = step(none, { type: 'timer' }, cfg, at(5 + cfg.restartWait));
-    assert.deepEqual(logs(failed.actions).slice(0, 2), ['Set pid fail (/usr/bin/java)', 'Try to restart (/usr/bin/java)']);
+    assert.equal(nextDeadline(none, cfg), at(5).mono);
+    const failed = step(none, { type: 'timer' }, cfg, at(5));
+    assert.deepEqual(logs(failed.actions), ['Try to restart (/usr/bin/java)']);
     assert.equal(failed.state.retryCount, 2);
     // once the script has ended, a death is a failure again
     const later = step(up, { type: 'scriptExited', code: 0, signal: null, timedOut: false, spawnError: null }, cfg, at(5)).state;
