@@ -32,13 +32,13 @@ export function lookAfterDeaths(dead: readonly EntryRuntime[], table: ProcessTab
   const out = new Map<EntryRuntime, AfterDeath>();
   if (dead.length === 0) return out;
   dead.forEach(refreshProgram);
+  // only the processes with a dead entry's names (a fork keeps its parent's argv and program
+  // file) and those started since the last scan are read: without a readdir of /proc when the
+  // table can (ns_last_pid), else one quick scan
   const recheck = lookedFor(dead);
-  let since = performance.now();
-  for (const rt of dead) {
-    if (rt.watched?.argv0) recheck.add(rt.watched.argv0);
-    since = Math.min(since, rt.watched?.since ?? since);
-  }
-  const matches = allMatches(dead, table.scan({ recheck, recheckSince: since }));
+  for (const rt of dead) if (rt.watched?.argv0) recheck.add(rt.watched.argv0);
+  const procs = table.candidates?.(recheck) ?? table.scan({ recheck, recheckSince: performance.now() });
+  const matches = allMatches(dead, procs);
   let now: number | null = null; // read only when a process of a dead entry runs
   for (const rt of dead) {
     const w = rt.watched;

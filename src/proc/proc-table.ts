@@ -259,6 +259,30 @@ function liveDir(dir: string, pid: number, stat: ProcStat): string {
   }
 }
 
+/** Beyond this many pids allocated since the last scan, a quick scan (one readdir) is cheaper. */
+const MAX_NEW_PIDS = 2048;
+/** Where pid allocation starts again after pid_max (RESERVED_PIDS in kernel/pid.c). */
+const RESERVED_PIDS = 300;
+
+/** The last pid allocated in this pid namespace, or null when the kernel does not say. */
+function readLastPid(procRoot: string): number | null {
+  try {
+    const n = Number(fs.readFileSync(`${procRoot}/sys/kernel/ns_last_pid`, 'latin1'));
+    return Number.isSafeInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+function readPidMax(procRoot: string): number {
+  try {
+    const n = Number(fs.readFileSync(`${procRoot}/sys/kernel/pid_max`, 'latin1'));
+    return Number.isSafeInteger(n) && n > RESERVED_PIDS ? n : 4194304;
+  } catch {
+    return 4194304;
+  }
+}
+
 interface Seen {
   info: ProcInfo | null;
   since: number;
@@ -315,6 +339,7 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
   }
 
   function scan(opts?: ScanOptions): ProcInfo[] {
+    lastPid = readLastPid(procRoot);
     const now = performance.now();
     const next = new Map<number, ImmutableParts>();
     const nextSeen = new Map<number, Seen>();
@@ -381,5 +406,38 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
     return toInfo(id.pid, stat, parts, uid);
   }
 
-  return { scan, read };
+  /** The pid allocated last when the last scan began (null: unknown, e.g. no scan yet). */
+  let lastPid: number | null = null;
+
+  /**
+   * The processes that may carry one of `names` (argv[0] or program file): those the last scan
+   * saw with such a name, read afresh, and every pid allocated since that scan (from
+   * ns_last_pid: no readdir of /proc). Null when that cannot be told or would cost more than a
+   * quick scan (too many pids allocated since): the caller scans instead.
+   */
+  function candidates(names: ReadonlySet<string>): ProcInfo[] | null {
+    const last = lastPid;
+    const nowPid = readLastPid(procRoot);
+    if (last === null || nowPid === null) return null;
+    const max = readPidMax(procRoot);
+    const span = nowPid >= last ? nowPid - last : max - last + nowPid;
+    if (span > MAX_NEW_PIDS) return null;
+    const out: ProcInfo[] = [];
+    for (const [pid, s] of seen) {
+      if (s.info === null || !(names.has(s.info.argv[0]) || (s.info.exe !== null && names.has(programPath(s.info.exe))))) continue;
+      const p = read({ pid, startTime: s.info.startTime });
+      if (p !== null) out.push(p);
+    }
+    for (let i = 0, pid = last; i < span; i++) {
+      pid = pid + 1 >= max ? RESERVED_PIDS : pid + 1; // the kernel wraps to 300
+      if (seen.has(pid)) continue;
+      const stat = readStatWith(buf, `${procRoot}/${pid}/stat`);
+      if (stat === null || isDead(stat) || stat.flags & PF_KTHREAD) continue;
+      const p = read({ pid, startTime: stat.startTime });
+      if (p !== null && p.argv.length > 0) out.push(p);
+    }
+    return out;
+  }
+
+  return { scan, read, candidates };
 }

@@ -41,6 +41,10 @@ export interface ProcessTable {
   scan(opts?: ScanOptions): ProcInfo[];
   /** one process, or null if it is gone, a zombie, or has another start time than `id`. */
   read(id: ProcId): ProcInfo | null;
+  /** the live processes that may carry one of `names` (argv[0] or program file), read without
+   *  a readdir of /proc: those the last scan saw with such a name and the pids allocated since;
+   *  null when a scan is needed instead (no scan yet, or too many new pids). */
+  candidates?(names: ReadonlySet<string>): ProcInfo[] | null;
 }
 
 /** What a death watch knows of how late it noticed. */

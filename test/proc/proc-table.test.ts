@@ -263,3 +263,24 @@ describe('a process that rewrites its argv in place (setproctitle)', () => {
     await procs.kill(p.pid);
   });
 });
+
+describe('candidates: the processes that may carry a name, without a readdir of /proc', () => {
+  it('returns the named processes the last scan saw and those started since, read afresh; not the others', async () => {
+    const table = createProcTable();
+    const old = await procs.sleep([path.join(tmp, 'named-old'), '1000']);
+    const other = await procs.sleep([path.join(tmp, 'other'), '1000']);
+    table.scan();
+    const fresh = await procs.sleep([path.join(tmp, 'named-new'), '1000']);
+    const names = new Set([path.join(tmp, 'named-old'), path.join(tmp, 'named-new')]);
+    const found = table.candidates!(names)!.map((p) => p.pid);
+    assert.ok(found.includes(old.pid), 'seen by the scan, with the name');
+    assert.ok(found.includes(fresh.pid), 'started since the scan');
+    assert.ok(!found.includes(other.pid), 'seen by the scan under another name');
+    await procs.kill(old.pid);
+    assert.ok(!table.candidates!(names)!.some((p) => p.pid === old.pid), 'a dead one is not offered');
+  });
+
+  it('says it cannot tell before the first scan (the caller scans)', () => {
+    assert.equal(createProcTable().candidates!(new Set(['x'])), null);
+  });
+});
