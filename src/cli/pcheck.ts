@@ -205,6 +205,8 @@ interface Runnable {
   run(): Promise<number>;
   stopOnSignal(name: 'SIGTERM' | 'SIGINT', num: number): Promise<void>;
   reload(by: 'SIGHUP'): unknown;
+  /** on an internal error: stop the restart scripts still running (nothing starts after pcheck) */
+  stopScripts?(): unknown;
 }
 
 function pfileMode(args: { file: string; rehearse: boolean }): { logger: Logger; daemon: Runnable } {
@@ -280,6 +282,11 @@ async function main(argv: string[]): Promise<number> {
   const die = (e: unknown) => {
     dying = true;
     logger.crit(internalError(e));
+    try {
+      daemon.stopScripts?.();
+    } catch {
+      // the error may be in there: the last line matters more
+    }
     logger.crit('Stop pcheck!!');
   };
   const lastWords = (e: unknown) => {

@@ -45,7 +45,7 @@ export const PARAM_KEYS = [
 ] as const;
 type ParamKey = (typeof PARAM_KEYS)[number];
 
-export const PENT_OPTION_KEYS = ['include_strings', 'exclude_strings', 'user', 'script_timeout'] as const;
+export const PENT_OPTION_KEYS = ['include_strings', 'exclude_strings', 'user', 'script_timeout', 'hang_timeout'] as const;
 type OptionKey = (typeof PENT_OPTION_KEYS)[number];
 
 // no 'kern': user space cannot log as the kernel (glibc and logger(1) turn facility 0 into 'user')
@@ -371,10 +371,10 @@ function count(name: string, value: string, unit: string, example: string, bad: 
 
 // ---------------------------------------------------------------- PENT options
 
-type PentOptions = Pick<Pent, 'includeStrings' | 'excludeStrings' | 'user' | 'uid' | 'scriptTimeout'>;
+type PentOptions = Pick<Pent, 'includeStrings' | 'excludeStrings' | 'user' | 'uid' | 'scriptTimeout' | 'hangTimeout'>;
 
 function parseOptions(text: string, bad: Fail): PentOptions {
-  const out: PentOptions = { includeStrings: [], excludeStrings: [], user: null, uid: null, scriptTimeout: null };
+  const out: PentOptions = { includeStrings: [], excludeStrings: [], user: null, uid: null, scriptTimeout: null, hangTimeout: null };
   if (text === '') return out;
   const seen = new Set<OptionKey>();
   for (const item of text.split(',').map((s) => s.trim())) {
@@ -411,6 +411,7 @@ function optionExample(key: OptionKey): string {
     exclude_strings: 'exclude_strings=grep',
     user: 'user=tomcat',
     script_timeout: 'script_timeout=60',
+    hang_timeout: 'hang_timeout=30',
   };
   return examples[key];
 }
@@ -430,6 +431,9 @@ function applyOption(key: OptionKey, value: string, out: PentOptions, bad: Fail)
       return;
     case 'script_timeout':
       out.scriptTimeout = seconds(key, value.trim(), optionExample(key), false, bad);
+      return;
+    case 'hang_timeout':
+      out.hangTimeout = seconds(key, value.trim(), optionExample(key), false, bad);
       return;
   }
 }

@@ -318,7 +318,7 @@ describe('PENT options', () => {
   });
 
   test('an unknown option is refused with the known options', () => {
-    assertError(pfile([], [entry('0:3:exit:colour=blue')]), 4, 'unknown option "colour"; the options are include_strings, exclude_strings, user, script_timeout');
+    assertError(pfile([], [entry('0:3:exit:colour=blue')]), 4, 'unknown option "colour"; the options are include_strings, exclude_strings, user, script_timeout, hang_timeout');
   });
 
   test('a misspelt option gets a suggestion', () => {
@@ -355,6 +355,13 @@ describe('PENT options', () => {
     assertError(pfile([], [entry('0:3:exit:user=no_such_user_procsafe')]), 4, 'user "no_such_user_procsafe" does not exist on this host');
   });
 
+  test('hang_timeout is read as seconds; 0 or a unit is refused with the option named', () => {
+    assert.equal(parsePfile(pfile([], [entry('0:3:exit:hang_timeout=30')]), FILE).pents[0].hangTimeout, 30);
+    assert.equal(parsePfile(pfile([], [entry('0:3:exit')]), FILE).pents[0].hangTimeout, null);
+    assertError(pfile([], [entry('0:3:exit:hang_timeout=0')]), 4, 'hang_timeout "0" must be more than 0 seconds; write e.g. hang_timeout=30');
+    assertError(pfile([], [entry('0:3:exit:hang_timeout=5s')]), 4, 'hang_timeout "5s" is not a number of seconds');
+  });
+
   test('a script_timeout of 0 or with a unit is refused', () => {
     assertError(pfile([], [entry('0:3:exit:script_timeout=0')]), 4, 'script_timeout "0" must be more than 0 seconds; write e.g. script_timeout=60');
     assertError(pfile([], [entry('0:3:exit:script_timeout=1m')]), 4, 'script_timeout "1m" is not a number of seconds');
@@ -388,6 +395,7 @@ describe('pfiles that are accepted', () => {
         user: null,
         uid: null,
         scriptTimeout: null,
+        hangTimeout: null,
         optionsText: 'include_strings=apache&tomcat',
       },
     ]);

@@ -158,7 +158,7 @@ describe('entry machine: waiting and restarting', () => {
 
   it('a script that timed out or could not run is logged as such', () => {
     const s = step(avail(), { type: 'died' }, cfg, at(0)).state;
-    assert.match(logs(step(s, exited(null, { timedOut: true, signal: 'SIGKILL' }), cfg, at(1)).actions)[0], /timed out; killed its process group/);
+    assert.match(logs(step(s, exited(null, { timedOut: true, signal: 'SIGKILL' }), cfg, at(1)).actions)[0], /timed out; killed it and what it started/);
     assert.match(logs(step(s, exited(null, { spawnError: 'EACCES' }), cfg, at(1)).actions)[0], /could not run: EACCES/);
   });
 
