@@ -4,10 +4,14 @@
 // http.server in the foreground (no exec) — which logs every request to its stderr, the
 // stderr it inherited from the restart script. pname /usr/bin/python3 (a symlink to
 // python3.11, as /usr/bin/java is to the JDK) with include_strings, as an operator writes it.
+// Another python3 program runs on the same server, started and left by its own nohup (parent
+// PID 1, like an orphaned worker): it is not the entry's program and must be left alone.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fieldScenario } from '../helpers/field-daemon';
-import { fdHasReader, freePort, httpGet, programTree } from '../helpers/field';
+import { fdHasReader, freePort, httpGet, liveProcs, programTree } from '../helpers/field';
+import { waitFor } from '../helpers/harness';
 
 fieldScenario('python3 http.server in the foreground under a wrapper script', async (sb) => {
   const port = await freePort(21280);
@@ -31,6 +35,11 @@ fieldScenario('python3 http.server in the foreground under a wrapper script', as
       const sink = fdHasReader(main.pid, 2);
       if (!sink.ok) throw new Error(`python3's stderr is ${sink.target}: its log lines are lost`);
       return true;
+    },
+    bystanders: async () => {
+      const marker = `other-app-${port}`;
+      spawnSync('bash', ['-c', `nohup /usr/bin/python3 -c 'import time; time.sleep(600)' ${marker} </dev/null >/dev/null 2>&1 &`]);
+      return [await waitFor(() => liveProcs().find((p) => p.cmdline.includes(marker)), 5000, 'the other python3 program')];
     },
   };
 });

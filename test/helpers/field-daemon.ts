@@ -24,11 +24,27 @@ export interface FieldDaemon {
   serves: () => Promise<boolean>;
   /** true when the daemon writes a new line to its own log after being asked to (a request, a message) */
   writesLog: () => Promise<boolean>;
+  /**
+   * Processes that are not the program and must outlive every heal and pcheck's stop (an open
+   * ssh session, another program of the same binary): started once the daemon runs; returns them.
+   */
+  bystanders?: () => Promise<ProcRow[]>;
+}
+
+/** Fails naming every bystander that did not survive `when`. */
+function assertBystanders(bystanders: readonly ProcRow[], when: string): void {
+  const dead = bystanders.filter((p) => !alive(p));
+  assert.equal(dead.length, 0, `processes that are not the program were ended ${when}: ${describeProcs(dead)}`);
 }
 
 export interface Heal {
   ms: number;
   main: ProcRow;
+}
+
+/** pcheck's log so far, for a failure message. */
+function pcheckLog(pc: Pcheck): string {
+  return `\npcheck:\n${pc.lines.map((l) => l.text).join('\n')}`;
 }
 
 /** How long a heal may take at most before the test says what it sees instead. */
@@ -54,14 +70,14 @@ export async function killAndHeal(d: FieldDaemon, pc: Pcheck): Promise<Heal> {
     if (newMain && left.length === 0 && foreign.length === 0 && (await d.serves())) return { ms: performance.now() - t0, main: newMain };
     const seen = `main processes: ${describeProcs(now.mains)}; left of the old instance: ${describeProcs(left)}; port held by others: ${foreign.join(' ') || 'none'}`;
     if (performance.now() - t0 > HEAL_LIMIT_MS) {
-      assert.fail(`not healed to exactly one instance within ${HEAL_LIMIT_MS} ms — ${seen}\npcheck:\n${pc.lines.map((l) => l.text).join('\n')}`);
+      assert.fail(`not healed to exactly one instance within ${HEAL_LIMIT_MS} ms — ${seen}${pcheckLog(pc)}`);
     }
     await sleep(25);
   }
 }
 
 /** Waits until padmin shows the entry AVAIL on `pid`; returns the entry. */
-async function entryUpOn(sb: Sandbox, pfile: string, pid: number): Promise<PentView> {
+async function entryUpOn(sb: Sandbox, pfile: string, pid: number, pc: Pcheck): Promise<PentView> {
   let last: PentView | undefined;
   try {
     return await waitFor(
@@ -74,7 +90,7 @@ async function entryUpOn(sb: Sandbox, pfile: string, pid: number): Promise<PentV
       100,
     );
   } catch (e) {
-    throw new Error(`${(e as Error).message}; padmin shows ${JSON.stringify(last)}`, { cause: e });
+    throw new Error(`${(e as Error).message}; padmin shows ${JSON.stringify(last)}${pcheckLog(pc)}`, { cause: e });
   }
 }
 
@@ -82,17 +98,17 @@ async function entryUpOn(sb: Sandbox, pfile: string, pid: number): Promise<PentV
  * After a heal: for `ms` the same single main process runs (no second copy appears late, no
  * second restart is run) and padmin shows it AVAIL with `retryCount`.
  */
-async function assertSettled(d: FieldDaemon, sb: Sandbox, pfile: string, heal: Heal, retryCount: number, ms = 2500): Promise<void> {
-  const entry = await entryUpOn(sb, pfile, heal.main.pid);
-  assert.equal(entry.retry_count, retryCount, `retry_count after the kill: ${JSON.stringify(entry)}`);
+async function assertSettled(d: FieldDaemon, sb: Sandbox, pfile: string, pc: Pcheck, heal: Heal, retryCount: number, ms = 2500): Promise<void> {
+  const entry = await entryUpOn(sb, pfile, heal.main.pid, pc);
+  assert.equal(entry.retry_count, retryCount, `retry_count after the kill: ${JSON.stringify(entry)}${pcheckLog(pc)}`);
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const t = programTree(d.isMine);
-    assert.deepEqual(t.mains.map((p) => p.pid), [heal.main.pid], `exactly the healed main process runs: ${describeProcs(t.mains)}`);
+    assert.deepEqual(t.mains.map((p) => p.pid), [heal.main.pid], `exactly the healed main process runs: ${describeProcs(t.mains)}${pcheckLog(pc)}`);
     await sleep(100);
   }
   const after = showPentJson(sb, pfile)[0];
-  assert.equal(after.retry_count, retryCount, `retry_count stays: ${JSON.stringify(after)}`);
+  assert.equal(after.retry_count, retryCount, `retry_count stays: ${JSON.stringify(after)}${pcheckLog(pc)}`);
   assert.equal(after.pid, heal.main.pid);
 }
 
@@ -106,12 +122,14 @@ export function fieldScenario(name: string, setup: (sb: Sandbox) => Promise<Fiel
     let d: FieldDaemon;
     let pfile: string;
     let pc: Pcheck;
+    let bystanders: ProcRow[] = [];
 
     before(async () => {
       d = await setup(sb);
       pfile = sb.pfile({ param: { RESTART_WAIT: 10 }, pents: [`${d.pname}:${d.script}:86400:3:exit${d.options ? `:${d.options}` : ''}`] });
     });
     after(async () => {
+      for (const p of bystanders) if (alive(p)) kill(p.pid, 'SIGKILL');
       if (d) await endProgram(d.isMine);
       sb.cleanup();
     });
@@ -122,9 +140,10 @@ export function fieldScenario(name: string, setup: (sb: Sandbox) => Promise<Fiel
       await waitFor(() => programTree(d.isMine).mains.length === 1, 10_000, `${name} to run`);
       await waitFor(() => d.serves(), 10_000, `${name} to serve`, 100);
       const main = programTree(d.isMine).mains[0];
+      if (d.bystanders) bystanders = await d.bystanders();
       pc = sb.pcheck(pfile);
       await pc.waitLine(`(${d.pname} ,pid=${main.pid}) Up`, 15_000);
-      const entry = await entryUpOn(sb, pfile, main.pid);
+      const entry = await entryUpOn(sb, pfile, main.pid, pc);
       assert.equal(entry.retry_count, 0);
     });
 
@@ -132,8 +151,9 @@ export function fieldScenario(name: string, setup: (sb: Sandbox) => Promise<Fiel
       it(`kill -9 of the main process (${n === 1 ? 'first' : 'second'} time): exactly one ${name} serves again, retry_count ${n}`, async (t: TestContext) => {
         const heal = await killAndHeal(d, pc);
         t.diagnostic(`field heal ${name} #${n}: ${Math.round(heal.ms)} ms`);
-        await assertSettled(d, sb, pfile, heal, n);
+        await assertSettled(d, sb, pfile, pc, heal, n);
         await pc.waitLine(`(${d.pname} ,pid=${heal.main.pid}) Up`, 5000);
+        assertBystanders(bystanders, `by heal #${n}`);
       });
     }
 
@@ -150,6 +170,7 @@ export function fieldScenario(name: string, setup: (sb: Sandbox) => Promise<Fiel
       }
       assert.ok(await d.writesLog(), `${name} still writes its log after pcheck stopped`);
       assert.ok(alive(main), `${name} survived writing its log`);
+      assertBystanders(bystanders, 'when pcheck stopped');
       await endProgram(d.isMine);
       assert.equal(programTree(d.isMine).all.length, 0);
     });
