@@ -7,7 +7,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { Sandbox, kill, sleep, waitFor, type Pcheck } from './harness';
-import { alive, describeProcs, endProgram, listeners, programTree, showPentJson, withDescendants, type PentView, type ProcRow } from './field';
+import { alive, describeProcs, endProgram, listeners, liveProcs, programTree, showPentJson, withDescendants, type PentView, type ProcRow } from './field';
 
 export interface FieldDaemon {
   /** the PENT line's pname */
@@ -129,6 +129,13 @@ export function fieldScenario(name: string, setup: (sb: Sandbox) => Promise<Fiel
       pfile = sb.pfile({ param: { RESTART_WAIT: 10 }, pents: [`${d.pname}:${d.script}:86400:3:exit${d.options ? `:${d.options}` : ''}`] });
     });
     after(async () => {
+      // pcheck first (a failed test may leave it running: it would start the daemon again),
+      // then its scripts still running, then the daemon with whatever it forked
+      if (pc && pc.child.exitCode === null && pc.child.signalCode === null) {
+        kill(pc.pid, 'SIGKILL');
+        await pc.exited;
+      }
+      for (const pid of withDescendants(liveProcs().filter((p) => p.cmdline.includes(sb.dir)).map((p) => p.pid))) kill(pid, 'SIGKILL');
       for (const p of bystanders) if (alive(p)) kill(p.pid, 'SIGKILL');
       if (d) await endProgram(d.isMine);
       sb.cleanup();

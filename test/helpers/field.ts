@@ -4,6 +4,7 @@
 // "adopt, kill twice, stop pcheck" scenario on top of it.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { PADMIN, kill, sleep, type Sandbox } from './harness';
@@ -216,4 +217,18 @@ export function fdHasReader(pid: number, fd: number): { ok: boolean; target: str
     }
   }
   return { ok: false, target: `${target} with no reader left` };
+}
+
+/** Sources of the field fixtures (tests run from dist/, the C sources stay in test/). */
+const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'field');
+
+/**
+ * Compiles test/fixtures/field/NAME.c (a tiny program that misbehaves on purpose) with the
+ * system's cc into DIR/OUT and returns its path; throws with the compiler's message.
+ */
+export function buildFieldFixture(name: string, dir: string, out: string = name): string {
+  const bin = join(dir, out);
+  const r = spawnSync('cc', ['-O', '-o', bin, join(FIXTURES, `${name}.c`)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cc ${name}.c failed: ${r.error?.message ?? r.stderr}`);
+  return bin;
 }
