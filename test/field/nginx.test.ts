@@ -4,14 +4,15 @@
 // strings: the workers match it too, and outlive a killed master holding the port.
 import { statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fieldScenario } from '../helpers/field-daemon';
+import { fieldScenario, type FieldDaemon } from '../helpers/field-daemon';
 import { freePort, httpGet } from '../helpers/field';
-import { sleep } from '../helpers/harness';
+import { sleep, type Sandbox } from '../helpers/harness';
 
 const NGINX = '/usr/sbin/nginx';
 
-fieldScenario('nginx (master + workers)', async (sb) => {
-  const port = await freePort(21080);
+/** A private nginx on a loopback port: its configuration, logs and temp dirs in the sandbox. */
+async function privateNginx(sb: Sandbox, base: number): Promise<{ port: number; conf: string; logs: string }> {
+  const port = await freePort(base);
   const logs = join(sb.dir, 'logs');
   mkdirSync(logs);
   const conf = join(sb.dir, 'nginx.conf');
@@ -30,8 +31,10 @@ fieldScenario('nginx (master + workers)', async (sb) => {
       '',
     ].join('\n'),
   );
-  // the operator's restart script: nginx's own documented start command, nothing else
-  const script = sb.script('nginx-start.sh', `${NGINX} -c ${conf} -e ${join(logs, 'error.log')}`);
+  return { port, conf, logs };
+}
+
+function nginx(port: number, logs: string, script: string): FieldDaemon {
   const access = join(logs, 'access.log');
   const size = () => {
     try {
@@ -53,4 +56,18 @@ fieldScenario('nginx (master + workers)', async (sb) => {
       return size() > before;
     },
   };
+}
+
+fieldScenario('nginx (master + workers)', async (sb) => {
+  const { port, conf, logs } = await privateNginx(sb, 21080);
+  // the operator's restart script: nginx's own documented start command, nothing else
+  return nginx(port, logs, sb.script('nginx-start.sh', `${NGINX} -c ${conf} -e ${join(logs, 'error.log')}`));
+});
+
+// Hostile probe: operators test the configuration before they start (nginx -t, as Debian's init
+// script does): a short-lived process of the same program runs first, in the script.
+fieldScenario('nginx whose restart script tests the configuration first (nginx -t && nginx)', async (sb) => {
+  const { port, conf, logs } = await privateNginx(sb, 21080);
+  const e = `-e ${join(logs, 'error.log')}`;
+  return nginx(port, logs, sb.script('nginx-start.sh', `${NGINX} -t -q -c ${conf} ${e} && ${NGINX} -c ${conf} ${e}`));
 });
