@@ -3,11 +3,10 @@
 // apache2.conf (README.Debian, README.multiple-instances). The master (root) forks children
 // (www-data) with the same exe and the same command line; a killed master's children go on
 // serving its port.
-import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fieldScenario } from '../helpers/field-daemon';
-import { freePort, httpGet } from '../helpers/field';
-import { sleep } from '../helpers/harness';
+import { freePort, getIsLogged, httpGet } from '../helpers/field';
 
 const APACHE2 = '/usr/sbin/apache2';
 const MODULES = '/usr/lib/apache2/modules';
@@ -62,13 +61,6 @@ fieldScenario('apache2 (apachectl start)', async (sb) => {
   );
   const script = sb.script('apache2-start.sh', `export APACHE_CONFDIR=${confdir}\n/usr/sbin/apachectl start`);
   const access = join(logs, 'access.log');
-  const size = () => {
-    try {
-      return statSync(access).size;
-    } catch {
-      return 0;
-    }
-  };
   return {
     pname: APACHE2,
     script,
@@ -76,11 +68,6 @@ fieldScenario('apache2 (apachectl start)', async (sb) => {
     isMine: (p) => p.exe === APACHE2 && p.cmdline.includes(confdir),
     port,
     serves: async () => (await httpGet(port)) === 200,
-    writesLog: async () => {
-      const before = size();
-      if ((await httpGet(port, '/index.html?after-pcheck')) !== 200) return false;
-      for (let i = 0; i < 20 && size() <= before; i++) await sleep(50);
-      return size() > before;
-    },
+    writesLog: () => getIsLogged(port, '/index.html?after-pcheck', access),
   };
 });

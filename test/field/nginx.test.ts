@@ -2,11 +2,11 @@
 // daemonizes once it has read its configuration (daemon on, the default) into a master and
 // two workers (same exe, argv "nginx: worker process"). pname /usr/sbin/nginx, no include
 // strings: the workers match it too, and outlive a killed master holding the port.
-import { statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fieldScenario, type FieldDaemon } from '../helpers/field-daemon';
-import { freePort, httpGet } from '../helpers/field';
-import { sleep, type Sandbox } from '../helpers/harness';
+import { freePort, getIsLogged, httpGet } from '../helpers/field';
+import type { Sandbox } from '../helpers/harness';
 
 const NGINX = '/usr/sbin/nginx';
 
@@ -36,25 +36,13 @@ async function privateNginx(sb: Sandbox, base: number): Promise<{ port: number; 
 
 function nginx(port: number, logs: string, script: string): FieldDaemon {
   const access = join(logs, 'access.log');
-  const size = () => {
-    try {
-      return statSync(access).size;
-    } catch {
-      return 0;
-    }
-  };
   return {
     pname: NGINX,
     script,
     isMine: (p) => p.exe === NGINX,
     port,
     serves: async () => (await httpGet(port)) === 200,
-    writesLog: async () => {
-      const before = size();
-      if ((await httpGet(port, '/after-pcheck')) !== 200) return false;
-      for (let i = 0; i < 20 && size() <= before; i++) await sleep(50);
-      return size() > before;
-    },
+    writesLog: () => getIsLogged(port, '/after-pcheck', access),
   };
 }
 

@@ -3,11 +3,12 @@
 // every process it left behind, by PID. test/helpers/field-daemon.ts builds the common
 // "adopt, kill twice, stop pcheck" scenario on top of it.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { PADMIN, kill, sleep, type Sandbox } from './harness';
+import type { PentView } from '../../src/cli/format';
 
 export interface ProcRow {
   pid: number;
@@ -151,6 +152,21 @@ export function httpGet(port: number, path = '/', timeoutMs = 1000): Promise<num
   });
 }
 
+/** A GET answered 200, after which the server's access log `file` grew (within 1 s). */
+export async function getIsLogged(port: number, path: string, file: string): Promise<boolean> {
+  const size = () => {
+    try {
+      return statSync(file).size;
+    } catch {
+      return 0;
+    }
+  };
+  const before = size();
+  if ((await httpGet(port, path)) !== 200) return false;
+  for (let i = 0; i < 20 && size() <= before; i++) await sleep(50);
+  return size() > before;
+}
+
 /**
  * The first port from `base` (within 50) that nothing listens on. Each field file has its own
  * base, below Linux's ephemeral range (32768+), so files running in parallel never collide.
@@ -167,16 +183,7 @@ export async function freePort(base: number): Promise<number> {
   throw new Error(`no free port in ${base}..${base + 49}`);
 }
 
-/** One entry of `padmin -f PFILE -c 'show pent' --json`. */
-export interface PentView {
-  pent_id: number;
-  pname: string;
-  pid: number | null;
-  retry_count: number;
-  restart_count: number;
-  proc_sts: string;
-  monitor_sts: string;
-}
+export type { PentView };
 
 /** `padmin -f PFILE -c 'show pent' --json`, parsed. */
 export function showPentJson(sb: Sandbox, pfile: string): PentView[] {
