@@ -7,7 +7,7 @@ import { loadPfile } from '../config/pfile';
 import type { FailsafeConfig } from '../core/failsafe-model';
 import { ALERT_LOG_NAME } from '../alerts/alerter';
 import { collectLogs, defaultBundlePath, withRotated } from '../bundle/collect';
-import { version } from './version';
+import { version } from '../version';
 
 /** The state directory of a FailSafe daemon: where its alert log lives. */
 export function stateDirOf(cfg: FailsafeConfig, runDir: string): string {

@@ -12,9 +12,9 @@ import { ConfigError, ExitCode, NoDaemonError, ProcsafeError, UsageError } from 
 import { pentSignature, type Pfile } from '../core/model';
 import { readStateFile } from '../state/state-file';
 import { sameFile } from '../config/same-file';
-import { ctime, formatShowPent, type PentView } from './format';
+import { ctime, formatShowPent, type PentView } from '../views/pent-view';
 import { pcheckOf, runningPchecks } from './pchecks';
-import { version } from './version';
+import { version } from '../version';
 
 const HELP = `Usage: padmin -f PFILE -c COMMAND [--json]
        padmin -c list [--json]

@@ -28,7 +28,7 @@ import { createSyslogSink } from '../log/syslog';
 import type { LogSink } from '../log/types';
 import type { Pfile } from '../core/model';
 import { createProcTable } from '../proc/proc-table';
-import { version } from './version';
+import { version } from '../version';
 import { loadNative, nativeLoadError } from '../native/index';
 import { deathWatchMode } from '../daemon/watcher';
 import { createNotifier } from '../systemd/notify';

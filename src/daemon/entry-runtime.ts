@@ -5,7 +5,7 @@ import type { EntryConfig, EntryState } from '../core/entry-machine';
 import { pentSignature, type Pent, type PfileParam } from '../core/model';
 import { compileMatcher, resolvePname } from '../proc/match';
 import type { ProcInfo } from '../proc/types';
-import type { PentView } from '../cli/format';
+import type { PentView } from '../views/pent-view';
 
 export interface EntryRuntime {
   pent: Pent;

@@ -40,7 +40,7 @@ import { loadNative } from '../native/index';
 import { startControlServer } from '../control/server';
 import { scriptLogEnv, withScriptLog } from '../control/script-log';
 import { ControlErrorCode as ErrorCode, socketPath, type ControlRequest, type ControlResponse } from '../control/protocol';
-import { formatShowParam, formatShowPent, type PentView } from '../cli/format';
+import { formatShowParam, formatShowPent, type PentView } from '../views/pent-view';
 import { systemClock } from './clock';
 import { CommandError, parseCommand, type PadminCommand } from './commands';
 import { entryConfig, newRuntime, pentView, type Adopted, type EntryRuntime } from './entry-runtime';

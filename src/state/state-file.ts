@@ -15,7 +15,7 @@ import {
   writeSync,
   type Stats,
 } from 'node:fs';
-import type { ProcId } from '../proc/types';
+import type { ProcId } from '../core/proc-id';
 import { dirname } from 'node:path';
 import { ExitCode, ProcsafeError } from '../errors';
 import { MONITOR_STATES, PROC_STATES } from '../core/states';

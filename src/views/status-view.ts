@@ -1,6 +1,7 @@
-// `padmin status`: a clpstat-like view of the FailSafe daemon, and its JSON.
-import type { GroupState, MonitorStatus, MonitorType } from '../../core/failsafe-model';
-import type { PentView } from '../../cli/format';
+// `padmin status`: a clpstat-like view of the FailSafe daemon, and its JSON (also what the web
+// page, /metrics and the Servers view read). Below daemon/, web/ and cli/, which all import it.
+import type { GroupState, MonitorStatus, MonitorType } from '../core/failsafe-model';
+import type { PentView } from './pent-view';
 
 export interface StatusView {
   server: { name: string; pid: number; version: string; startedAt: number; rehearse: boolean; config: string };
