@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadPfile, PARAM_DEFAULTS, rawParamValue } from '../config/pfile';
 import { request } from '../control/client';
 import { ControlErrorCode, defaultRunDir, failsafeSocketPath, socketPath, type ControlRequest, type ControlResponse } from '../control/protocol';
-import { COMMAND_HELP } from '../daemon/commands';
+import { COMMAND_HELP } from '../daemon/pfile/commands';
 import type { FailsafeConfig } from '../core/failsafe-model';
 import { ConfigError, ExitCode, NoDaemonError, ProcsafeError, UsageError } from '../errors';
 import { pentSignature, type Pfile } from '../core/model';
@@ -170,7 +170,8 @@ async function collectCommand(sock: string, cfg: FailsafeConfig | null, runDir: 
 /** A daemon's answer: its text (or JSON) on stdout, exit 0; an error on stderr, exit 1. */
 function printResponse(res: ControlResponse, out: Out): number {
   if (!res.ok) {
-    process.stderr.write(`padmin: ${res.error}\n`);
+    // a reload pcheck refused (a bad edit): say so, the running configuration stays
+    process.stderr.write(`padmin: ${res.code === ControlErrorCode.REFUSED ? 'refused: ' : ''}${res.error}\n`);
     if (out.json) print(JSON.stringify(res) + '\n', 0);
     return ExitCode.FAILURE;
   }

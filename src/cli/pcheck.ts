@@ -19,8 +19,8 @@ import { FailsafeDaemon } from '../daemon/failsafe/failsafe-daemon';
 import { createAlerter } from '../alerts/alerter';
 import { stateDirOf } from './collect';
 import { defaultRunDir } from '../control/protocol';
-import { PfileDaemon } from '../daemon/pfile-daemon';
-import { createDeathWatcher } from '../daemon/watcher';
+import { PfileDaemon } from '../daemon/pfile/pfile-daemon';
+import { createDeathWatcher } from '../daemon/shared/watcher';
 import { ConfigError, ExitCode, ProcsafeError, UsageError } from '../errors';
 import { Logger } from '../log/logger';
 import { createFdSink, createFileSink, underSystemd } from '../log/line-sinks';
@@ -30,7 +30,8 @@ import type { Pfile } from '../core/model';
 import { createProcTable } from '../proc/proc-table';
 import { version } from '../version';
 import { loadNative, nativeLoadError } from '../native/index';
-import { deathWatchMode } from '../daemon/watcher';
+import { deathWatchMode } from '../daemon/shared/watcher';
+import { failsafeStatePath } from '../state/failsafe-state';
 import { createNotifier } from '../systemd/notify';
 import { ensureStateDir } from '../state/state-dir';
 import { pfileMetrics } from '../web/metrics-server';
@@ -231,6 +232,7 @@ function failsafeMode(args: { config: string; rehearse: boolean; keepRunning: bo
   const created = d.stateFile !== null && ensureStateDir(stateDir, config.path, `[daemon] state_file = ${d.stateFile}`);
   if (created) logger.notice(`State directory ${stateDir} created (mode 0700) for [daemon] state_file`);
   const alerter = createAlerter(config.alert, { log: logger, stateDir });
+  const table = createProcTable();
   const daemon = new FailsafeDaemon({
     config,
     alerter,
@@ -240,6 +242,10 @@ function failsafeMode(args: { config: string; rehearse: boolean; keepRunning: bo
     keepRunning: args.keepRunning,
     logger,
     loadConfig: (path) => loadFailsafeConfig(path),
+    loadPfile,
+    table,
+    watcher: createDeathWatcher(table),
+    statePath: failsafeStatePath(d.stateFile),
     notifier: createNotifier(process.env, loadNative(), { onError: (m) => logger.warning(m) }),
   });
   return { logger, daemon };

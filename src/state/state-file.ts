@@ -116,9 +116,15 @@ function createOwnFile(tmp: string): number {
  * before exiting (retry-over `exit`, OS actions).
  */
 export function writeStateFile(path: string, snapshot: StateSnapshot): void {
+  writeJsonFile(path, snapshot);
+}
+
+/** Replaces the file at `path` with `value` as JSON, atomically (temporary file, fsync, rename,
+ *  fsync of the directory): the state files of both modes. */
+export function writeJsonFile(path: string, value: unknown): void {
   const dir = dirname(path);
   const tmp = `${path}.tmp-${process.pid}`;
-  const data = JSON.stringify(snapshot, null, 2) + '\n';
+  const data = JSON.stringify(value, null, 2) + '\n';
   let step = 'create directory';
   let fd: number | null = null;
   try {
@@ -247,6 +253,13 @@ const MAX_STATE_BYTES = 64 * 1024 * 1024;
  * Throws StateFileError when the file exists but cannot be read at all (e.g. EACCES, EIO).
  */
 export function readStateFile(path: string): ReadStateResult {
+  const r = readJsonFile(path, snapshotProblem);
+  return 'value' in r ? { snapshot: r.value as StateSnapshot } : r;
+}
+
+/** A JSON state file whose shape `problem` checks (null: fine), read as readStateFile reads one:
+ *  a corrupt or irregular file is set aside as PATH.corrupt-<epochms>. */
+export function readJsonFile(path: string, problemOf: (v: unknown) => string | null): { value: unknown } | { missing: true } | { corrupt: string; movedTo: string | null } {
   const raw = readRegularFile(path);
   if ('missing' in raw) return raw;
   let problem: string | null;
@@ -255,12 +268,12 @@ export function readStateFile(path: string): ReadStateResult {
   else {
     try {
       value = JSON.parse(raw.text);
-      problem = snapshotProblem(value);
+      problem = problemOf(value);
     } catch (e) {
       problem = raw.text.length === 0 ? 'empty file' : `not JSON (${jsonErrorWhere(e)})`;
     }
   }
-  if (problem === null) return { snapshot: value as StateSnapshot };
+  if (problem === null) return { value };
 
   const movedTo = `${path}.corrupt-${Date.now()}`;
   try {

@@ -1,11 +1,12 @@
 // One watched entry as the daemon holds it: its configuration, its pure state, and the
 // handles of the edges working for it (death watch, running script).
-import type { RunningScriptId } from '../state/state-file';
-import type { EntryConfig, EntryState } from '../core/entry-machine';
-import { pentSignature, type Pent, type PfileParam } from '../core/model';
-import { compileMatcher, resolvePname } from '../proc/match';
-import type { ProcInfo } from '../proc/types';
-import type { PentView } from '../views/pent-view';
+import type { RunningScriptId } from '../../state/state-file';
+import type { EntryConfig, EntryState } from '../../core/entry-machine';
+import { pentSignature, type Pent, type PfileParam } from '../../core/model';
+import { compileMatcher, resolvePname } from '../../proc/match';
+import type { ProcId, ProcInfo, ProcessTable } from '../../proc/types';
+import { readStat } from '../../proc/proc-table';
+import type { PentView } from '../../views/pent-view';
 
 export interface EntryRuntime {
   pent: Pent;
@@ -30,6 +31,8 @@ export interface EntryRuntime {
   clearing: Promise<void> | null;
   /** our own restart script's run (its exit and last output); null when none runs. */
   running: { pid: number; done: Promise<unknown> } | null;
+  /** the process whose death is being handled (the ending of its workers waits for its reap) */
+  lastDead: ProcId | null;
 }
 
 /** A watched process as adopted: its identity, argv[0], program file and session. */
@@ -73,7 +76,16 @@ export function newRuntime(pent: Pent, param: PfileParam, state: EntryState): En
     watched: null,
     clearing: null,
     running: null,
+    lastDead: null,
   };
+}
+
+/** What is known of a process as it is adopted, for the look at its death. */
+export function adopted(table: ProcessTable, id: ProcId): Adopted {
+  const info = table.read(id);
+  const st = readStat(id.pid);
+  const sid = st !== null && st.startTime === id.startTime ? st.session : null;
+  return { pid: id.pid, startTime: id.startTime, argv0: info?.argv[0] ?? null, sid, since: performance.now() };
 }
 
 export function pentView(rt: EntryRuntime): PentView {

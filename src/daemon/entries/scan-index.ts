@@ -3,8 +3,8 @@
 // realpath of pname (compared with /proc/PID/exe, less a ` (deleted)` suffix), so a scan costs O(processes), not
 // O(entries × processes): with 1,000 entries and 3,000 processes that is 3,000 lookups
 // instead of 3 million matcher calls.
-import { isOlder, programPath } from '../proc/match';
-import type { ProcInfo } from '../proc/types';
+import { isOlder, programPath } from '../../proc/match';
+import type { ProcInfo } from '../../proc/types';
 import type { EntryRuntime } from './entry-runtime';
 
 export function findForEntries(seeking: readonly EntryRuntime[], procs: readonly ProcInfo[]): Map<EntryRuntime, ProcInfo> {
