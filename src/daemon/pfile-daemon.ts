@@ -25,6 +25,7 @@ import { isOsAction, type RetryOverAction } from '../core/states';
 import type { Logger } from '../log/logger';
 import type { DeathWatcher, ProcId, ProcInfo, ProcessTable } from '../proc/types';
 import { runScript } from '../exec/run-script';
+import { openScriptOutputDir, ScriptOutputDir } from '../exec/script-output-dir';
 import { ScriptOutput, type OutputLine } from '../core/script-output';
 import { CLK_TCK, readEnviron, readStat } from '../proc/proc-table';
 import { selectOldest } from '../proc/match';
@@ -83,6 +84,8 @@ export class PfileDaemon {
   /** how long the last /proc scan took (ms), to keep seek scans to a fraction of the loop */
   private lastScanMs = 0;
   private control: { close(): Promise<void> } | null = null;
+  /** where restart scripts write (null: pipes) */
+  private outputDir: ScriptOutputDir | null = null;
   private lastPersistError: string | null = null;
   private persistPending: NodeJS.Immediate | null = null;
   private readonly scriptQueue: (() => void)[] = [];
@@ -122,6 +125,7 @@ export class PfileDaemon {
   async run(): Promise<number> {
     const done = new Promise<number>((resolve) => (this.finish = resolve));
     this.control = await startControlServer(this.socket, (req) => this.onRequest(req));
+    this.outputDir = openScriptOutputDir(this.opts.runDir, `pcheck-0x${this.pfile.param.ipckey.toString(16).padStart(8, '0')}`, (m) => this.log.warning(m));
     const restored = this.restoreState();
     const now = this.clock();
     const starts: [EntryRuntime, EntryAction[]][] = [];
@@ -377,9 +381,13 @@ export class PfileDaemon {
       path: rt.pent.restartScript,
       env,
       timeoutMs: timeout * 1000,
-      // every line is read (a full pipe would block the script), but only the head and the
-      // tail are logged (ScriptOutput): megabytes of output must not bury pcheck's own lines
+      // every line is read, but only the head and the tail are logged (ScriptOutput): megabytes
+      // of output must not bury pcheck's own lines
       maxOutputBytes: Infinity,
+      // files, not pipes: the program the script starts may write to them after pcheck is gone
+      output: this.outputDir
+        ? { dir: this.outputDir, name: ScriptOutputDir.pairName(rt.signature, pname), onFallback: (why) => this.log.warning(`(${pname}) ${why}: this run of the script writes to pipes`) }
+        : undefined,
       onLine: (stream, text) => {
         const line = output.add({ stream, text });
         if (line) logLine(line);
@@ -672,6 +680,7 @@ export class PfileDaemon {
     for (const t of [this.deadlineTimer, this.seekTimer]) if (t) clearTimeout(t);
     if (this.scanTimer) clearInterval(this.scanTimer);
     this.opts.watcher.close();
+    this.outputDir?.close();
     for (const rt of this.entries) rt.stopAwait?.();
     this.persist();
     await this.control?.close().catch(() => undefined);
