@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kill, sandboxes, sleep, waitFor, type Pcheck, type Sandbox } from '../helpers/harness';
+import { FailsafeSandbox } from '../helpers/failsafe';
 import { OUTPUT_CAP_BYTES } from '../../src/exec/script-output-dir';
 import { isGone, pidOf } from '../reliability/fault-helpers';
 
@@ -161,3 +162,36 @@ describe('the program a restart script starts outlives pcheck (SPEC §10)', { co
     assert.equal(await pc.exited, 0);
   });
 });
+
+describe('the program a FailSafe group start script starts outlives pcheck (SPEC §10)', () => {
+  const sb = new FailsafeSandbox();
+  after(() => sb.cleanup());
+
+  it('pcheck --config killed with SIGKILL: the app started by `nohup app &` in the group start script runs on', async () => {
+    const a = app(sb);
+    sb.ini(`[group:app]\nstart = "${a.script}"\n`);
+    const pc = sb.failsafe(['--rehearse']);
+    await pc.waitLine('Group app start: app started', 15_000);
+    await sb.until('group app Online', (st) => st.groups[0]?.state === 'Online');
+    const pid = await waitFor(() => appPid(a), 5000, 'the app to run');
+    sb.track(pid);
+    assert.ok(outputFiles(pid).stdout.startsWith(join(sb.runDir, 'script-output', 'failsafe') + '/'));
+    kill(pc.pid, 'SIGKILL');
+    await pc.exited;
+    await assertWritesOn(a, pid, 'pcheck --config was killed');
+  });
+});
+
+/** The app's pid: the process running its program, from /proc. */
+function appPid(a: App): number | null {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const argv = readFileSync(`/proc/${d}/cmdline`, 'latin1').split('\0');
+      if (argv[0] === '/bin/bash' && argv[1] === a.program && !isGone(Number(d))) return Number(d);
+    } catch {
+      // gone
+    }
+  }
+  return null;
+}
