@@ -175,10 +175,11 @@ describe('the program a FailSafe group start script starts outlives pcheck (SPEC
     await sb.until('group app Online', (st) => st.groups[0]?.state === 'Online');
     const pid = await waitFor(() => appPid(a), 5000, 'the app to run');
     sb.track(pid);
-    assert.ok(outputFiles(pid).stdout.startsWith(join(sb.runDir, 'script-output', 'failsafe') + '/'));
+    const out = outputFiles(pid);
     kill(pc.pid, 'SIGKILL');
     await pc.exited;
     await assertWritesOn(a, pid, 'pcheck --config was killed');
+    assert.ok(out.stdout.startsWith(join(sb.runDir, 'script-output', 'failsafe') + '/'), `the app's stdout: ${out.stdout}`);
   });
 });
 
