@@ -31,6 +31,7 @@ import { createProcTable } from '../proc/proc-table';
 import { version } from './version';
 import { loadNative } from '../native/index';
 import { createNotifier } from '../systemd/notify';
+import { closeInheritedFds, describeClosed } from '../exec/inherited-fds';
 
 const HELP = `Usage: pcheck -f PFILE [--rehearse]
        pcheck --config FILE.ini [--rehearse] [--keep-running]
@@ -224,6 +225,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`pcheck (procsafe) ${version()}\n`);
     return ExitCode.OK;
   }
+  // before pcheck opens anything of its own: what it inherited is not passed on to scripts
+  const inherited = closeInheritedFds();
   let started: { logger: Logger; daemon: Runnable };
   try {
     started = args.mode === 'pfile' ? pfileMode(args) : failsafeMode(args);
@@ -232,6 +235,9 @@ async function main(argv: string[]): Promise<number> {
     throw e;
   }
   const { logger, daemon } = started;
+  if (inherited.length > 0) {
+    logger.notice(`Closed ${inherited.length} descriptor(s) inherited from pcheck's parent, so that scripts do not inherit them: ${describeClosed(inherited)}`);
+  }
   // Once pcheck is dying of an internal error, a signal must not log after its last line
   // nor turn exit 1 into 0.
   const unlessDying = (f: () => unknown) => () => {
