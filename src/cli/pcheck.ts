@@ -106,7 +106,7 @@ const TAG = 'pcheck';
 
 function sinks(s: LogSettings): LogSink[] {
   return [
-    createFdSink(1, { tag: TAG, pid: process.pid, systemd: underSystemd() }),
+    createFdSink(1, { tag: TAG, pid: process.pid, systemd: underSystemd(), native: loadNative() }),
     ...logSinks(s, (sink, e) => {
       if (sink === 'file') {
         throw new ConfigError(s.source, null, `${s.key} ${s.logFile} cannot be opened (${(e as NodeJS.ErrnoException).code ?? String(e)}); create its directory or fix ${s.key}`);
