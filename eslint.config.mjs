@@ -15,6 +15,13 @@ export default tseslint.config(
     },
   },
   {
+    // the web page's script: browser modules, type-checked against the DOM library by tsc
+    // (src/web/assets/tsconfig.json), which also finds undefined names
+    files: ['src/web/assets/**/*.js'],
+    languageOptions: { sourceType: 'module' },
+    rules: { 'no-undef': 'off' },
+  },
+  {
     // node:test's describe()/it() return promises that the runner itself awaits
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off' },

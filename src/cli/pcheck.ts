@@ -29,23 +29,27 @@ import type { LogSink } from '../log/types';
 import type { Pfile } from '../core/model';
 import { createProcTable } from '../proc/proc-table';
 import { version } from './version';
-import { loadNative } from '../native/index';
+import { loadNative, nativeLoadError } from '../native/index';
+import { deathWatchMode } from '../daemon/watcher';
 import { createNotifier } from '../systemd/notify';
+import { pfileMetrics } from '../web/metrics-server';
 import { closeInheritedFds, describeClosed } from '../exec/inherited-fds';
 
 const HELP = `Usage: pcheck -f PFILE [--rehearse]
        pcheck --config FILE.ini [--rehearse] [--keep-running]
+       pcheck --print-unit pcheck@|procsafe
 
 ProcessSaver mode (-f): watches the processes listed in PFILE and restarts them with
 their restart scripts. FailSafe mode (--config): groups of start/stop scripts, monitors
-and recovery chains (see etc/procsafe.ini.sample). Stays in the foreground: run it from
-systemd or a cluster monitor.
+and recovery chains. Stays in the foreground: run it from systemd or a cluster monitor.
+Manuals: pcheck(8), padmin(8), pfile(5), procsafe.ini(5).
 
 Options:
-  -f, --file PFILE      the pfile to watch (see etc/pfile.sample)
+  -f, --file PFILE      the pfile to watch (format: man 5 pfile)
       --config FILE     FailSafe mode with this ini file
       --keep-running    FailSafe mode: SIGTERM leaves the groups running
       --rehearse        record OS actions (shutdown, reboot, panic) instead of doing them
+      --print-unit NAME the systemd unit pcheck@ or procsafe for this installed copy
   -h, --help         this text
   -V, --version      print the version
 
@@ -53,12 +57,13 @@ Environment:
   PROCSAFE_RUN_DIR        directory of the control sockets (default /run/procsafe)
   PROCSAFE_DEATH_WATCH    auto (default: pidfd when available) or poll
 
-Exit codes: 0 stopped by SIGTERM/SIGINT; 1 retry-over exit; 2 bad usage or pfile.
+Exit codes: 0 stopped by SIGTERM/SIGINT; 1 retry-over exit or internal error;
+2 bad usage or configuration (nothing was started).
 `;
 
 type Args = { rehearse: boolean } & ({ mode: 'pfile'; file: string } | { mode: 'failsafe'; config: string; keepRunning: boolean });
 
-function parse(argv: string[]): Args | 'help' | 'version' {
+function parse(argv: string[]): Args | 'help' | 'version' | { printUnit: string } {
   let v;
   try {
     v = parseArgs({
@@ -68,6 +73,7 @@ function parse(argv: string[]): Args | 'help' | 'version' {
         config: { type: 'string' },
         rehearse: { type: 'boolean', default: false },
         'keep-running': { type: 'boolean', default: false },
+        'print-unit': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -78,6 +84,7 @@ function parse(argv: string[]): Args | 'help' | 'version' {
   }
   if (v.help) return 'help';
   if (v.version) return 'version';
+  if (v['print-unit'] !== undefined) return { printUnit: v['print-unit'] };
   const rehearse = v.rehearse ?? false;
   if (v.config !== undefined && v.file !== undefined) throw new UsageError('give either -f PFILE (ProcessSaver mode) or --config FILE.ini (FailSafe mode), not both');
   if (v.config !== undefined) return { mode: 'failsafe', config: v.config, keepRunning: v['keep-running'] ?? false, rehearse };
@@ -178,6 +185,22 @@ async function logStartError(e: unknown, args: Args): Promise<void> {
   await logger.close();
 }
 
+/**
+ * Without the addon (or without pidfd) procsafe still works, less precisely: say so at start,
+ * with the cause and what it costs, where the operator looks (stdout, LOG_FILE, syslog).
+ */
+function warnDegraded(logger: Logger): void {
+  const error = nativeLoadError();
+  const poll = 'deaths are noticed by polling /proc every 20 ms, not by pidfd events';
+  if (error !== null) {
+    const deliberate = process.env.PROCSAFE_NATIVE === 'off';
+    logger.log(deliberate ? 'notice' : 'warning', `native addon not loaded (${error}): ${poll}; syslog goes through logger(1); sd_notify through systemd-notify(1), which needs root`);
+    return;
+  }
+  const m = deathWatchMode();
+  if (m.mode === 'poll' && m.reason !== null && !m.reason.startsWith('forced')) logger.warning(`${m.reason}: ${poll}`);
+}
+
 interface Runnable {
   run(): Promise<number>;
   stopOnSignal(name: 'SIGTERM' | 'SIGINT', num: number): Promise<void>;
@@ -191,7 +214,10 @@ function pfileMode(args: { file: string; rehearse: boolean }): { logger: Logger;
   const logger = new Logger(sinks({ source: pfile.path, key: 'LOG_FILE', syslogKey: 'SYSLOG', logFile: p.logFile, syslog: p.syslog, syslogSocket: p.syslogSocket, syslogFacility: p.syslogFacility }));
   const table = createProcTable();
   const daemon = new PfileDaemon({ pfile, runDir: defaultRunDir(), rehearse: args.rehearse, logger, table, watcher: createDeathWatcher(table), loadPfile, notifier: createNotifier(process.env, loadNative(), { onError: (m) => logger.warning(m) }) });
-  return { logger, daemon };
+  // METRICS_LISTEN: /metrics served while the daemon runs (src/web/metrics-server.ts)
+  const metrics = pfileMetrics(pfile, daemon, { rehearse: args.rehearse, version: version(), log: logger });
+  if (metrics === null) return { logger, daemon };
+  return { logger, daemon: { run: () => metrics.run(() => daemon.run()), stopOnSignal: (n, s) => daemon.stopOnSignal(n, s), reload: (by) => daemon.reload(by) } };
 }
 
 function failsafeMode(args: { config: string; rehearse: boolean; keepRunning: boolean }): { logger: Logger; daemon: Runnable } {
@@ -225,6 +251,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`pcheck (procsafe) ${version()}\n`);
     return ExitCode.OK;
   }
+  if ('printUnit' in args) {
+    const { unitText } = await import('../systemd/unit.js');
+    process.stdout.write(unitText(args.printUnit, loadNative() !== null));
+    return ExitCode.OK;
+  }
   // before pcheck opens anything of its own: what it inherited is not passed on to scripts
   const inherited = closeInheritedFds();
   let started: { logger: Logger; daemon: Runnable };
@@ -235,6 +266,7 @@ async function main(argv: string[]): Promise<number> {
     throw e;
   }
   const { logger, daemon } = started;
+  warnDegraded(logger);
   if (inherited.length > 0) {
     logger.notice(`Closed ${inherited.length} descriptor(s) inherited from pcheck's parent, so that scripts do not inherit them: ${describeClosed(inherited)}`);
   }

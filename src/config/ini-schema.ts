@@ -7,7 +7,7 @@ import { FINAL_ACTIONS, MONITOR_TYPES, type MonitorType } from '../core/failsafe
 export type KeyType = 'string' | 'int' | 'number' | 'bool' | 'enum' | 'path' | 'command' | 'list' | 'duration';
 
 /** Extra syntax checks of a string value (or of each item of a list). */
-export type StringFormat = 'name' | 'http_url' | 'host' | 'host_port' | 'cron' | 'schedule_action' | 'email' | 'interface';
+export type StringFormat = 'name' | 'http_url' | 'host' | 'host_port' | 'cron' | 'schedule_action' | 'email' | 'interface' | 'cidr';
 
 /** A validated value: a command is its argv, a list its items, a duration its seconds. */
 export type Value = string | number | boolean | readonly string[] | null;
@@ -143,6 +143,16 @@ export const ALERT_KEYS: KeyTable = {
 export const WEB_KEYS: KeyTable = {
   listen: { type: 'string', format: 'host_port', default: DEFAULT_LISTEN },
   token_file: { type: 'path', example: '/etc/procsafe/web.token' },
+  /** absent: loopback clients only, and only when `listen` is a loopback address (docs/web.md). */
+  allow: { type: 'list', format: 'cidr', example: '127.0.0.1, 192.0.2.10, 198.51.100.0/24' },
+  /** how often the [fleet:NAME] servers are read */
+  fleet_interval: { type: 'duration', default: 5 },
+};
+
+/** [fleet:NAME]: another procsafe server on the web page's Servers view (docs/fleet.md). */
+export const FLEET_KEYS: KeyTable = {
+  url: { type: 'string', format: 'http_url', required: true, example: 'http://192.0.2.12:29003/' },
+  token_file: { type: 'path', required: true, example: '/etc/procsafe/fleet/web02.token' },
 };
 
 export const SCHEDULE_KEYS: KeyTable = {
@@ -150,7 +160,7 @@ export const SCHEDULE_KEYS: KeyTable = {
   action: { type: 'string', format: 'schedule_action', required: true, example: 'restart_group web' },
 };
 
-export const SECTION_KINDS = ['daemon', 'group', 'monitor', 'alert', 'web', 'schedule'] as const;
+export const SECTION_KINDS = ['daemon', 'group', 'monitor', 'alert', 'web', 'schedule', 'fleet'] as const;
 export type SectionKind = (typeof SECTION_KINDS)[number];
 
 export interface SectionSpec {
@@ -167,6 +177,7 @@ export const SECTIONS: Readonly<Record<SectionKind, SectionSpec>> = {
   alert: { named: false, keys: ALERT_KEYS },
   web: { named: false, keys: WEB_KEYS },
   schedule: { named: true, keys: SCHEDULE_KEYS },
+  fleet: { named: true, keys: FLEET_KEYS },
 };
 
 /** How a section of this kind is written: [daemon], [group:NAME]. */

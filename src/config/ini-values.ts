@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { ScheduleAction } from '../core/failsafe-model';
 import { splitCommand } from './command';
 import { cronProblem } from './ini-cron';
+import { cidrProblem } from './net-access';
 import { exampleOf, MAX_SECONDS, NAME_PATTERN, type KeySpec, type StringFormat, type Value } from './ini-schema';
 import { didYouMean, q, suggest } from './words';
 
@@ -135,6 +136,7 @@ const FORMAT_CHECKS: Readonly<Record<StringFormat, (text: string) => string | nu
   schedule_action: (t) => problemOf((bad) => parseScheduleAction(t, bad)),
   email: (t) => (/^[^\s@,;<>]+@[^\s@,;<>]+$/.test(t) ? null : 'not a mail address; write e.g. ops@example.com'),
   interface: (t) => (/^[A-Za-z0-9_.:@-]{1,15}$/.test(t) ? null : 'not a network interface name (up to 15 letters, digits, "_", ".", ":", "@" or "-"); see: ip -br link'),
+  cidr: cidrProblem,
 };
 
 function httpUrlProblem(text: string): string | null {
@@ -159,7 +161,7 @@ function hostProblem(text: string): string | null {
   return 'not a host name or IP address; write e.g. 127.0.0.1 or db.example.com';
 }
 
-function hostPortProblem(text: string): string | null {
+export function hostPortProblem(text: string): string | null {
   const eg = `write host:port, e.g. ${'127.0.0.1:29003'} or [::1]:29003`;
   const m = /^(\[([^\]]*)\]|[^:]*):(\d*)$/.exec(text);
   if (m === null) {

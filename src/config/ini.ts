@@ -37,6 +37,7 @@ import {
   type Value,
 } from './ini-schema';
 import { convert, oneOf, parseScheduleAction } from './ini-values';
+import { listenNeedsAllow } from './net-access';
 import { didYouMean, errnoCode, q, readConfigFile, suggest } from './words';
 
 export interface IniOptions {
@@ -239,7 +240,7 @@ function buildConfig(sections: Section[], abs: string, failAt: FailAt): Failsafe
     groups: of('group').map(groupConfig),
     monitors: of('monitor').map((s) => monitorConfig(s, failAt)),
     alert: alert === null ? null : alertConfig(alert, failAt),
-    web: web === null ? null : webConfig(web),
+    web: web === null ? fleetWithoutWeb(of('fleet'), failAt) : webConfig(web, of('fleet'), failAt),
     schedules: of('schedule').map(scheduleConfig),
   };
 }
@@ -365,8 +366,22 @@ function alertConfig(s: Section, failAt: FailAt): AlertConfig {
   return alert;
 }
 
-function webConfig(s: Section): WebConfig {
-  return { listen: mustStr(s, 'listen'), tokenFile: str(s, 'token_file') };
+function webConfig(s: Section, fleet: Section[], failAt: FailAt): WebConfig {
+  const listen = mustStr(s, 'listen');
+  const allow = words(s, 'allow');
+  const problem = listenNeedsAllow(listen, allow, 'allow = 127.0.0.1, 192.0.2.10, 198.51.100.0/24');
+  if (problem !== null) failAt(lineOf(s, 'listen'), `${s.label} listen = ${q(listen)}: ${problem}`);
+  const servers = fleet.map((f) => ({ name: f.name, url: mustStr(f, 'url'), tokenFile: mustStr(f, 'token_file') }));
+  for (const f of fleet) {
+    if (/^[a-z]+:\/\/[^/]*@/i.test(mustStr(f, 'url'))) failAt(lineOf(f, 'url'), `${f.label} url: no user or password in the URL; the server's token goes in token_file`);
+  }
+  return { listen, tokenFile: str(s, 'token_file'), allow, fleet: servers, fleetIntervalSec: mustNum(s, 'fleet_interval') };
+}
+
+/** The Servers view is a part of the web page. */
+function fleetWithoutWeb(fleet: Section[], failAt: FailAt): null {
+  if (fleet.length > 0) failAt(fleet[0].line, `${fleet[0].label}: the other servers are shown on the web page, and this file has no [web]; add [web] (listen = 127.0.0.1:29003)`);
+  return null;
 }
 
 function scheduleConfig(s: Section): ScheduleConfig {
@@ -462,6 +477,8 @@ function checkProgram(file: string, bad: (p: string) => never): void {
 /** A missing pfile is reported here, at the ini line; a broken one by loadPfile, at its own line. */
 function checkPfile(file: string, bad: (p: string) => never): void {
   if (!fs.existsSync(file)) bad('the pfile does not exist; create it or correct the path');
-  loadPfile(file, { checkFiles: true });
+  const pfile = loadPfile(file, { checkFiles: true });
+  // pcheck -f's own metrics server; in FailSafe mode /metrics is on [web] (docs/fleet.md)
+  if (pfile.param.metricsListen !== null) bad('its METRICS_LISTEN is for pcheck -f alone; in FailSafe mode /metrics is served by [web]: remove the METRICS_* keys from the pfile');
 }
 

@@ -6,6 +6,7 @@ import { ConfigError } from '../errors';
 import { pentSignature, type Pent, type Pfile, type PfileParam } from '../core/model';
 import { RETRY_OVER_ACTIONS, type RetryOverAction } from '../core/states';
 import { resolveUid } from './users';
+import { checkMetricsParams, METRICS_DEFAULTS, METRICS_EXAMPLES, METRICS_PARAM_KEYS, metricsParamValue } from './pfile-metrics';
 import { errnoCode, q, readConfigFile, suggest } from './words';
 
 export interface ParseOptions {
@@ -24,6 +25,7 @@ export const PARAM_DEFAULTS: Readonly<Omit<PfileParam, 'ipckey' | 'ipckeyText' |
   syslogSocket: '/dev/log',
   scriptTimeout: 300,
   restartWait: 30,
+  ...METRICS_DEFAULTS,
 });
 
 export const PARAM_KEYS = [
@@ -38,6 +40,7 @@ export const PARAM_KEYS = [
   'SCRIPT_TIMEOUT',
   'RESTART_WAIT',
   'INITIAL_WAIT',
+  ...METRICS_PARAM_KEYS,
 ] as const;
 type ParamKey = (typeof PARAM_KEYS)[number];
 
@@ -185,7 +188,7 @@ function parseParamSection(lines: Line[], header: number, failAt: FailAt): Pfile
     return failAt(header, 'the PARAM section has no IPCKEY; add a line such as IPCKEY 0x1a2b3c4d (unique per pcheck)');
   }
   const monitorInterval = values.monitorInterval ?? PARAM_DEFAULTS.monitorInterval;
-  return {
+  const param = {
     ...PARAM_DEFAULTS,
     ...values,
     ipckey: values.ipckey,
@@ -193,6 +196,8 @@ function parseParamSection(lines: Line[], header: number, failAt: FailAt): Pfile
     monitorInterval,
     initialWait: values.initialWait ?? monitorInterval,
   };
+  checkMetricsParams(param, (key) => seen.get(key), failAt);
+  return param;
 }
 
 function splitParamLine(text: string, bad: Fail): { key: ParamKey; value: string } {
@@ -242,6 +247,10 @@ function parseParamValue(key: ParamKey, value: string, bad: Fail): Partial<Pfile
       return { syslog: onOff(key, value, bad) };
     case 'SYSLOG_FACILITY':
       return { syslogFacility: oneOf(key, value, SYSLOG_FACILITIES, bad) };
+    case 'METRICS_LISTEN':
+    case 'METRICS_TOKEN_FILE':
+    case 'METRICS_ALLOW':
+      return metricsParamValue(key, value, bad);
   }
 }
 
@@ -258,6 +267,7 @@ function exampleValue(key: ParamKey): string {
     SCRIPT_TIMEOUT: '300',
     RESTART_WAIT: '30',
     INITIAL_WAIT: '10',
+    ...METRICS_EXAMPLES,
   };
   return examples[key];
 }

@@ -87,6 +87,20 @@ export interface WebConfig {
   /** host:port, default 127.0.0.1:29003 */
   listen: string;
   tokenFile: string | null;
+  /** CIDR blocks of the clients; null: loopback only (a loopback `listen` is then required). */
+  allow: string[] | null;
+  /** [fleet:NAME]: the other servers on the page's Servers view, in file order. */
+  fleet: FleetServerConfig[];
+  /** how often they are read (seconds) */
+  fleetIntervalSec: number;
+}
+
+export interface FleetServerConfig {
+  name: string;
+  /** the server's page, e.g. http://192.0.2.12:29003/ (its API is below it) */
+  url: string;
+  /** that server's [web] token, read at each poll; it never leaves this daemon */
+  tokenFile: string;
 }
 
 export type ScheduleAction =

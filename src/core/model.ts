@@ -24,6 +24,11 @@ export interface PfileParam {
   restartWait: number;
   /** seconds a missing process is WAIT, not a failure, at start-up. */
   initialWait: number;
+  /** `/metrics` for pcheck -f (METRICS_*; docs/pfile.md): host:port, or null (off). */
+  metricsListen: string | null;
+  metricsTokenFile: string | null;
+  /** CIDR blocks of the clients; null: loopback only. */
+  metricsAllow: string[] | null;
 }
 
 export interface Pent {

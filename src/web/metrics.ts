@@ -5,8 +5,8 @@ import type { StatusView } from '../daemon/failsafe/status';
 import { GROUP_STATES, MONITOR_STATUSES } from '../core/failsafe-model';
 import { PROC_STATES } from '../core/states';
 
-/** Upper bounds (seconds) of the latency histograms: 1 ms to 10 s. */
-export const LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Upper bounds (seconds) of the latency histograms: 1 ms to 60 s (a heal includes the restart script and RESTART_WAIT). */
+export const LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** A Prometheus histogram: cumulative bucket counts, a sum and a count. Never reset. */
 export class Histogram {
@@ -82,12 +82,40 @@ export class LoopLagMeter {
   }
 }
 
+/** Where the latency figures of one pfile come from (its pfile daemon). */
+export interface TimingSource {
+  pfile: string;
+  /** heal times (s) since the last call: loss noticed → the restarted process found */
+  takeHealTimes(): number[];
+  /** detection bounds (s) since the last call: death → loss noticed (poll death watch only) */
+  takeDetectionTimes(): number[];
+}
+
+/** The detection and heal histograms, one of each per pfile (never reset while the daemon runs). */
+export class LatencyHistograms {
+  readonly detection = new Map<string, Histogram>();
+  readonly heal = new Map<string, Histogram>();
+
+  /** Takes the new figures of each source (call before each render). */
+  collect(sources: Iterable<TimingSource>): void {
+    for (const s of sources) {
+      for (const v of s.takeHealTimes()) this.of(this.heal, s.pfile).observe(v);
+      for (const v of s.takeDetectionTimes()) this.of(this.detection, s.pfile).observe(v);
+    }
+  }
+
+  of(map: Map<string, Histogram>, pfile: string): Histogram {
+    let h = map.get(pfile);
+    if (h === undefined) map.set(pfile, (h = new Histogram()));
+    return h;
+  }
+}
+
 export interface MetricsExtra {
+  /** `failsafe` (pcheck --config) or `pfile` (pcheck -f): the `mode` label of procsafe_info */
+  mode: 'failsafe' | 'pfile';
   loopLagSeconds: number;
-  /** death of a process → its loss noticed */
-  detection: Histogram;
-  /** loss noticed → the restarted process found (AVAIL again) */
-  heal: Histogram;
+  latency: LatencyHistograms;
 }
 
 /** A label value in the exposition format: backslash, double quote and line feed escaped. */
@@ -125,11 +153,14 @@ class Writer {
     this.lines.push(`${name}${l} ${formatValue(value)}`);
   }
 
-  histogram(name: string, help: string, h: Histogram): void {
+  /** One histogram family, one series set per label set. */
+  histograms(name: string, help: string, series: [Labels, Histogram][]): void {
     this.family(name, 'histogram', help);
-    for (const b of h.buckets()) this.sample(`${name}_bucket`, [['le', formatValue(b.le)]], b.count);
-    this.sample(`${name}_sum`, [], h.sum);
-    this.sample(`${name}_count`, [], h.count);
+    for (const [labels, h] of series) {
+      for (const b of h.buckets()) this.sample(`${name}_bucket`, [...labels, ['le', formatValue(b.le)]], b.count);
+      this.sample(`${name}_sum`, labels, h.sum);
+      this.sample(`${name}_count`, labels, h.count);
+    }
   }
 
   text(): string {
@@ -137,13 +168,13 @@ class Writer {
   }
 }
 
-/** The whole exposition (ends with a line feed). Families with no series still get HELP/TYPE. */
+/** The whole exposition (ends with a line feed). Families with no series still get HELP/TYPE. Names: docs/api.md. */
 export function renderMetrics(v: StatusView, extra: MetricsExtra): string {
   const w = new Writer();
   const entries = v.pfiles.flatMap((p) => p.entries.map((e) => ({ p, e, labels: [['pfile', p.path], ['pent_id', e.pent_id], ['pname', e.pname]] as Labels })));
 
-  w.family('procsafe_info', 'gauge', 'Always 1: the server name and the procsafe version.');
-  w.sample('procsafe_info', [['server', v.server.name], ['version', v.server.version], ['rehearse', v.server.rehearse ? 'true' : 'false']], 1);
+  w.family('procsafe_info', 'gauge', 'Always 1: the server name, the procsafe version, the mode (failsafe or pfile) and whether OS actions are rehearsed.');
+  w.sample('procsafe_info', [['server', v.server.name], ['version', v.server.version], ['mode', extra.mode], ['rehearse', v.server.rehearse ? 'true' : 'false']], 1);
   w.family('procsafe_start_time_seconds', 'gauge', 'When the daemon started (Unix time, seconds).');
   w.sample('procsafe_start_time_seconds', [], v.server.startedAt / 1000);
 
@@ -155,13 +186,13 @@ export function renderMetrics(v: StatusView, extra: MetricsExtra): string {
   for (const x of entries) w.sample('procsafe_entry_monitoring', x.labels, x.e.monitor_sts === 'on' ? 1 : 0);
   w.family('procsafe_entry_restarts_total', 'counter', 'Restarts of the entry (restart_count; padmin reset pent sets it back to 0).');
   for (const x of entries) w.sample('procsafe_entry_restarts_total', x.labels, x.e.restart_count);
-  w.family('procsafe_entry_retry_count', 'gauge', 'Restarts within the current grace window (retry_count).');
-  for (const x of entries) w.sample('procsafe_entry_retry_count', x.labels, x.e.retry_count);
+  w.family('procsafe_entry_retries', 'gauge', 'Restarts within the current grace window (the retry_count of padmin show pent).');
+  for (const x of entries) w.sample('procsafe_entry_retries', x.labels, x.e.retry_count);
   w.family('procsafe_entry_retry_limit', 'gauge', 'Restarts allowed before retry-over (the pfile retry_count field).');
   for (const x of entries) w.sample('procsafe_entry_retry_limit', x.labels, x.e.retry_limit);
 
   w.family('procsafe_monitor_status', 'gauge', 'The monitor status, one series per status, 1 for the current one.');
-  for (const m of v.monitors) for (const s of MONITOR_STATUSES) w.sample('procsafe_monitor_status', [['monitor', m.name], ['status', s]], m.status === s ? 1 : 0);
+  for (const m of v.monitors) for (const s of MONITOR_STATUSES) w.sample('procsafe_monitor_status', [['monitor', m.name], ['group', m.target ?? ''], ['status', s]], m.status === s ? 1 : 0);
   w.family('procsafe_monitor_failures', 'gauge', 'Consecutive failures of the monitor (recovery starts at retries + 1).');
   for (const m of v.monitors) w.sample('procsafe_monitor_failures', [['monitor', m.name]], m.failures);
   w.family('procsafe_monitor_group_restarts', 'gauge', 'Group restarts done by the monitor since its counters were last reset.');
@@ -176,8 +207,13 @@ export function renderMetrics(v: StatusView, extra: MetricsExtra): string {
   w.family('procsafe_group_restarts_total', 'counter', 'Restarts of the group (stop then start scripts), as padmin status counts them.');
   for (const g of v.groups) w.sample('procsafe_group_restarts_total', [['group', g.name]], g.restarts);
 
-  w.histogram('procsafe_detection_seconds', 'Death of a watched process to its loss being noticed (upper bound; observed with the poll death watch only: a pidfd is a kernel event, late by at most the event loop lag).', extra.detection);
-  w.histogram('procsafe_heal_seconds', 'Time from the loss of a process being noticed to its restarted process being found.', extra.heal);
+  // one series set per pfile, from the first scrape on (a rate() needs the zero)
+  const per = (map: Map<string, Histogram>): [Labels, Histogram][] => {
+    for (const p of v.pfiles) extra.latency.of(map, p.path);
+    return [...map].map(([pfile, h]) => [[['pfile', pfile]], h]);
+  };
+  w.histograms('procsafe_detection_seconds', 'Death of a watched process to its loss being noticed (upper bound; observed with the poll death watch only: a pidfd is a kernel event, late by at most the event loop lag).', per(extra.latency.detection));
+  w.histograms('procsafe_heal_seconds', 'Time from the loss of a process being noticed to its restarted process being found.', per(extra.latency.heal));
 
   w.family('procsafe_event_loop_lag_seconds', 'gauge', 'The largest event-loop delay of the daemon since the previous scrape.');
   w.sample('procsafe_event_loop_lag_seconds', [], extra.loopLagSeconds);

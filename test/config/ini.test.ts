@@ -226,7 +226,7 @@ describe('a full valid configuration', () => {
         smtpPort: 587,
         webhookUrl: 'https://hooks.example.com/x',
       },
-      web: { listen: '[::1]:8080', tokenFile: '/etc/procsafe/web.token' },
+      web: { listen: '[::1]:8080', tokenFile: '/etc/procsafe/web.token', allow: null, fleet: [], fleetIntervalSec: 5 },
       schedules: [
         { name: 'nightly', cron: '0 */15 4 1-15,20 * 1-5', action: { kind: 'suspend_monitor', monitor: 'web_http', durationSec: 600 } },
         { name: 'weekly', cron: '0 3 * * 0', action: { kind: 'restart_group', group: 'db' } },
@@ -301,7 +301,7 @@ describe('defaults', () => {
   test('[alert] defaults to every event and port 25; [web] defaults to 127.0.0.1:29003', () => {
     const cfg = parse(withBase('[alert]', 'webhook_url = http://hooks.local/x', '[web]'));
     assert.deepEqual(cfg.alert, { events: [...ALERT_EVENTS], mailTo: [], mailFrom: null, smtpHost: null, smtpPort: 25, webhookUrl: 'http://hooks.local/x' });
-    assert.deepEqual(cfg.web, { listen: '127.0.0.1:29003', tokenFile: null });
+    assert.deepEqual(cfg.web, { listen: '127.0.0.1:29003', tokenFile: null, allow: null, fleet: [], fleetIntervalSec: 5 });
   });
 });
 

@@ -420,6 +420,9 @@ describe('pfiles that are accepted', () => {
         'SCRIPT_TIMEOUT 0.25',
         'RESTART_WAIT 7.5',
         'INITIAL_WAIT 20',
+        'METRICS_LISTEN 0.0.0.0:29101',
+        'METRICS_TOKEN_FILE /etc/procsafe/metrics.token',
+        'METRICS_ALLOW 192.0.2.0/24',
       ]),
       FILE,
     );
@@ -436,6 +439,9 @@ describe('pfiles that are accepted', () => {
       scriptTimeout: 0.25,
       restartWait: 7.5,
       initialWait: 20,
+      metricsListen: '0.0.0.0:29101',
+      metricsTokenFile: '/etc/procsafe/metrics.token',
+      metricsAllow: ['192.0.2.0/24'],
     });
   });
 

@@ -5,17 +5,16 @@
 // /var/lib/pacemaker/cib, and ends every process it started by PID (never pkill/killall,
 // never the /etc/init.d scripts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { releaseClusterLock, takeClusterLock } from './cluster-lock';
 import { kill, sleep, waitFor } from './harness';
 
 export const INSTALL_HINT = 'apt-get install pacemaker pacemaker-cli-utils corosync';
 const COROSYNC_CONF = '/etc/corosync/corosync.conf';
 const CIB_DIR = '/var/lib/pacemaker/cib';
 const PENGINE_DIR = '/var/lib/pacemaker/pengine';
-/** One cluster test per machine: a second one would back up the first one's files as the originals. */
-const LOCK = '/run/lock/procsafe-pacemaker-test.pid';
 const SEARCH = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env.PATH ?? '').split(':').filter(Boolean)];
 
 /** The absolute path of a program, or null. */
@@ -43,10 +42,25 @@ export function run(cmd: string, args: string[], env: Record<string, string> = {
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
 
-/** Pids of live (non-zombie) processes: the value of `pidof NAMES`. */
+/**
+ * Pids of `pidof NAMES` in this network namespace: a daemon in another one (the two-node
+ * test's nodes, a container) has its own abstract sockets and ports and cannot meet ours.
+ */
 function pidof(...names: string[]): number[] {
   const r = run('pidof', names);
-  return r.stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+  const ours = readlinkSync('/proc/self/ns/net');
+  return r.stdout
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((p) => {
+      try {
+        return readlinkSync(`/proc/${p}/ns/net`) === ours;
+      } catch {
+        return false; // gone
+      }
+    });
 }
 
 /** Is PID alive and not a zombie? */
@@ -80,33 +94,6 @@ export function requireCluster(): void {
   }
 }
 
-/** Takes the machine-wide lock (a pid file created with O_EXCL; a dead owner's is taken over). */
-function lock(): void {
-  mkdirSync('/run/lock', { recursive: true });
-  for (let i = 0; i < 2; i++) {
-    try {
-      writeFileSync(LOCK, `${process.pid}\n`, { flag: 'wx' });
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = Number(readFileSync(LOCK, 'utf8').trim());
-      if (owner && owner !== process.pid && alive(owner)) {
-        throw new Error(`another Pacemaker test (pid ${owner}, ${LOCK}) is running on this machine: refusing to run beside it`, { cause: e });
-      }
-      rmSync(LOCK, { force: true });
-    }
-  }
-  throw new Error(`cannot take ${LOCK}`);
-}
-
-function unlock(): void {
-  try {
-    if (Number(readFileSync(LOCK, 'utf8').trim()) === process.pid) rmSync(LOCK, { force: true });
-  } catch {
-    /* not ours, or gone */
-  }
-}
-
 export class Cluster {
   readonly node = hostname();
   readonly dir = mkdtempSync(join(tmpdir(), 'procsafe-cluster-'));
@@ -125,7 +112,8 @@ export class Cluster {
 
   /** Steps 2–5 of the recipe: configure, seed the CIB, start corosync then pacemakerd, wait for S_IDLE. */
   async start(): Promise<{ corosyncMs: number; idleMs: number }> {
-    lock();
+    // one cluster test per machine: a second one would back up the first one's files as the originals
+    await takeClusterLock(100_000);
     this.locked = true;
     requireCluster();
     chmodSync(this.dir, 0o755); // the daemons that run as hacluster write their log here
@@ -332,7 +320,7 @@ export class Cluster {
       this.corosync = null;
     }
     this.restore();
-    if (this.locked) unlock();
+    if (this.locked) releaseClusterLock();
     this.locked = false;
   }
 

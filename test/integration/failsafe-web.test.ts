@@ -8,6 +8,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { FailsafeSandbox } from '../helpers/failsafe';
 import { kill } from '../helpers/harness';
 import { http } from '../web/http';
+import { strictParse } from '../web/prom-check';
 
 describe('the FailSafe daemon’s web server', () => {
   const sb = new FailsafeSandbox();
@@ -45,11 +46,12 @@ describe('the FailSafe daemon’s web server', () => {
     const heal = families.find((f) => f.name === 'procsafe_heal_seconds');
     assert.ok(heal, 'procsafe_heal_seconds present');
     assert.equal(heal.type, 'HISTOGRAM');
-    const first = heal.metrics[0] as unknown as { count: string };
-    assert.equal(Number(first.count), 1, 'one heal observed');
+    // the parser drops _count of a labelled histogram (one per pfile): read it strictly
+    const strict = Object.fromEntries(strictParse(m.body).map((f) => [f.name, f]));
+    const count = (name: string) => strict[name].samples.find((s) => s.name === `${name}_count` && s.labels.pfile === pfile)?.value;
+    assert.equal(count('procsafe_heal_seconds'), 1, 'one heal observed');
     // detection is measurable with the poll (time since last seen alive); a pidfd is a kernel event
-    const det = families.find((f) => f.name === 'procsafe_detection_seconds')!.metrics[0] as unknown as { count: string };
-    assert.equal(Number(det.count), process.env.PROCSAFE_DEATH_WATCH === 'poll' ? 1 : 0);
+    assert.equal(count('procsafe_detection_seconds'), process.env.PROCSAFE_DEATH_WATCH === 'poll' ? 1 : 0);
     const upFam = families.find((f) => f.name === 'procsafe_entry_up')!;
     assert.equal((upFam.metrics[0] as { value?: string }).value, '1');
     kill(pc.pid, 'SIGTERM');

@@ -6,16 +6,17 @@
 // the FailSafe one to docs/screenshot.png (the README's).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { Logger } from '../../src/log/logger';
 import { startWebServer, type WebServer } from '../../src/web/server';
 import { FailsafeSandbox } from '../helpers/failsafe';
 import { ROOT, Sandbox, waitFor, type Pcheck, type Service } from '../helpers/harness';
 import { entry, sampleEvent, sampleStatus } from './fixture';
 import { http } from './http';
+import { launch, unexpected } from './chromium';
 import { LiveWeb, pfileBackend } from './live-harness';
 
 // The DOM names used in the callbacks of page.evaluate() and waitForFunction(), which run in
@@ -31,34 +32,7 @@ declare const MutationObserver: new (cb: () => void) => { observe(target: DomEl,
 declare function getComputedStyle(e: DomEl): { fontSize: string; backgroundColor: string };
 declare const localStorage: { removeItem(key: string): void };
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-
-async function launch(): Promise<{ ctx: BrowserContext; page: Page; profile: string; problems: string[] }> {
-  if (!existsSync(CHROMIUM)) {
-    assert.fail(`${CHROMIUM} is missing: the web page is tested in real headless Chromium; install it with: apt-get install -y chromium`);
-  }
-  const profile = mkdtempSync(join(tmpdir(), 'procsafe-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-    viewport: { width: 1200, height: 900 },
-    colorScheme: 'dark',
-  });
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
-  return { ctx, page, profile, problems };
-}
-
-/** Problems the page reported, less the expected ones: a refused token, the server down for a while. */
-function unexpected(problems: string[]): string[] {
-  return problems.filter((p) => !/status of 401|ERR_CONNECTION_REFUSED|net::ERR_/.test(p));
-}
 
 /** A service whose start script takes 0.6 s (as a real one does), and records its pid. */
 function slowService(sb: Sandbox, name: string): Service & { pidFile: string } {

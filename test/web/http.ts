@@ -11,12 +11,12 @@ export function http(
   base: string,
   method: string,
   path: string,
-  opts: { headers?: Record<string, string>; body?: string | Buffer; host?: string } = {},
+  opts: { headers?: Record<string, string>; body?: string | Buffer; host?: string; /** the client's source address */ from?: string } = {},
 ): Promise<Answer> {
   const u = new URL(path, base);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: opts.host ?? u.hostname, port: u.port, method, path: u.pathname + u.search, headers: opts.headers ?? {}, agent: false },
+      { host: opts.host ?? u.hostname.replace(/^\[(.*)\]$/, '$1'), port: u.port, method, path: u.pathname + u.search, headers: opts.headers ?? {}, localAddress: opts.from, agent: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -10,7 +10,7 @@ import { request } from '../../src/control/client';
 import { socketPath } from '../../src/control/protocol';
 import type { StatusView } from '../../src/daemon/failsafe/status';
 import { Logger } from '../../src/log/logger';
-import { Histogram, renderMetrics } from '../../src/web/metrics';
+import { LatencyHistograms, renderMetrics } from '../../src/web/metrics';
 import { startWebServer, type WebAction, type WebServer } from '../../src/web/server';
 import type { Pcheck, Sandbox } from '../helpers/harness';
 
@@ -106,7 +106,7 @@ export class LiveWeb {
         return this.status;
       },
       recentEvents: () => this.events.slice(-100),
-      metrics: () => renderMetrics(this.status!, { loopLagSeconds: 0, detection: new Histogram(), heal: new Histogram() }),
+      metrics: () => renderMetrics(this.status!, { mode: 'pfile', loopLagSeconds: 0, latency: new LatencyHistograms() }),
       act: (a) => this.backend.act(a),
     });
     this.timer ??= setInterval(() => void this.poll(), 100);

@@ -3,16 +3,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { Histogram, LATENCY_BUCKETS, LoopLagMeter, escapeLabelValue, renderMetrics } from '../../src/web/metrics';
+import { Histogram, LATENCY_BUCKETS, LatencyHistograms, LoopLagMeter, escapeLabelValue, renderMetrics } from '../../src/web/metrics';
 import { strictParse } from './prom-check';
 import { sampleStatus } from './fixture';
 
+const PFILE = '/etc/procsafe/web.pfile';
+
 function render(): string {
-  const detection = new Histogram();
-  const heal = new Histogram();
-  for (const s of [0.0004, 0.002, 0.002, 0.03]) detection.observe(s);
-  for (const s of [0.015, 0.4, 12]) heal.observe(s);
-  return renderMetrics(sampleStatus(), { loopLagSeconds: 0.0125, detection, heal });
+  const latency = new LatencyHistograms();
+  latency.collect([{ pfile: PFILE, takeDetectionTimes: () => [0.0004, 0.002, 0.002, 0.03], takeHealTimes: () => [0.015, 0.4, 12] }]);
+  return renderMetrics(sampleStatus(), { mode: 'failsafe', loopLagSeconds: 0.0125, latency });
 }
 
 describe('metrics', () => {
@@ -26,7 +26,7 @@ describe('metrics', () => {
       procsafe_entry_state: 'GAUGE',
       procsafe_entry_monitoring: 'GAUGE',
       procsafe_entry_restarts_total: 'COUNTER',
-      procsafe_entry_retry_count: 'GAUGE',
+      procsafe_entry_retries: 'GAUGE',
       procsafe_entry_retry_limit: 'GAUGE',
       procsafe_monitor_status: 'GAUGE',
       procsafe_monitor_failures: 'GAUGE',
@@ -72,7 +72,7 @@ describe('metrics', () => {
       [['WAIT', 0], ['AVAIL', 0], ['DOWN', 0], ['RESTARTING', 1], ['RETRY_OVER', 0]],
     );
     assert.deepEqual(fams.procsafe_entry_restarts_total.samples.map((s) => s.value), [0, 7, 3]);
-    assert.deepEqual(fams.procsafe_entry_retry_count.samples.map((s) => s.value), [0, 2, 3]);
+    assert.deepEqual(fams.procsafe_entry_retries.samples.map((s) => s.value), [0, 2, 3]);
     assert.deepEqual(fams.procsafe_entry_monitoring.samples.map((s) => s.value), [1, 1, 0]);
   });
 
@@ -88,7 +88,25 @@ describe('metrics', () => {
     assert.deepEqual(fams.procsafe_group_restarts_total.samples.map((s) => [s.labels.group, s.value]), [['secret-group-web', 2], ['db', 0]]);
   });
 
-  it('writes the detection and heal histograms with cumulative buckets from 1 ms to 10 s, and the loop lag', () => {
+  it('names the server, the version, the mode and rehearsal in procsafe_info, and the target group of each monitor', () => {
+    const fams = Object.fromEntries(strictParse(render()).map((f) => [f.name, f]));
+    assert.deepEqual(fams.procsafe_info.samples, [{ name: 'procsafe_info', labels: { server: 'fixture-host', version: '0.1.0', mode: 'failsafe', rehearse: 'true' }, value: 1 }]);
+    const groups = fams.procsafe_monitor_status.samples.filter((s) => s.labels.status === 'Normal').map((s) => [s.labels.monitor, s.labels.group]);
+    assert.deepEqual(groups, [['web-http', 'secret-group-web'], ['db-pid', 'db'], ['disk', '']]);
+  });
+
+  it('writes one detection and one heal histogram per pfile, with a pfile label, from the first scrape on', () => {
+    const v = sampleStatus();
+    v.pfiles.push({ path: '/etc/procsafe/db.pfile', group: 'db', entries: [] });
+    const latency = new LatencyHistograms();
+    latency.collect([{ pfile: PFILE, takeHealTimes: () => [0.2], takeDetectionTimes: () => [] }]);
+    const fams = Object.fromEntries(strictParse(renderMetrics(v, { mode: 'failsafe', loopLagSeconds: 0, latency })).map((f) => [f.name, f]));
+    const counts = (name: string) => fams[name].samples.filter((s) => s.name === `${name}_count`).map((s) => [s.labels.pfile, s.value]);
+    assert.deepEqual(counts('procsafe_heal_seconds'), [[PFILE, 1], ['/etc/procsafe/db.pfile', 0]]);
+    assert.deepEqual(counts('procsafe_detection_seconds'), [[PFILE, 0], ['/etc/procsafe/db.pfile', 0]]);
+  });
+
+  it('writes the detection and heal histograms with cumulative buckets from 1 ms to 60 s, and the loop lag', () => {
     const lib = parsePrometheusTextFormat(render());
     const det = lib.find((f) => f.name === 'procsafe_detection_seconds')!.metrics[0];
     assert.deepEqual(Object.keys(det.buckets!).sort(), [...LATENCY_BUCKETS.map(String), '+Inf'].sort());
@@ -100,10 +118,14 @@ describe('metrics', () => {
     assert.equal(det.buckets!['0.001'], '1');
     assert.equal(det.buckets!['0.0025'], '3');
     assert.equal(det.buckets!['0.05'], '4');
-    assert.equal(det.count, '4');
-    assert.ok(Math.abs(Number(det.sum) - 0.0344) < 1e-9);
+    // the library drops _count and _sum of a labelled histogram: read them strictly
+    const value = (name: string) => strict.samples.find((s) => s.name === name)!.value;
+    assert.equal(value('procsafe_detection_seconds_count'), 4);
+    assert.ok(Math.abs(value('procsafe_detection_seconds_sum') - 0.0344) < 1e-9);
+    assert.deepEqual(strict.samples[0].labels, { pfile: PFILE, le: '0.001' });
     const heal = lib.find((f) => f.name === 'procsafe_heal_seconds')!.metrics[0];
-    assert.equal(heal.buckets!['10'], '2', '12 s is over the last bound');
+    assert.equal(heal.buckets!['10'], '2', '12 s is over 10 s');
+    assert.equal(heal.buckets!['30'], '3');
     assert.equal(heal.buckets!['+Inf'], '3');
     const lag = lib.find((f) => f.name === 'procsafe_event_loop_lag_seconds')!.metrics[0];
     assert.equal(lag.value, '0.0125');
@@ -114,7 +136,7 @@ describe('metrics', () => {
     v.groups = [];
     v.monitors = [];
     v.pfiles = [];
-    const fams = strictParse(renderMetrics(v, { loopLagSeconds: 0, detection: new Histogram(), heal: new Histogram() }));
+    const fams = strictParse(renderMetrics(v, { mode: 'failsafe', loopLagSeconds: 0, latency: new LatencyHistograms() }));
     assert.equal(fams.length, 18);
     assert.equal(fams.find((f) => f.name === 'procsafe_entry_up')!.samples.length, 0);
   });

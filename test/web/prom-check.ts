@@ -128,23 +128,32 @@ export function strictParse(text: string): StrictFamily[] {
   return families;
 }
 
+/** Each series set of a histogram (one per label set, `le` aside) is cumulative and ends with +Inf = _count. */
 function checkHistogram(f: StrictFamily): void {
-  const buckets = f.samples.filter((s) => s.name === `${f.name}_bucket`);
-  const count = f.samples.find((s) => s.name === `${f.name}_count`);
-  const sum = f.samples.find((s) => s.name === `${f.name}_sum`);
-  if (!count || !sum) throw new Error(`histogram ${f.name} lacks _count or _sum`);
   if (f.samples.some((s) => s.name === f.name)) throw new Error(`histogram ${f.name} has a bare sample`);
-  let prevLe = -Infinity;
-  let prevCount = 0;
-  for (const b of buckets) {
-    const le = b.labels.le;
-    if (le === undefined) throw new Error(`histogram ${f.name}: a bucket without le`);
-    const bound = parseValue(le, 0);
-    if (!(bound > prevLe)) throw new Error(`histogram ${f.name}: le ${le} not increasing`);
-    if (b.value < prevCount) throw new Error(`histogram ${f.name}: bucket ${le} not cumulative`);
-    prevLe = bound;
-    prevCount = b.value;
+  const sets = new Map<string, StrictSample[]>();
+  for (const s of f.samples) {
+    const key = JSON.stringify(Object.entries(s.labels).filter(([k]) => k !== 'le').sort());
+    sets.set(key, [...(sets.get(key) ?? []), s]);
   }
-  if (prevLe !== Infinity) throw new Error(`histogram ${f.name}: no +Inf bucket`);
-  if (prevCount !== count.value) throw new Error(`histogram ${f.name}: +Inf bucket ${prevCount} ≠ count ${count.value}`);
+  for (const [labels, samples] of sets) {
+    const what = `histogram ${f.name}${labels}`;
+    const buckets = samples.filter((s) => s.name === `${f.name}_bucket`);
+    const count = samples.find((s) => s.name === `${f.name}_count`);
+    const sum = samples.find((s) => s.name === `${f.name}_sum`);
+    if (!count || !sum) throw new Error(`${what} lacks _count or _sum`);
+    let prevLe = -Infinity;
+    let prevCount = 0;
+    for (const b of buckets) {
+      const le = b.labels.le;
+      if (le === undefined) throw new Error(`${what}: a bucket without le`);
+      const bound = parseValue(le, 0);
+      if (!(bound > prevLe)) throw new Error(`${what}: le ${le} not increasing`);
+      if (b.value < prevCount) throw new Error(`${what}: bucket ${le} not cumulative`);
+      prevLe = bound;
+      prevCount = b.value;
+    }
+    if (prevLe !== Infinity) throw new Error(`${what}: no +Inf bucket`);
+    if (prevCount !== count.value) throw new Error(`${what}: +Inf bucket ${prevCount} ≠ count ${count.value}`);
+  }
 }

@@ -7,12 +7,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Script } from 'node:vm';
+import { spawnSync } from 'node:child_process';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { Logger } from '../../src/log/logger';
-import { APP_JS } from '../../src/web/app-js';
-import { Histogram, renderMetrics } from '../../src/web/metrics';
-import { PAGE_HTML } from '../../src/web/page';
+import { ASSET_DIR } from '../../src/web/assets';
+import { LatencyHistograms, renderMetrics } from '../../src/web/metrics';
 import { MAX_BODY_BYTES, parseListen, startWebServer, type WebAction, type WebServer } from '../../src/web/server';
 import { sampleEvent, sampleStatus } from './fixture';
 import { http, SseReader } from './http';
@@ -47,7 +46,7 @@ describe('web server', () => {
       log,
       status: () => status,
       recentEvents: () => events,
-      metrics: () => renderMetrics(status, { loopLagSeconds: 0.002, detection: new Histogram(), heal: new Histogram() }),
+      metrics: () => renderMetrics(status, { mode: 'failsafe', loopLagSeconds: 0.002, latency: new LatencyHistograms() }),
       act: async (a) => {
         actions.push(a);
         if (actResult instanceof Error) throw actResult;
@@ -232,16 +231,27 @@ describe('web server', () => {
     const page = await http(base, 'GET', '/');
     assert.equal(page.status, 200);
     assert.match(String(page.headers['content-type']), /^text\/html/);
-    assert.equal(page.body, PAGE_HTML);
+    assert.equal(page.body, readFileSync(join(ASSET_DIR, 'index.html'), 'utf8'));
     assertNoData(page.body);
     assert.equal(/<script(?![^>]*\bsrc=)[^>]*>/.test(page.body), false, 'every script has a src');
     assert.equal(/\sstyle=|<style/.test(page.body), false, 'no inline style');
     assert.equal(/\son[a-z]+=/.test(page.body), false, 'no inline event handler');
     const js = await http(base, 'GET', '/app.js');
     assert.match(String(js.headers['content-type']), /^text\/javascript/);
-    assert.equal(js.body, APP_JS);
-    assert.doesNotThrow(() => new Script(APP_JS, { filename: 'app.js' }), 'app.js is valid JavaScript');
-    assert.equal(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/.test(APP_JS), false, 'data never goes in as HTML');
+    for (const file of ['app.js', 'dom.js', 'cards.js']) {
+      const code = readFileSync(join(ASSET_DIR, file), 'utf8');
+      assert.equal((await http(base, 'GET', `/${file}`)).body, code);
+      assert.match(code, /^\/\/ @ts-check\n/, `${file} is type-checked by npm run typecheck`);
+      const copy = join(dir, `${file.replace('.js', '')}.mjs`);
+      writeFileSync(copy, code);
+      const check = spawnSync(process.execPath, ['--check', copy], { encoding: 'utf8' });
+      assert.equal(check.status, 0, `${file} is a valid ES module: ${check.stderr}`);
+      assert.equal(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/.test(code), false, `${file}: data never goes in as HTML`);
+    }
+    assert.match(page.body, /<script type="module" src="\/app\.js"><\/script>/);
+    const css = await http(base, 'GET', '/app.css');
+    assert.match(String(css.headers['content-type']), /^text\/css/);
+    assert.equal(css.body, readFileSync(join(ASSET_DIR, 'app.css'), 'utf8'));
     assert.equal((await http(base, 'POST', '/', { headers: auth() })).status, 405);
   });
 

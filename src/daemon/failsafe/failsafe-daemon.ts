@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FailsafeConfig, FinalAction, GroupState, MonitorConfig, ScheduleConfig, WebConfig } from '../../core/failsafe-model';
 import { startWebServer, type WebAction, type WebServer } from '../../web/server';
-import { Histogram, LoopLagMeter, renderMetrics } from '../../web/metrics';
+import { LatencyHistograms, LoopLagMeter, renderMetrics } from '../../web/metrics';
 import { cronMatches, parseCron, type CronSpec } from '../../core/cron';
 import { isOsAction } from '../../core/states';
 import { loadPfile } from '../../config/pfile';
@@ -21,7 +21,7 @@ import { version } from '../../cli/version';
 import { createProcTable } from '../../proc/proc-table';
 import { systemClock } from '../clock';
 import { PfileDaemon } from '../pfile-daemon';
-import { createDeathWatcher } from '../watcher';
+import { createDeathWatcher, deathWatchStatus } from '../watcher';
 import { FailsafeCommandError, parseFailsafeCommand } from './commands';
 import { GroupRunner } from './group-runner';
 import { MonitorRunner } from './monitor-runner';
@@ -110,8 +110,7 @@ export class FailsafeDaemon {
   private readonly sd: SystemdLink;
   private web: WebServer | null = null;
   private lag: LoopLagMeter | null = null;
-  private readonly heal = new Histogram();
-  private readonly detection = new Histogram();
+  private readonly latency = new LatencyHistograms();
   /** one tick a second: feeds the watchdog from the loop, and drives the schedules */
   private loopTimer: NodeJS.Timeout | null = null;
   private stopping = false;
@@ -134,7 +133,7 @@ export class FailsafeDaemon {
   private statusLine(): string {
     const groups = [...this.groups.values()].map((g) => `${g.cfg.name} ${g.state}`).join(', ');
     const bad = [...this.monitors.values()].filter((m) => m.state.status === 'Error').map((m) => m.cfg.name);
-    return `groups: ${groups || 'none'}; monitors in error: ${bad.length === 0 ? 'none' : bad.join(', ')}`;
+    return `groups: ${groups || 'none'}; monitors in error: ${bad.length === 0 ? 'none' : bad.join(', ')}${deathWatchStatus()}`;
   }
 
   async run(): Promise<number> {
@@ -192,16 +191,16 @@ export class FailsafeDaemon {
     this.web = await startWebServer({
       listen: cfg.listen,
       tokenFile: cfg.tokenFile,
+      allow: cfg.allow,
+      fleet: cfg.fleet,
+      fleetIntervalMs: cfg.fleetIntervalSec * 1000,
       stateDir: this.opts.stateDir,
       log: this.log,
       status: () => this.status(),
       recentEvents: () => this.opts.alerter?.recent(100) ?? [],
       metrics: () => {
-        for (const p of this.pfiles.values()) {
-          for (const s of p.daemon.takeHealTimes()) this.heal.observe(s);
-          for (const s of p.daemon.takeDetectionTimes()) this.detection.observe(s);
-        }
-        return renderMetrics(this.status(), { loopLagSeconds: this.lag?.takeMaxSeconds() ?? 0, detection: this.detection, heal: this.heal });
+        this.latency.collect([...this.pfiles].map(([pfile, p]) => ({ pfile, takeHealTimes: () => p.daemon.takeHealTimes(), takeDetectionTimes: () => p.daemon.takeDetectionTimes() })));
+        return renderMetrics(this.status(), { mode: 'failsafe', loopLagSeconds: this.lag?.takeMaxSeconds() ?? 0, latency: this.latency });
       },
       act: async (a) => this.webAction(a),
     });
