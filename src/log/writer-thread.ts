@@ -9,13 +9,23 @@ import type { WriteResult } from './write-queue';
 
 const IN_FLIGHT_BYTES = 64 * 1024;
 
+// EAGAIN: the descriptor is non-blocking after all (Node makes fd 1 so once anything touches
+// process.stdout on a socket): wait a little, on this thread only, and go on.
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
+const pause = new Int32Array(new SharedArrayBuffer(4));
 parentPort.on('message', (buf) => {
   let off = 0;
   try {
-    while (off < buf.length) off += writeSync(workerData.fd, buf, off);
+    while (off < buf.length) {
+      try {
+        off += writeSync(workerData.fd, buf, off);
+      } catch (e) {
+        if (e.code !== 'EAGAIN') throw e;
+        Atomics.wait(pause, 0, 0, 10);
+      }
+    }
     parentPort.postMessage({ written: buf.length });
   } catch (e) {
     parentPort.postMessage({ written: off, error: e.code || String(e) });
@@ -32,7 +42,9 @@ export interface WriterThread {
 }
 
 export function startWriterThread(fd: number): WriterThread {
-  const worker = new Worker(WORKER, { eval: true, workerData: { fd } });
+  // stdout/stderr: true: the worker's own are not piped to the main thread's process.stdout,
+  // whose creation would set O_NONBLOCK on fd 1 (the description pcheck shares with its parent)
+  const worker = new Worker(WORKER, { eval: true, workerData: { fd }, stdout: true, stderr: true });
   worker.unref();
   let inFlight = 0;
   let gone = false;

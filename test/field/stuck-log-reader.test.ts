@@ -231,6 +231,29 @@ describe('a log reader that stops reading never stops healing (SPEC §10)', () =
     await new Promise((r) => child.once('exit', r));
   });
 
+  for (const mode of ['addon: send(MSG_DONTWAIT)', 'no addon: a writer thread'] as const) {
+    it(`stdout a socket nobody reads (as journald's stream; ${mode}): ${KILLS} kills healed in normal time; once read, stdout says how many lines were dropped`, async () => {
+      const sb = box();
+      const svc = noisyService(sb);
+      const pfile = sb.pfile({ param: { INITIAL_WAIT: 0.3 }, pents: [`${svc.pname}:${svc.script}:0:100:none`] });
+      const log = new LogFile(sb);
+      const pc = sb.pcheck(pfile, [], mode.startsWith('addon') ? {} : { PROCSAFE_NATIVE: 'off' });
+      await waitFor(() => log.messages().some((m) => upRe(svc.pname).test(m)), 15_000, 'the program started by pcheck');
+      const from = pc.lines.length;
+      pc.child.stdout!.pause(); // the socket's buffer fills, then pcheck's queue
+      const heals = await killAndHeal(sb, log, pfile, svc);
+      assertHealedInTime(heals);
+      assert.ok(log.messages().some((m) => m.startsWith('stdout is not reading: ')), 'LOG_FILE says stdout is not read');
+      pc.child.stdout!.resume();
+      const back = await pc.waitLine(/stdout is reading again: \d+ line\(s\) were dropped from it since /, 15_000, from);
+      assert.ok(Number(/(\d+) line/.exec(back.text)![1]) > 0, back.text);
+      assert.ok(pc.lines.slice(from).some((l) => /\.\.\. \d+ line\(s\) dropped here: stdout was not read/.test(l.text)));
+      console.log(`# stuck stdout socket (${mode}): heals ${heals.map((h) => h.toFixed(0)).join(', ')} ms`);
+      kill(pc.pid, 'SIGTERM');
+      assert.equal(await pc.exited, 0);
+    });
+  }
+
   /** Kills 3 times while syslog does not read (`stall`), then lets it read (`resume`): heals in
    *  normal time, stdout has every line, and syslog then says how many of its lines were dropped. */
   async function syslogStalled(mode: string, env: Record<string, string>, stall: (sb: Sandbox, pc: Pcheck, syslog: StuckSyslog) => () => void): Promise<void> {
