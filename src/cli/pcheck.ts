@@ -32,6 +32,7 @@ import { version } from './version';
 import { loadNative, nativeLoadError } from '../native/index';
 import { deathWatchMode } from '../daemon/watcher';
 import { createNotifier } from '../systemd/notify';
+import { ensureStateDir } from '../state/state-dir';
 import { pfileMetrics } from '../web/metrics-server';
 import { closeInheritedFds, describeClosed } from '../exec/inherited-fds';
 
@@ -205,6 +206,8 @@ interface Runnable {
   run(): Promise<number>;
   stopOnSignal(name: 'SIGTERM' | 'SIGINT', num: number): Promise<void>;
   reload(by: 'SIGHUP'): unknown;
+  /** on an internal error: stop the restart scripts still running (nothing starts after pcheck) */
+  stopScripts?(): unknown;
 }
 
 function pfileMode(args: { file: string; rehearse: boolean }): { logger: Logger; daemon: Runnable } {
@@ -226,6 +229,8 @@ function failsafeMode(args: { config: string; rehearse: boolean; keepRunning: bo
   const logger = new Logger(sinks({ source: config.path, key: '[daemon] log_file', syslogKey: '[daemon] syslog', logFile: d.logFile, syslog: d.syslog, syslogSocket: '/dev/log', syslogFacility: 'daemon' }));
   const runDir = d.runDir ?? defaultRunDir();
   const stateDir = stateDirOf(config, runDir);
+  const created = d.stateFile !== null && ensureStateDir(stateDir, config.path, `[daemon] state_file = ${d.stateFile}`);
+  if (created) logger.notice(`State directory ${stateDir} created (mode 0700) for [daemon] state_file`);
   const alerter = createAlerter(config.alert, { log: logger, stateDir });
   const daemon = new FailsafeDaemon({
     config,
@@ -283,6 +288,11 @@ async function main(argv: string[]): Promise<number> {
   const die = (e: unknown) => {
     dying = true;
     logger.crit(internalError(e));
+    try {
+      daemon.stopScripts?.();
+    } catch {
+      // the error may be in there: the last line matters more
+    }
     logger.crit('Stop pcheck!!');
   };
   const lastWords = (e: unknown) => {

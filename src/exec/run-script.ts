@@ -29,6 +29,9 @@ export interface RunScriptOptions {
    *  of pipes, so that a program it starts in the background survives pcheck. Without it, or when
    *  the files cannot be opened (then `onFallback` says why), pipes. */
   output?: { dir: ScriptOutputDir; name: string; onFallback?: (why: string) => void };
+  /** how the timeout ends the script (its pid, also its group and session id); default: SIGKILL
+   *  to its process group. pcheck passes one that spares the program the script started. */
+  kill?: (pid: number) => void;
 }
 
 export interface ScriptResult {
@@ -264,7 +267,7 @@ function supervise(child: ChildProcess, pid: number, opts: RunScriptOptions, sta
       ? setTimeout(
           () => {
             timedOut = true;
-            killGroup(pid);
+            (opts.kill ?? killGroup)(pid);
             killTimer = setTimeout(() => settle(null, null), KILL_GRACE_MS);
           },
           Math.min(Math.max(opts.timeoutMs, 1), MAX_TIMER_MS),
