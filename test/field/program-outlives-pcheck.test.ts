@@ -33,7 +33,8 @@ function app(sb: Sandbox): App {
       'n=0',
       'while :; do',
       '  n=$((n+1))',
-      `  echo "app tick $n" && echo "$n" > '${d}/app.ticks'`,
+      // the tick is renamed into place: a reader never sees the file empty
+      `  echo "app tick $n" && echo "$n" > '${d}/app.ticks.new' && mv '${d}/app.ticks.new' '${d}/app.ticks'`,
       '  echo "app warning $n" >&2',
       `  if [ -e '${d}/app.burst' ]; then`,
       `    bytes=$(cat '${d}/app.burst'); rm -f '${d}/app.burst'`,
