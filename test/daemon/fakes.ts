@@ -1,6 +1,9 @@
 // Fakes of procsafe's own interfaces for the unit tests of the daemon's rooms: a process table
 // whose processes the test makes and kills, a death watcher the test fires, a clock the test
 // moves, a logger that keeps its lines. (The integration and field tests run the real ones.)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Clock } from '../../src/core/entry-machine';
 import type { Pent, Pfile } from '../../src/core/model';
 import { Logger } from '../../src/log/logger';
@@ -85,6 +88,8 @@ export interface Fakes {
   clock: FakeClock;
   lines: string[];
   services: EntryServices;
+  /** a run directory of its own (script output files), removed by closeAll() */
+  runDir: string;
 }
 
 const made: EntryServices[] = [];
@@ -104,7 +109,9 @@ export function fakeServices(): Fakes {
   const { log, lines } = memLogger();
   const services = createEntryServices({ table, watcher, log, clock: clock.now });
   made.push(services);
-  return { table, watcher, clock, lines, services };
+  const runDir = mkdtempSync(join(tmpdir(), 'procsafe-rooms-'));
+  closers.push(() => rmSync(runDir, { recursive: true, force: true }));
+  return { table, watcher, clock, lines, services, runDir };
 }
 
 /** Stops the timers of every service made by fakeServices() (the test file can then end). */

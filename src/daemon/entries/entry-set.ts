@@ -17,6 +17,7 @@ import {
 import type { EventSink } from '../../core/events';
 import { pentSignature, type Pfile, type PfileParam } from '../../core/model';
 import type { RetryOverAction } from '../../core/states';
+import { openScriptOutputDir, type ScriptOutputDir } from '../../exec/script-output-dir';
 import type { ProcInfo } from '../../proc/types';
 import type { EntrySnapshot } from '../../state/state-file';
 import type { PentView } from '../../views/pent-view';
@@ -33,6 +34,8 @@ export interface EntrySetOptions {
   services: EntryServices;
   /** this pfile's control socket: clplogcmd in a restart script writes there (PS_SOCKET) */
   socket: string;
+  /** the run directory: the restart scripts' output files go under it */
+  runDir: string;
   /** where its state lives (SHM_DUMP_FILE, or a part of the FailSafe state file); null: nowhere */
   store: StateStore | null;
   bootId: string;
@@ -56,6 +59,8 @@ export class EntrySet {
   private readonly events: EntryEvents;
   private readonly scripts: RestartScripts;
   private deadlineTimer: NodeJS.Timeout | null = null;
+  /** where restart scripts write (null: pipes) */
+  private output: ScriptOutputDir | null = null;
   private closed = false;
 
   constructor(private readonly o: EntrySetOptions) {
@@ -111,6 +116,8 @@ export class EntrySet {
    *  their first actions (pcheck -f logs its start line there). */
   start(held = false, starting?: () => void): void {
     const s = this.services;
+    // opened once the control socket and the state file are ours
+    this.output = openScriptOutputDir(this.o.runDir, `pcheck-0x${this.pfile.param.ipckey.toString(16).padStart(8, '0')}`, (m) => s.log.warning(m));
     s.scanner.add(this);
     s.deaths.add(this);
     s.hangs.add(this);
@@ -219,6 +226,7 @@ export class EntrySet {
       rt.unwatch = null;
       rt.stopAwait?.();
     }
+    this.output?.close();
     const s = this.services;
     s.scanner.remove(this);
     s.deaths.remove(this);
@@ -266,6 +274,10 @@ export class EntrySet {
 
   taken(): Set<number> {
     return this.services.deaths.taken();
+  }
+
+  outputDir(): ScriptOutputDir | null {
+    return this.output;
   }
 
   persistNow(): void {

@@ -9,6 +9,7 @@ import type { PfileParam } from '../../core/model';
 import { ScriptOutput, type OutputLine } from '../../core/script-output';
 import { scriptLogEnv } from '../../control/script-log';
 import { runScript } from '../../exec/run-script';
+import { ScriptOutputDir } from '../../exec/script-output-dir';
 import { readStat } from '../../proc/proc-table';
 import { killScriptTree, type TreeKill } from '../../proc/script-tree';
 import type { ProcId } from '../../proc/types';
@@ -28,6 +29,8 @@ export interface ScriptHost extends ScriptOwner {
   dispatch(rt: EntryRuntime, e: EntryEvent): void;
   /** pids no script kill may touch: every entry's program, in every set */
   taken(): Set<number>;
+  /** where the scripts write (null: pipes) */
+  outputDir(): ScriptOutputDir | null;
 }
 
 export class RestartScripts {
@@ -54,6 +57,7 @@ export class RestartScripts {
     this.s.scripts.started();
     const pname = rt.pent.pname;
     const output = new ScriptOutput();
+    const dir = this.host.outputDir();
     const logLine = (l: OutputLine) => this.s.log.log(l.stream === 'stderr' ? 'warning' : 'info', `(${pname}) script: ${l.text}`);
     /** at a timeout: what was spared (the program the script started) */
     let kept: number[] = [];
@@ -61,9 +65,13 @@ export class RestartScripts {
       path: rt.pent.restartScript,
       env: { ...env, ...scriptLogEnv(this.host.socket) }, // clplogcmd writes to this pcheck's log
       timeoutMs: this.timeoutSec(rt) * 1000,
-      // every line is read (a full pipe would block the script), but only the head and the
-      // tail are logged (ScriptOutput): megabytes of output must not bury pcheck's own lines
+      // every line is read, but only the head and the tail are logged (ScriptOutput): megabytes
+      // of output must not bury pcheck's own lines
       maxOutputBytes: Infinity,
+      // files, not pipes: the program the script starts may write to them after pcheck is gone
+      output: dir
+        ? { dir, name: ScriptOutputDir.pairName(rt.signature, pname), onFallback: (why) => this.s.log.warning(`(${pname}) ${why}: this run of the script writes to pipes`) }
+        : undefined,
       onLine: (stream, text) => {
         const line = output.add({ stream, text });
         if (line) logLine(line);

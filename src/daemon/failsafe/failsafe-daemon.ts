@@ -11,6 +11,7 @@ import { isOsAction } from '../../core/states';
 import { failsafeSocketPath, type ControlRequest, type ControlResponse } from '../../control/protocol';
 import { startControlServer } from '../../control/server';
 import { withScriptLog } from '../../control/script-log';
+import { openScriptOutputDir, type ScriptOutputDir } from '../../exec/script-output-dir';
 import type { Logger } from '../../log/logger';
 import type { DeathWatcher, ProcessTable } from '../../proc/types';
 import { readBootId } from '../../state/state-file';
@@ -73,6 +74,8 @@ export class FailsafeDaemon {
   private readonly watch: ConfigWatch;
   private control: { close(): Promise<void> } | null = null;
   private web: WebPage | null = null;
+  /** where group start/stop scripts write (null: pipes) */
+  private outputDir: ScriptOutputDir | null = null;
   /** one tick a second: feeds the watchdog from the loop, drives the schedules */
   private loopTimer: NodeJS.Timeout | null = null;
   private finish: (code: number) => void = () => undefined;
@@ -89,6 +92,7 @@ export class FailsafeDaemon {
     const groups = new Groups({
       log,
       socket: this.socket,
+      outputDir: () => this.outputDir,
       onStateChanged: (name, from, to) => this.onGroupState(name, from, to),
       onFinalAction: (name, action) => {
         this.emit('final_action', name, `Group ${name}: start failed; final action ${action}`, { group: name, action });
@@ -167,6 +171,7 @@ export class FailsafeDaemon {
     const r = this.rooms;
     const cfg = r.cfg;
     this.control = await startControlServer(this.socket, withScriptLog(this.log, (req) => this.request(req)));
+    this.outputDir = openScriptOutputDir(this.opts.runDir, 'failsafe', (m) => this.log.warning(m));
     this.log.info(`Start pcheck (config='${cfg.path}', FailSafe mode: ${cfg.groups.length} groups, ${cfg.monitors.length} monitors${this.opts.rehearse ? ', rehearsal' : ''})`);
     // before anything is started: a [web] listen that cannot be served ends pcheck (exit 2) with nothing running
     if (cfg.web) {
@@ -275,6 +280,7 @@ export class FailsafeDaemon {
     closeEntryServices(this.services);
     await r.groups.stopAll(this.opts.keepRunning, spare);
     if (killed.length > 0) await Promise.race([Promise.all(killed), new Promise((res) => setTimeout(res, STOP_SCRIPTS_WAIT_MS).unref())]);
+    this.outputDir?.close();
     r.state.ended = this.opts.keepRunning && code === 0 ? 'keep-running' : ended;
     r.state.persistNow();
     await this.control?.close().catch(() => undefined);

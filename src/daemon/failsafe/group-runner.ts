@@ -6,6 +6,7 @@ import { groupStep, initialGroupState, type GroupAction, type GroupEvent, type G
 import type { FinalAction, GroupConfig, GroupState } from '../../core/failsafe-model';
 import type { StoppedBy } from '../../core/group-resume';
 import { runScript, type ScriptResult } from '../../exec/run-script';
+import { ScriptOutputDir } from '../../exec/script-output-dir';
 import type { Logger } from '../../log/logger';
 import { killScriptTree } from '../../proc/script-tree';
 import { systemClock } from '../shared/clock';
@@ -13,6 +14,8 @@ import { scriptLogEnv } from '../../control/script-log';
 
 export interface GroupRunnerDeps {
   log: Logger;
+  /** where start/stop scripts write: files a program they start can outlive pcheck with (null: pipes) */
+  outputDir?: ScriptOutputDir | null;
   onStateChanged(group: string, from: GroupState, to: GroupState): void;
   onFinalAction(group: string, action: FinalAction): void;
   /** the control socket that takes `clplogcmd`'s lines (PS_SOCKET), or null */
@@ -127,6 +130,13 @@ export class GroupRunner {
       env: groupScriptEnv(name, event, this.deps.socket ?? null),
       timeoutMs: timeout,
       onLine: (stream, line) => this.deps.log.log(stream === 'stderr' ? 'warning' : 'info', `Group ${name} ${phase}: ${line}`),
+      output: this.deps.outputDir
+        ? {
+            dir: this.deps.outputDir,
+            name: ScriptOutputDir.pairName(`group\u0000${name}`, name),
+            onFallback: (why) => this.deps.log.warning(`Group ${name} ${phase}: ${why}: this run writes to pipes`),
+          }
+        : undefined,
     });
     const running = run.pid === null ? null : { phase, pid: run.pid, done: run.done };
     this.running = running;

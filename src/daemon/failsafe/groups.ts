@@ -5,6 +5,7 @@
 // — by the operator or by its stop_group final action — is started again only by the operator
 // (SPEC §10 "No double start"), also after a restart of pcheck.
 import type { FinalAction, GroupConfig, GroupState } from '../../core/failsafe-model';
+import type { ScriptOutputDir } from '../../exec/script-output-dir';
 import type { Logger } from '../../log/logger';
 import type { GroupRecord } from '../../state/failsafe-state';
 import { GroupRunner } from './group-runner';
@@ -13,6 +14,8 @@ export interface GroupsDeps {
   log: Logger;
   /** the control socket clplogcmd writes to (PS_SOCKET) */
   socket: string;
+  /** where start/stop scripts write (null: pipes; opened once pcheck runs) */
+  outputDir(): ScriptOutputDir | null;
   onStateChanged(group: string, from: GroupState, to: GroupState): void;
   onFinalAction(group: string, action: FinalAction): void;
   /** a group's record changed (the state file) */
@@ -55,6 +58,7 @@ export class Groups {
       new GroupRunner(cfg, {
         log: this.d.log,
         socket: this.d.socket,
+        outputDir: this.d.outputDir(),
         onStateChanged: (name, from, to) => {
           this.d.onStateChanged(name, from, to);
           this.d.changed();

@@ -67,6 +67,7 @@ export class Pfiles {
       pfile,
       services: this.d.services,
       socket,
+      runDir: this.d.runDir,
       store: this.storeOf(pfile),
       bootId: this.d.bootId,
       serverName: this.d.serverName,

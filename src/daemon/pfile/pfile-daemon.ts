@@ -73,6 +73,7 @@ export class PfileDaemon {
       pfile: opts.pfile,
       services: this.services,
       socket: this.socket,
+      runDir: opts.runDir,
       store: shm === null ? null : fileStore(shm),
       bootId: readBootId(),
       serverName: hostname(),
