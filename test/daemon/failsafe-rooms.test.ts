@@ -140,7 +140,7 @@ describe('the monitors room', () => {
     monitors.add(b);
     monitors.entryRetryOver('/etc/a.pfile', '/opt/a');
     const kept = monitors.get('a');
-    const toAdd = monitors.reconcile([a, { ...b, retries: 3 } as MonitorConfig]);
+    const toAdd = monitors.reconcile([a, { ...b, retries: 3 }]);
     assert.equal(monitors.get('a'), kept);
     assert.equal(monitors.get('a')?.state.groupRestarts, 1);
     assert.deepEqual(toAdd.map((m) => m.name), ['b']);
