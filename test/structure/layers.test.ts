@@ -62,4 +62,28 @@ describe('the import structure of src/', () => {
     assert.deepEqual(wrong, []);
   });
 
+  it('the rooms of the daemon point down too: shared ← entries ← pfile ← failsafe', () => {
+    const ROOMS: Record<string, string[]> = { shared: [], entries: ['shared'], pfile: ['entries', 'shared'], failsafe: ['pfile', 'entries', 'shared'] };
+    const DAEMON = join(SRC, 'daemon');
+    const roomOf = (f: string): string => relative(DAEMON, f).split('/')[0];
+    const wrong: string[] = [];
+    for (const f of files.filter((x) => layerOf(x) === 'daemon')) {
+      const from = roomOf(f);
+      assert.ok(ROOMS[from] !== undefined, `src/daemon/${from} is in no room of this test: add it to ROOMS`);
+      for (const target of importsOf(f)) {
+        if (layerOf(target) !== 'daemon') continue;
+        const to = roomOf(target);
+        if (to !== from && !ROOMS[from].includes(to)) wrong.push(`${relative(SRC, f)} → ${relative(SRC, target)}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  it('no file of the daemon is over 400 lines (a room that grows is split)', () => {
+    const long = files
+      .filter((f) => layerOf(f) === 'daemon')
+      .map((f) => [relative(SRC, f), readFileSync(f, 'utf8').split('\n').length - 1] as const)
+      .filter(([, n]) => n > 400);
+    assert.deepEqual(long, []);
+  });
 });
