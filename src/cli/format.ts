@@ -65,7 +65,8 @@ export function formatShowPent(views: PentView[]): string {
   return views.map(formatPent).join('\n\n');
 }
 
-export function formatShowParam(p: PfileParam): string {
+/** `show param`: the PARAM keys in force, then `extra` rows (how deaths are watched). */
+export function formatShowParam(p: PfileParam, extra: [string, string][] = []): string {
   return block([
     ['IPCKEY', p.ipckeyText],
     ['MONITOR_INTERVAL', p.monitorInterval],
@@ -78,5 +79,6 @@ export function formatShowParam(p: PfileParam): string {
     ['SCRIPT_TIMEOUT', p.scriptTimeout],
     ['RESTART_WAIT', p.restartWait],
     ['INITIAL_WAIT', p.initialWait],
+    ...extra,
   ]);
 }

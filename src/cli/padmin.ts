@@ -231,6 +231,8 @@ interface Info {
   pid: number;
   ipckey: string;
   entries: number;
+  /** pidfd, or poll (the fallback: no native addon, or forced); absent from an older pcheck */
+  deathWatch?: string;
 }
 
 /** `list`: every pcheck with a socket in the run directory that answers. */
@@ -261,8 +263,8 @@ async function list(out: Out): Promise<number> {
   }
   if (out.json) return print(JSON.stringify(found, null, 2) + '\n', ExitCode.OK);
   if (found.length === 0) return print(`no pcheck is running (run directory ${dir})\n`, ExitCode.OK);
-  const rows = found.map((i) => `${i.ipckey.padEnd(12)} ${String(i.pid).padEnd(8)} ${String(i.entries).padEnd(8)} ${i.pfile}`);
-  return print(`${'IPCKEY'.padEnd(12)} ${'PID'.padEnd(8)} ${'ENTRIES'.padEnd(8)} PFILE\n${rows.join('\n')}\n`, ExitCode.OK);
+  const rows = found.map((i) => `${i.ipckey.padEnd(12)} ${String(i.pid).padEnd(8)} ${String(i.entries).padEnd(8)} ${(i.deathWatch ?? '-').padEnd(11)} ${i.pfile}`);
+  return print(`${'IPCKEY'.padEnd(12)} ${'PID'.padEnd(8)} ${'ENTRIES'.padEnd(8)} ${'DEATH_WATCH'.padEnd(11)} PFILE\n${rows.join('\n')}\n`, ExitCode.OK);
 }
 
 function print(text: string, code: number): number {

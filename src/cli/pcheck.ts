@@ -25,22 +25,25 @@ import type { LogSink } from '../log/types';
 import type { Pfile } from '../core/model';
 import { createProcTable } from '../proc/proc-table';
 import { version } from './version';
-import { loadNative } from '../native/index';
+import { loadNative, nativeLoadError } from '../native/index';
+import { deathWatchMode } from '../daemon/watcher';
 import { createNotifier } from '../systemd/notify';
 
 const HELP = `Usage: pcheck -f PFILE [--rehearse]
        pcheck --config FILE.ini [--rehearse] [--keep-running]
+       pcheck --print-unit pcheck@|procsafe
 
 ProcessSaver mode (-f): watches the processes listed in PFILE and restarts them with
 their restart scripts. FailSafe mode (--config): groups of start/stop scripts, monitors
-and recovery chains (see etc/procsafe.ini.sample). Stays in the foreground: run it from
-systemd or a cluster monitor.
+and recovery chains. Stays in the foreground: run it from systemd or a cluster monitor.
+Manuals: pcheck(8), padmin(8), pfile(5), procsafe.ini(5).
 
 Options:
-  -f, --file PFILE      the pfile to watch (see etc/pfile.sample)
+  -f, --file PFILE      the pfile to watch (format: man 5 pfile)
       --config FILE     FailSafe mode with this ini file
       --keep-running    FailSafe mode: SIGTERM leaves the groups running
       --rehearse        record OS actions (shutdown, reboot, panic) instead of doing them
+      --print-unit NAME the systemd unit pcheck@ or procsafe for this installed copy
   -h, --help         this text
   -V, --version      print the version
 
@@ -48,12 +51,13 @@ Environment:
   PROCSAFE_RUN_DIR        directory of the control sockets (default /run/procsafe)
   PROCSAFE_DEATH_WATCH    auto (default: pidfd when available) or poll
 
-Exit codes: 0 stopped by SIGTERM/SIGINT; 1 retry-over exit; 2 bad usage or pfile.
+Exit codes: 0 stopped by SIGTERM/SIGINT; 1 retry-over exit or internal error;
+2 bad usage or configuration (nothing was started).
 `;
 
 type Args = { rehearse: boolean } & ({ mode: 'pfile'; file: string } | { mode: 'failsafe'; config: string; keepRunning: boolean });
 
-function parse(argv: string[]): Args | 'help' | 'version' {
+function parse(argv: string[]): Args | 'help' | 'version' | { printUnit: string } {
   let v;
   try {
     v = parseArgs({
@@ -63,6 +67,7 @@ function parse(argv: string[]): Args | 'help' | 'version' {
         config: { type: 'string' },
         rehearse: { type: 'boolean', default: false },
         'keep-running': { type: 'boolean', default: false },
+        'print-unit': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -73,6 +78,7 @@ function parse(argv: string[]): Args | 'help' | 'version' {
   }
   if (v.help) return 'help';
   if (v.version) return 'version';
+  if (v['print-unit'] !== undefined) return { printUnit: v['print-unit'] };
   const rehearse = v.rehearse ?? false;
   if (v.config !== undefined && v.file !== undefined) throw new UsageError('give either -f PFILE (ProcessSaver mode) or --config FILE.ini (FailSafe mode), not both');
   if (v.config !== undefined) return { mode: 'failsafe', config: v.config, keepRunning: v['keep-running'] ?? false, rehearse };
@@ -173,6 +179,22 @@ async function logStartError(e: unknown, args: Args): Promise<void> {
   await logger.close();
 }
 
+/**
+ * Without the addon (or without pidfd) procsafe still works, less precisely: say so at start,
+ * with the cause and what it costs, where the operator looks (stdout, LOG_FILE, syslog).
+ */
+function warnDegraded(logger: Logger): void {
+  const error = nativeLoadError();
+  const poll = 'deaths are noticed by polling /proc every 20 ms, not by pidfd events';
+  if (error !== null) {
+    const deliberate = process.env.PROCSAFE_NATIVE === 'off';
+    logger.log(deliberate ? 'notice' : 'warning', `native addon not loaded (${error}): ${poll}; syslog goes through logger(1); sd_notify through systemd-notify(1), which needs root`);
+    return;
+  }
+  const m = deathWatchMode();
+  if (m.mode === 'poll' && m.reason !== null && !m.reason.startsWith('forced')) logger.warning(`${m.reason}: ${poll}`);
+}
+
 interface Runnable {
   run(): Promise<number>;
   stopOnSignal(name: 'SIGTERM' | 'SIGINT', num: number): Promise<void>;
@@ -231,6 +253,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`pcheck (procsafe) ${version()}\n`);
     return ExitCode.OK;
   }
+  if ('printUnit' in args) {
+    const { unitText } = await import('../systemd/unit.js');
+    process.stdout.write(unitText(args.printUnit, loadNative() !== null));
+    return ExitCode.OK;
+  }
   let started: { logger: Logger; daemon: Runnable };
   try {
     started = args.mode === 'pfile' ? await pfileMode(args) : await failsafeMode(args);
@@ -239,6 +266,7 @@ async function main(argv: string[]): Promise<number> {
     throw e;
   }
   const { logger, daemon } = started;
+  warnDegraded(logger);
   // Once pcheck is dying of an internal error, a signal must not log after its last line
   // nor turn exit 1 into 0.
   const unlessDying = (f: () => unknown) => () => {

@@ -37,6 +37,8 @@ import { systemClock } from './clock';
 import { CommandError, parseCommand, type PadminCommand } from './commands';
 import { entryConfig, newRuntime, pentView, type EntryRuntime } from './entry-runtime';
 import { findForEntries, lookedFor } from './scan-index';
+import { deathWatchOf, deathWatchStatus, deathWatchText } from './watcher';
+import { nativeAddonFile } from '../native/index';
 import { createSystemdLink, formatStatus, type SystemdLink } from '../systemd/daemon-link';
 import type { Notifier } from '../systemd/notify';
 
@@ -100,7 +102,7 @@ export class PfileDaemon {
     this.socket = socketPath(opts.runDir, opts.pfile.param.ipckey);
     this.sd = createSystemdLink({
       notifier: opts.notifier ?? null,
-      status: () => formatStatus(this.entries.map(pentView)),
+      status: () => formatStatus(this.entries.map(pentView)) + deathWatchStatus(deathWatchOf(opts.watcher)),
       monitorIntervalSec: opts.pfile.param.monitorInterval,
       warn: (m) => this.log.warning(m),
     });
@@ -575,12 +577,15 @@ export class PfileDaemon {
         if (format === 'text') return { ok: true, text: formatShowPent(views) };
         return { ok: true, text: formatShowPent(views), data: views };
       }
-      case 'show param':
-        return { ok: true, text: formatShowParam(this.pfile.param), data: this.pfile.param };
+      case 'show param': {
+        const watch = deathWatchOf(this.opts.watcher);
+        const data = { ...this.pfile.param, deathWatch: watch.mode, deathWatchReason: watch.reason, nativeAddon: nativeAddonFile() };
+        return { ok: true, text: formatShowParam(this.pfile.param, [['DEATH_WATCH', deathWatchText(watch)]]), data };
+      }
       case 'info':
         return {
           ok: true,
-          data: { pfile: this.pfile.path, pid: process.pid, ipckey: this.pfile.param.ipckeyText, entries: this.entries.length },
+          data: { pfile: this.pfile.path, pid: process.pid, ipckey: this.pfile.param.ipckeyText, entries: this.entries.length, deathWatch: this.opts.watcher.mode },
         };
       case 'stop':
       case 'start':

@@ -1,7 +1,11 @@
-// Loader for the optional addon in native/ (built by scripts/build-native.js). Everything
-// that uses it has a fallback, so a missing or broken build only costs precision.
-import { existsSync } from 'node:fs';
+// Loader for the optional addon in native/. node-gyp-build picks, in this order, a local
+// build (native/build/Release: `npm ci` in a checkout, or procsafe-build-native) and the
+// prebuild shipped in the package (native/prebuilds/<platform>-<arch>/, made by
+// scripts/prebuild.js at `npm pack`). Everything that uses the addon has a fallback, so a
+// platform without either only costs precision; nativeLoadError() says why, for pcheck's
+// start-up warning and for padmin.
 import { resolve } from 'node:path';
+import nodeGypBuild from 'node-gyp-build';
 
 /** Opaque handle returned by pidfdWatch(). */
 export interface PidfdWatchHandle {
@@ -25,10 +29,16 @@ export interface NativeBinding {
   pidfdUnwatch(handle: PidfdWatchHandle): boolean;
 }
 
-/** dist/src/native/index.js -> <repo>/native/build/Release/procsafe_native.node */
-export const NATIVE_ADDON_PATH = resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'procsafe_native.node');
+/** dist/src/native/index.js -> <package>/native */
+export const NATIVE_DIR = resolve(__dirname, '..', '..', '..', 'native');
 
-let cached: { binding: NativeBinding | null; error: string | null } | undefined;
+interface Loaded {
+  binding: NativeBinding | null;
+  error: string | null;
+  /** the .node file chosen, when one was found */
+  file: string | null;
+}
+let cached: Loaded | undefined;
 
 /** The addon, or null when PROCSAFE_NATIVE=off or it can't be loaded. Cached. */
 export function loadNative(): NativeBinding | null {
@@ -42,17 +52,30 @@ export function nativeLoadError(): string | null {
   return cached.error;
 }
 
-function load(): { binding: NativeBinding | null; error: string | null } {
-  if (process.env['PROCSAFE_NATIVE'] === 'off') return { binding: null, error: 'disabled by PROCSAFE_NATIVE=off' };
-  if (!existsSync(NATIVE_ADDON_PATH)) return { binding: null, error: `not built (${NATIVE_ADDON_PATH})` };
+/** The addon file that was loaded (or failed to load), or null if there is none. */
+export function nativeAddonFile(): string | null {
+  cached ??= load();
+  return cached.file;
+}
+
+function load(): Loaded {
+  if (process.env['PROCSAFE_NATIVE'] === 'off') return { binding: null, error: 'disabled by PROCSAFE_NATIVE=off', file: null };
+  let file: string;
+  try {
+    file = nodeGypBuild.resolve(NATIVE_DIR);
+  } catch (e) {
+    // "No native build was found for platform=linux arch=arm64 runtime=node abi=115 ... libc=musl ..."
+    const what = (e instanceof Error ? e.message : String(e)).split('\n')[0].replace(/^No native build was found for /, '');
+    return { binding: null, error: `no build or prebuild for ${what}; compile one with procsafe-build-native`, file: null };
+  }
   try {
     const mod = { exports: {} as Record<string, unknown> };
-    process.dlopen(mod, NATIVE_ADDON_PATH);
+    process.dlopen(mod, file);
     for (const fn of ['syslogSend', 'pidfdOpen', 'pidfdWatch', 'pidfdUnwatch']) {
-      if (typeof mod.exports[fn] !== 'function') return { binding: null, error: `addon lacks ${fn}()` };
+      if (typeof mod.exports[fn] !== 'function') return { binding: null, error: `${file} lacks ${fn}()`, file };
     }
-    return { binding: mod.exports as unknown as NativeBinding, error: null };
+    return { binding: mod.exports as unknown as NativeBinding, error: null, file };
   } catch (e) {
-    return { binding: null, error: e instanceof Error ? e.message : String(e) };
+    return { binding: null, error: `${file} does not load: ${e instanceof Error ? e.message : String(e)}`, file };
   }
 }

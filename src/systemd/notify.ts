@@ -1,13 +1,22 @@
-// sd_notify(3) without libsystemd: one datagram per notification to $NOTIFY_SOCKET, sent
-// synchronously by the native addon's syslogSend() (a plain sendto() on an AF_UNIX
-// SOCK_DGRAM socket; "@name" is the abstract namespace). The kernel attaches our pid
-// (SO_PASSCRED on systemd's side), which is what NotifyAccess=main checks.
+// sd_notify(3) without libsystemd: one datagram per notification to $NOTIFY_SOCKET.
 //
-// Without the addon there is no way to send: Node's dgram has no unix sockets, and a
-// helper such as systemd-notify(1) would be a child whose pid NotifyAccess=main refuses.
-// Then the notifier is a no-op that says why (disabledReason), and a Type=notify unit
-// will time out waiting for READY=1: build the addon (`npm ci` does) or run the unit as
-// Type=simple (docs/systemd.md).
+// With the native addon: sent synchronously by its syslogSend() (a plain sendto() on an
+// AF_UNIX SOCK_DGRAM socket; "@name" is the abstract namespace). The kernel attaches our
+// pid (SO_PASSCRED on systemd's side), which is what NotifyAccess=main checks.
+//
+// Without it (Node's dgram has no unix sockets): systemd-notify(1) sends it, as
+// `systemd-notify --no-block --pid=OUR_PID VAR=VALUE...`. With --pid, systemd-notify puts our
+// pid, not its own, in the datagram's credentials (SCM_CREDENTIALS; the kernel allows that
+// to root, i.e. CAP_SYS_ADMIN), so NotifyAccess=main accepts it as from the main process,
+// and systemd never has to look up a sender that has already exited. It also adds
+// MAINPID=OUR_PID, which changes nothing. --no-block skips the BARRIER=1 that systemd-notify
+// would otherwise send from its own pid (refused, and logged, under NotifyAccess=main).
+// Each notification then costs a fork (notify-fallback.ts: READY and STOPPING wait for it,
+// STATUS and WATCHDOG go in the background, merged).
+// Not root: systemd-notify sends with its own pid; the unit needs NotifyAccess=all
+// (docs/systemd.md). Neither the addon nor systemd-notify: the notifier is a no-op that
+// says why (disabledReason), and a Type=notify unit times out waiting for READY=1.
+import { findSystemdNotify, systemdNotifySender } from './notify-fallback';
 import { loadNative, nativeLoadError, type NativeBinding } from '../native';
 
 export interface Notifier {
@@ -24,14 +33,20 @@ export interface Notifier {
   readonly watchdogIntervalMs: number | null;
   /** $NOTIFY_SOCKET as given. */
   readonly socket: string;
-  /** Why nothing is sent (no native addon, an address we cannot use), or null. */
+  /** Why nothing is sent (neither the addon nor systemd-notify, an address we cannot use), or null. */
   readonly disabledReason: string | null;
+  /** How it sends: the addon's sendto(), or one systemd-notify(1) per notification. */
+  readonly via: 'addon' | 'systemd-notify' | null;
 }
+
+export { findSystemdNotify };
 
 export interface NotifierOptions {
   /** Told once per distinct send error (e.g. `sd_notify to /run/systemd/notify failed:
    *  ECONNREFUSED`), and once when sending works again. Never called from a throw. */
   onError?: (message: string) => void;
+  /** systemd-notify(1) to use without the addon; default: found on $PATH, /usr/bin, /bin. */
+  systemdNotify?: string | null;
 }
 
 /** systemd drops a notification larger than this (NOTIFY_BUFFER_MAX = PIPE_BUF). */
@@ -58,25 +73,9 @@ export function createNotifier(
   const socket = env.NOTIFY_SOCKET;
   if (socket === undefined || socket === '') return null;
   const watchdogIntervalMs = watchdogInterval(env);
-  let disabledReason: string | null = null;
-  if (!socket.startsWith('/') && !socket.startsWith('@')) {
-    disabledReason = `NOTIFY_SOCKET=${socket} is not a unix socket path or @abstract name`;
-  } else if (Buffer.byteLength(socket) > 108 || (socket.startsWith('/') && Buffer.byteLength(socket) > 107)) {
-    disabledReason = `NOTIFY_SOCKET=${socket} is too long for a unix socket address`;
-  } else if (native === null) {
-    disabledReason = `the native addon is not loaded (${nativeLoadError() ?? 'not given'}); sd_notify needs it`;
-  }
-
   let lastError: string | null = null;
-  const send = (text: string): void => {
-    if (disabledReason !== null || native === null) return;
-    let err: string | null;
-    try {
-      const rc = native.syslogSend(socket, text);
-      err = rc === 0 ? null : (ERRNO[rc] ?? `errno ${rc}`);
-    } catch (e) {
-      err = e instanceof Error ? e.message : String(e);
-    }
+  /** Says once per distinct error, and once when sending works again. */
+  const report = (err: string | null): void => {
     if (err === lastError) return;
     const was = lastError;
     lastError = err;
@@ -88,14 +87,54 @@ export function createNotifier(
     }
   };
 
+  let disabledReason: string | null = null;
+  /** `urgent`: READY and STOPPING, which must be sent before we go on. */
+  let send: ((text: string, urgent: boolean) => void) | null = null;
+  if (!socket.startsWith('/') && !socket.startsWith('@')) {
+    disabledReason = `NOTIFY_SOCKET=${socket} is not a unix socket path or @abstract name`;
+  } else if (Buffer.byteLength(socket) > 108 || (socket.startsWith('/') && Buffer.byteLength(socket) > 107)) {
+    disabledReason = `NOTIFY_SOCKET=${socket} is too long for a unix socket address`;
+  } else if (native !== null) {
+    send = (text) => {
+      let err: string | null;
+      try {
+        const rc = native.syslogSend(socket, text);
+        err = rc === 0 ? null : (ERRNO[rc] ?? `errno ${rc}`);
+      } catch (e) {
+        err = e instanceof Error ? e.message : String(e);
+      }
+      report(err);
+    };
+  } else {
+    const tool = opts.systemdNotify === undefined ? findSystemdNotify(env) : opts.systemdNotify;
+    if (tool === null) {
+      disabledReason = `the native addon is not loaded (${nativeLoadError() ?? 'not given'}) and systemd-notify(1) was not found`;
+    } else {
+      const fallback = systemdNotifySender(tool, socket, report);
+      send = (text, urgent) => {
+        try {
+          const lines = text.split('\n');
+          const err = urgent ? fallback.now(lines) : null;
+          if (urgent) report(err);
+          // not sent (a run that timed out on a loaded host): once more, in the background
+          if (!urgent || err !== null) fallback.soon(lines);
+        } catch (e) {
+          report(e instanceof Error ? e.message : String(e));
+        }
+      };
+    }
+  }
+  const notify = (text: string, urgent = false): void => send?.(text, urgent);
+
   return {
     socket,
     watchdogIntervalMs,
     disabledReason,
-    ready: (status) => send(status === undefined ? 'READY=1' : `READY=1\nSTATUS=${statusText(status)}`),
-    status: (text) => send(`STATUS=${statusText(text)}`),
-    watchdog: () => send('WATCHDOG=1'),
-    stopping: (status) => send(status === undefined ? 'STOPPING=1' : `STOPPING=1\nSTATUS=${statusText(status)}`),
+    via: send === null ? null : native !== null ? 'addon' : 'systemd-notify',
+    ready: (status) => notify(status === undefined ? 'READY=1' : `READY=1\nSTATUS=${statusText(status)}`, true),
+    status: (text) => notify(`STATUS=${statusText(text)}`),
+    watchdog: () => notify('WATCHDOG=1'),
+    stopping: (status) => notify(status === undefined ? 'STOPPING=1' : `STOPPING=1\nSTATUS=${statusText(status)}`, true),
   };
 }
 
@@ -115,3 +154,4 @@ export function statusText(text: string): string {
   const one = text.replace(/[\r\n]+/g, ' ').replace(/\u0000/g, '');
   return one.length > MAX_STATUS_CHARS ? `${one.slice(0, MAX_STATUS_CHARS - 3)}...` : one;
 }
+

@@ -36,7 +36,8 @@ export class Sandbox {
   readonly runDir = join(this.dir, 'run');
   /** a distinct IPCKEY per sandbox, so parallel test files never share a socket. */
   readonly ipckey = 0x70000000 + ((process.pid * 64 + keySeq++) % 0x0fffffff);
-  private readonly pids = new Set<number>();
+  /** pid → its start time when first tracked: a pid reused since (by another test's process) is never killed */
+  private readonly pids = new Map<number, number | null>();
   private readonly children: ChildProcess[] = [];
 
   /** A restart script that starts `sleep infinity` under the argv[0] `pname`, detached (setsid), and exits. */
@@ -72,7 +73,7 @@ export class Sandbox {
         /* gone */
       }
     }
-    out.forEach((p) => this.pids.add(p));
+    out.forEach((p) => this.track(p));
     return out;
   }
 
@@ -149,12 +150,12 @@ export class Sandbox {
   }
 
   track(pid: number): void {
-    this.pids.add(pid);
+    if (!this.pids.has(pid)) this.pids.set(pid, startTimeOf(pid));
   }
 
   cleanup(): void {
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null && c.pid) kill(c.pid, 'SIGKILL');
-    for (const p of this.pids) kill(p, 'SIGKILL');
+    for (const [p, start] of this.pids) if (start !== null && startTimeOf(p) === start) kill(p, 'SIGKILL');
     // services restarted by pcheck: every process whose argv[0] lies in this sandbox, by PID
     for (const p of this.pidsUnder()) kill(p, 'SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
@@ -233,6 +234,16 @@ export function parseBlocks(text: string): Record<string, string>[] {
           }),
       ),
     );
+}
+
+/** Field 22 of /proc/PID/stat (clock ticks since boot), or null when the process is gone. */
+export function startTimeOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return null;
+  }
 }
 
 export function kill(pid: number, sig: NodeJS.Signals): boolean {

@@ -1,5 +1,6 @@
 // A real sd_notify receiver for tests: python3 bound to a unix datagram socket ('/path' or
-// '@abstract'), printing each datagram with its CLOCK_MONOTONIC arrival time. (python3 is on
+// '@abstract'), printing each datagram with its CLOCK_MONOTONIC arrival time and the sender's
+// pid from its credentials (SO_PASSCRED, as systemd reads them for NotifyAccess=main). (python3 is on
 // every machine that builds the native addon: node-gyp needs it.)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { waitFor } from './harness';
@@ -10,8 +11,11 @@ export interface Datagram {
   /** CLOCK_MONOTONIC ms at which the receiver got it */
   mono: number;
   text: string;
-  /** the first line: READY=1, STATUS=..., WATCHDOG=1, STOPPING=1 */
+  /** the first line: READY=1, STATUS=..., WATCHDOG=1, STOPPING=1 (after the MAINPID= that
+   *  systemd-notify puts first) */
   head: string;
+  /** the pid in the datagram's credentials: the process systemd takes as the sender */
+  pid: number;
 }
 
 export class Receiver {
@@ -24,13 +28,15 @@ export class Receiver {
   static start(address: string): Promise<Receiver> {
     const bindTo = address.startsWith('@') ? `'\\0' + ${JSON.stringify(address.slice(1))}` : JSON.stringify(address);
     const py = [
-      'import socket, json, time',
+      'import socket, json, time, struct',
       's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+      's.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)',
       `s.bind(${bindTo})`,
       'print("ready", flush=True)',
       'while True:',
-      '    d = s.recv(65536)',
-      '    print(json.dumps([time.monotonic_ns(), d.decode("utf-8", "replace")]), flush=True)',
+      '    d, anc, _, _ = s.recvmsg(65536, socket.CMSG_SPACE(12))',
+      '    pid = next((struct.unpack("i", c[:4])[0] for l, t, c in anc if l == socket.SOL_SOCKET and t == socket.SCM_CREDENTIALS), 0)',
+      '    print(json.dumps([time.monotonic_ns(), d.decode("utf-8", "replace"), pid]), flush=True)',
     ].join('\n');
     const proc = spawn('python3', ['-c', py], { stdio: ['ignore', 'pipe', 'inherit'] });
     const r = new Receiver(address, proc);
@@ -43,8 +49,8 @@ export class Receiver {
         for (const p of parts) {
           if (p === 'ready') resolve(r);
           else {
-            const [ns, text] = JSON.parse(p) as [number, string];
-            r.got.push({ mono: ns / 1e6, text, head: text.split('\n')[0] });
+            const [ns, text, pid] = JSON.parse(p) as [number, string, number];
+            r.got.push({ mono: ns / 1e6, text, head: text.split('\n').filter((l) => !l.startsWith('MAINPID='))[0] ?? '', pid });
           }
         }
       });

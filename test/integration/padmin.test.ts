@@ -123,10 +123,11 @@ describe('padmin against a running pcheck', () => {
     assert.equal(after[0].restart_count, e1.restart_count);
   });
 
-  it('list shows this pcheck with its pfile', () => {
+  it('list shows this pcheck with its death watch and pfile', () => {
     const r = sb.padmin(null, 'list');
     assert.equal(r.code, 0);
-    assert.match(r.stdout, new RegExp(`0x${sb.ipckey.toString(16)}\\s+${pc.pid}\\s+1\\s+${pfile}`));
+    const watch = process.env.PROCSAFE_DEATH_WATCH === 'poll' ? 'poll' : 'pidfd';
+    assert.match(r.stdout, new RegExp(`0x${sb.ipckey.toString(16)}\\s+${pc.pid}\\s+1\\s+${watch}\\s+${pfile}`));
   });
 
   it('a second pcheck with the same IPCKEY is refused with exit 2', () => {

@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NATIVE_ADDON_PATH, loadNative, nativeLoadError, type NativeBinding } from '../../src/native';
+import { loadNative, nativeAddonFile, nativeLoadError, type NativeBinding } from '../../src/native';
 
 const NATIVE_JS = join(__dirname, '..', '..', 'src', 'native', 'index.js');
 const ENOENT = 2;
@@ -67,10 +67,21 @@ describe('native addon', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loads from native/build/Release and is cached', () => {
-    assert.match(NATIVE_ADDON_PATH, /native\/build\/Release\/procsafe_native\.node$/);
+  it('loads the local build of a checkout (native/build/Release) and is cached', () => {
+    assert.match(nativeAddonFile() ?? '', /native\/build\/Release\/procsafe_native\.node$/);
     assert.equal(loadNative(), native);
     assert.equal(nativeLoadError(), null);
+  });
+
+  it('names the platform it has no build for, and the command that compiles one', () => {
+    // node-gyp-build: PREBUILDS_ONLY skips build/Release; npm_config_arch stands for another machine
+    const script = `const n = require(${JSON.stringify(NATIVE_JS)}); console.log(JSON.stringify([n.loadNative(), n.nativeLoadError(), n.nativeAddonFile()]))`;
+    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, PREBUILDS_ONLY: '1', npm_config_arch: 'riscv64' }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const [binding, error, file] = JSON.parse(r.stdout) as [unknown, string, string | null];
+    assert.equal(binding, null);
+    assert.equal(file, null);
+    assert.match(error, /^no build or prebuild for platform=linux arch=riscv64 runtime=node .*libc=glibc node=\d+\.\d+\.\d+; compile one with procsafe-build-native$/);
   });
 
   it('is not loaded when PROCSAFE_NATIVE=off', () => {

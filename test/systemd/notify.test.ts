@@ -3,11 +3,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Receiver } from '../helpers/notify-receiver';
+import { waitFor } from '../helpers/harness';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNative, nativeLoadError, type NativeBinding } from '../../src/native';
-import { createNotifier, statusText, watchdogInterval, type Notifier } from '../../src/systemd/notify';
+import { createNotifier, findSystemdNotify, statusText, watchdogInterval, type Notifier } from '../../src/systemd/notify';
 import { createLoopProbe, staleAfterFor, startHeartbeat } from '../../src/systemd/heartbeat';
 import { createSystemdLink, formatStatus, type StatusEntry } from '../../src/systemd/daemon-link';
 
@@ -134,17 +135,76 @@ describe('systemd notifications', () => {
       });
     });
 
-    it('is a no-op that says why when the native addon is not loaded', async () => {
+    it('is a no-op that says why when neither the native addon nor systemd-notify can send', async () => {
       const r = await pathSocket();
-      const n = createNotifier({ NOTIFY_SOCKET: r.address, WATCHDOG_USEC: '400000' }, null);
+      const n = createNotifier({ NOTIFY_SOCKET: r.address, WATCHDOG_USEC: '400000' }, null, { systemdNotify: null });
       assert.ok(n, 'NOTIFY_SOCKET is set: the caller gets a notifier to ask why');
-      assert.match(n.disabledReason ?? '', /native addon is not loaded.*sd_notify needs it/);
+      assert.match(n.disabledReason ?? '', /native addon is not loaded.* and systemd-notify\(1\) was not found/);
+      assert.equal(n.via, null);
       assert.equal(n.watchdogIntervalMs, 200);
       n.ready('x');
       n.watchdog();
       n.stopping();
       await sleep(200);
       assert.deepEqual(r.texts(), []);
+    });
+
+    it('sends as this process (the pid NotifyAccess=main accepts): by the addon, and without it by systemd-notify', async () => {
+      const withAddon = await pathSocket();
+      notifierFor(withAddon).ready('up');
+      const r = await pathSocket();
+      const tool = findSystemdNotify();
+      assert.ok(tool, 'systemd-notify not found: apt-get install systemd');
+      const n = createNotifier({ NOTIFY_SOCKET: r.address }, null);
+      assert.ok(n);
+      assert.equal(n.disabledReason, null);
+      assert.equal(n.via, 'systemd-notify');
+      n.ready('watching 1 entry: 1 AVAIL — ü');
+      n.watchdog();
+      await r.waitCount(2);
+      n.stopping('stopping: SIGTERM');
+      await r.waitCount(3);
+      await withAddon.waitCount(1);
+      // systemd-notify adds MAINPID= (our own pid: no change for systemd)
+      const lines = (d: { text: string }) => d.text.split('\n').filter((l) => l !== `MAINPID=${process.pid}`);
+      assert.deepEqual(r.got.map(lines), [['READY=1', 'STATUS=watching 1 entry: 1 AVAIL — ü'], ['WATCHDOG=1'], ['STOPPING=1', 'STATUS=stopping: SIGTERM']]);
+      assert.deepEqual([...withAddon.got, ...r.got].map((d) => d.pid), [process.pid, process.pid, process.pid, process.pid]);
+    });
+
+    it('without the addon, STATUS and WATCHDOG do not wait for systemd-notify, and a burst is merged into few datagrams ending with the last STATUS', async () => {
+      const r = await pathSocket();
+      const n = createNotifier({ NOTIFY_SOCKET: r.address }, null);
+      assert.ok(n);
+      const t0 = performance.now();
+      for (let i = 0; i < 50; i++) n.status(`change ${i}`);
+      n.watchdog();
+      const took = performance.now() - t0;
+      await r.waitFor((d) => d.text.includes('STATUS=change 49'), 'the last STATUS');
+      await sleep(200);
+      assert.ok(took < 300, `50 STATUS calls took ${took.toFixed(1)} ms: they waited for systemd-notify`);
+      assert.ok(r.got.length <= 3, `${r.got.length} datagrams for 50 changes: ${JSON.stringify(r.texts())}`);
+      assert.ok(r.got.some((d) => d.text.includes('WATCHDOG=1')));
+      assert.ok(r.got.at(-1)?.text.includes('STATUS=change 49'), 'the latest STATUS arrives last');
+    });
+
+    it('says once that systemd-notify failed, and once that it works again', async () => {
+      const errors: string[] = [];
+      const path = join(dir, 'late.sock');
+      const n = createNotifier({ NOTIFY_SOCKET: path }, null, { onError: (m) => errors.push(m) });
+      assert.ok(n);
+      n.ready('a'); // READY and STOPPING wait for systemd-notify: the error is known at once
+      n.stopping('b');
+      assert.equal(errors.length, 1);
+      assert.match(errors[0], new RegExp(`^sd_notify to ${path} failed: .*systemd-notify exited with 1`));
+      n.status('c'); // in the background: same error, not repeated
+      await sleep(300);
+      assert.equal(errors.length, 1);
+      const r = await Receiver.start(path);
+      receivers.push(r);
+      n.status('d');
+      await r.waitCount(1);
+      await waitFor(() => errors.length === 2, 3000, 'the recovery to be reported');
+      assert.deepEqual(errors.slice(1), [`sd_notify to ${path} works again`]);
     });
 
     it('is a no-op for an address that is not a unix socket path or @name', () => {
@@ -404,7 +464,7 @@ describe('systemd notifications', () => {
     it('warns once, at READY, when NOTIFY_SOCKET is set but nothing can be sent', () => {
       const warnings: string[] = [];
       const link = createSystemdLink({
-        notifier: createNotifier({ NOTIFY_SOCKET: '/run/systemd/notify' }, null),
+        notifier: createNotifier({ NOTIFY_SOCKET: '/run/systemd/notify' }, null, { systemdNotify: null }),
         status: () => formatStatus(entries),
         monitorIntervalSec: 10,
         warn: (m) => warnings.push(m),
@@ -412,7 +472,7 @@ describe('systemd notifications', () => {
       link.ready();
       link.ready();
       assert.equal(warnings.length, 1);
-      assert.match(warnings[0], /NOTIFY_SOCKET is set but systemd cannot be notified: the native addon is not loaded.*Type=notify unit will time out/);
+      assert.match(warnings[0], /NOTIFY_SOCKET is set but systemd cannot be notified: the native addon is not loaded.*systemd-notify\(1\) was not found.*Type=notify unit will time out/);
     });
   });
 });

@@ -20,7 +20,7 @@ import { version } from '../../cli/version';
 import { createProcTable } from '../../proc/proc-table';
 import { systemClock } from '../clock';
 import { PfileDaemon } from '../pfile-daemon';
-import { createDeathWatcher } from '../watcher';
+import { createDeathWatcher, deathWatchStatus } from '../watcher';
 import { FailsafeCommandError, parseFailsafeCommand } from './commands';
 import { GroupRunner } from './group-runner';
 import { MonitorRunner } from './monitor-runner';
@@ -130,7 +130,7 @@ export class FailsafeDaemon {
   private statusLine(): string {
     const groups = [...this.groups.values()].map((g) => `${g.cfg.name} ${g.state}`).join(', ');
     const bad = [...this.monitors.values()].filter((m) => m.state.status === 'Error').map((m) => m.cfg.name);
-    return `groups: ${groups || 'none'}; monitors in error: ${bad.length === 0 ? 'none' : bad.join(', ')}`;
+    return `groups: ${groups || 'none'}; monitors in error: ${bad.length === 0 ? 'none' : bad.join(', ')}${deathWatchStatus()}`;
   }
 
   async run(): Promise<number> {
