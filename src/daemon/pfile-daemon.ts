@@ -30,6 +30,7 @@ import { CLK_TCK, readEnviron, readStat } from '../proc/proc-table';
 import { selectOldest } from '../proc/match';
 import { runOsAction } from '../exec/os-action';
 import { readBootId, readStateFile, writeStateFile, type EntrySnapshot, type RunningScriptId, type StateSnapshot } from '../state/state-file';
+import { syncStateFileLater, type StateSync } from '../state/state-sync';
 import { startControlServer } from '../control/server';
 import { ControlErrorCode as ErrorCode, socketPath, type ControlRequest, type ControlResponse } from '../control/protocol';
 import { formatShowParam, formatShowPent, type PentView } from '../cli/format';
@@ -87,6 +88,8 @@ export class PfileDaemon {
   private control: { close(): Promise<void> } | null = null;
   private lastPersistError: string | null = null;
   private persistPending: NodeJS.Immediate | null = null;
+  /** fsyncs the state file off the loop (state-sync.ts), for the current SHM_DUMP_FILE */
+  private stateSync: { path: string; sync: StateSync } | null = null;
   private readonly scriptQueue: (() => void)[] = [];
   private scriptsRunning = 0;
   private drainPending = false;
@@ -356,14 +359,17 @@ export class PfileDaemon {
     this.drainPending = true;
     setImmediate(() => {
       this.drainPending = false;
+      // the entries' RESTARTING is on disk before their scripts start (a pcheck started after
+      // this one is killed must not run them again)
+      if (this.persistPending) this.persist();
       let started = 0;
       while (this.scriptsRunning < MAX_CONCURRENT_SCRIPTS && this.scriptQueue.length > 0 && !this.stopping && started < SCRIPTS_PER_TURN) {
         this.scriptQueue.shift()!();
         started++;
       }
-      // name the new scripts in the state file now, before they can start the program: a pcheck
-      // started after this one is killed then waits for them instead of running them again
-      if (started > 0) this.persist();
+      // name the new scripts in the state file, so that such a pcheck waits for them (until then
+      // it finds them by path and PS_PNAME): in the next turn, with its deaths, one write a turn
+      if (started > 0) this.persistSoon();
       if (this.scriptQueue.length > 0 && this.scriptsRunning < MAX_CONCURRENT_SCRIPTS) this.drainScripts();
     });
   }
@@ -448,7 +454,7 @@ export class PfileDaemon {
     if (action === 'exit') {
       void this.stop(1, null);
     } else if (isOsAction(action)) {
-      this.persist();
+      this.persist(true); // on disk before a reboot
       runOsAction(action, { rehearse: this.opts.rehearse, rehearseLog: `${this.opts.runDir}/rehearse.log` }).then(
         (r) => {
           if (r.rehearsed) this.log.notice(`REHEARSE: would ${action}: ${r.command}`);
@@ -487,13 +493,15 @@ export class PfileDaemon {
 
   /** Writes the state file; a failure is logged once per distinct error (not per attempt:
    *  a full disk must not flood the log), and monitoring goes on. */
-  private persist(): void {
+  private persist(durableNow = false): void {
     if (this.persistPending) clearImmediate(this.persistPending);
     this.persistPending = null;
     const path = this.pfile.param.shmDumpFile;
     if (path === null) return;
     try {
-      writeStateFile(path, this.snapshot());
+      // fsynced off the loop, after (state-sync.ts); at stop and before an OS action, now
+      writeStateFile(path, this.snapshot(), { sync: durableNow });
+      if (!durableNow) this.syncLater(path);
       if (this.lastPersistError !== null) this.log.notice(`State file ${path} written again`);
       this.lastPersistError = null;
     } catch (e) {
@@ -501,6 +509,18 @@ export class PfileDaemon {
       if (m !== this.lastPersistError) this.log.err(`Cannot write state file: ${m}`);
       this.lastPersistError = m;
     }
+  }
+
+  private syncLater(path: string): void {
+    if (this.stateSync?.path !== path) {
+      const sync = syncStateFileLater(path, (e) => {
+        const m = `Cannot write state file: fsync of ${path} failed: ${e.message}`;
+        if (m !== this.lastPersistError) this.log.err(m);
+        this.lastPersistError = m;
+      });
+      this.stateSync = { path, sync };
+    }
+    this.stateSync.sync.changed();
   }
 
   /** What the state file of an earlier pcheck says of the entries that still exist: their
@@ -678,7 +698,7 @@ export class PfileDaemon {
     if (this.scanTimer) clearInterval(this.scanTimer);
     this.opts.watcher.close();
     for (const rt of this.entries) rt.stopAwait?.();
-    this.persist();
+    this.persist(true);
     await this.control?.close().catch(() => undefined);
     if (lastLine !== null) this.log.notice(lastLine);
     this.finish(code);
