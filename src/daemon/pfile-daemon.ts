@@ -303,7 +303,10 @@ export class PfileDaemon {
 
   private onDeadline(): void {
     this.deadlineTimer = null;
-    this.scan(); // a process that appeared just now is not a failure
+    // a process that appeared just now is not a failure: a due entry that is looking for its
+    // process looks once more first (a grace window that ends needs no scan of /proc)
+    const due = this.clock().mono;
+    if (this.entries.some((rt) => isSeeking(rt.state) && (nextDeadline(rt.state, rt.cfg) ?? Infinity) <= due)) this.scan();
     const now = this.clock().mono;
     for (const rt of [...this.entries]) {
       const d = nextDeadline(rt.state, rt.cfg);

@@ -387,9 +387,14 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
       remember(pid, prev, info, prev?.info?.startTime === stat.startTime ? prev.since : now);
       out.push(info);
     }
-    // drop the processes that are gone (deleting while iterating a Map is safe)
-    for (const [pid, s] of seen) if (s.gen !== gen) seen.delete(pid);
-    for (const pid of cache.keys()) if (seen.get(pid)?.gen !== gen) cache.delete(pid);
+    // drop the processes that are gone (deleting while iterating a Map is safe; forEach, unlike
+    // for-of, makes no [key, value] array per entry)
+    seen.forEach((s, pid) => {
+      if (s.gen !== gen) seen.delete(pid);
+    });
+    cache.forEach((_, pid) => {
+      if (seen.get(pid)?.gen !== gen) cache.delete(pid);
+    });
     return out;
   }
 
