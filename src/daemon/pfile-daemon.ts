@@ -29,7 +29,8 @@ import { ScriptOutput, type OutputLine } from '../core/script-output';
 import { CLK_TCK, readEnviron, readStat } from '../proc/proc-table';
 import { selectOldest } from '../proc/match';
 import { runOsAction } from '../exec/os-action';
-import { readBootId, readStateFile, writeStateFile, type EntrySnapshot, type RunningScriptId, type StateSnapshot } from '../state/state-file';
+import { readBootId, readStateFile, writeStateEntries, type RunningScriptId, type StateSnapshot } from '../state/state-file';
+import { EntryJson } from './state-entries';
 import { syncStateFileLater, type StateSync } from '../state/state-sync';
 import { startControlServer } from '../control/server';
 import { ControlErrorCode as ErrorCode, socketPath, type ControlRequest, type ControlResponse } from '../control/protocol';
@@ -88,6 +89,7 @@ export class PfileDaemon {
   private control: { close(): Promise<void> } | null = null;
   private lastPersistError: string | null = null;
   private persistPending: NodeJS.Immediate | null = null;
+  private readonly entryJson = new EntryJson();
   /** fsyncs the state file off the loop (state-sync.ts), for the current SHM_DUMP_FILE */
   private stateSync: { path: string; sync: StateSync } | null = null;
   private readonly scriptQueue: (() => void)[] = [];
@@ -196,7 +198,7 @@ export class PfileDaemon {
       this.sd.changed();
     }
     for (const a of r.actions) this.execute(rt, a);
-    this.armDeadline();
+    this.armDeadlineSoon();
   }
 
   /** Turns a change of proc_sts into an event; and times heals (death → new process up). */
@@ -288,6 +290,16 @@ export class PfileDaemon {
     this.seekDelay = Math.max(Math.min(this.seekDelay * 2, SEEK_MAX_MS), this.lastScanMs * 3);
     this.seekTimer = setTimeout(() => this.seekTick(), this.seekDelay);
   }
+
+  /** armDeadline once this turn's events are handled: an event moves one entry's deadline, and
+   *  a look at every entry per event was O(entries²) in a mass death (1,000,000 looks for 1,000) */
+  private armDeadlineSoon(): void {
+    this.deadlinePending ??= setImmediate(() => {
+      this.deadlinePending = null;
+      this.armDeadline();
+    });
+  }
+  private deadlinePending: NodeJS.Immediate | null = null;
 
   /** One timer for the nearest deadline of all entries. */
   private armDeadline(): void {
@@ -471,23 +483,9 @@ export class PfileDaemon {
 
   // ---- state file ---------------------------------------------------------------------
 
-  private snapshot(): StateSnapshot {
-    const entries: EntrySnapshot[] = this.entries.map((rt) => ({
-      pentId: rt.pent.id,
-      signature: rt.signature,
-      pname: rt.pent.pname,
-      procSts: rt.state.procSts,
-      monitorSts: rt.state.monitorSts,
-      pid: rt.state.pid,
-      startTime: rt.state.startTime,
-      retryCount: rt.state.retryCount,
-      restartCount: rt.state.restartCount,
-      rerunTime: rt.state.rerunTime,
-      upSinceMono: rt.state.upSinceMono,
-      restart:
-        rt.state.procSts === 'RESTARTING' ? { scriptRunning: rt.state.scriptRunning, script: rt.script, deadlineMono: rt.state.deadlineMono } : null,
-    }));
-    return { version: 1, pfile: this.pfile.path, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.bootId, entries };
+  /** the state file's head: everything but the entries */
+  private stateHead(): Omit<StateSnapshot, 'entries'> {
+    return { version: 1, pfile: this.pfile.path, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.bootId };
   }
 
   private persistSoon(): void {
@@ -503,7 +501,7 @@ export class PfileDaemon {
     if (path === null) return;
     try {
       // fsynced off the loop, after (state-sync.ts); at stop and before an OS action, now
-      writeStateFile(path, this.snapshot(), { sync: durableNow });
+      writeStateEntries(path, this.stateHead(), this.entries.map((rt) => this.entryJson.of(rt)), { sync: durableNow });
       if (!durableNow) this.syncLater(path);
       if (this.lastPersistError !== null) this.log.notice(`State file ${path} written again`);
       this.lastPersistError = null;

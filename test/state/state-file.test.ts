@@ -7,6 +7,7 @@ import {
   readBootId,
   readStateFile,
   StateFileError,
+  writeStateEntries,
   writeStateFile,
   type EntrySnapshot,
   type StateSnapshot,
@@ -223,5 +224,17 @@ describe('state file', () => {
     failing.changed();
     await failing.settled();
     assert.equal((errors[0] as NodeJS.ErrnoException | undefined)?.code, 'EINVAL');
+  });
+
+  it('a file written from entries already in JSON is the very file writeStateFile writes', () => {
+    const dir = freshDir();
+    const snap = snapshot([entry(), entry({ pentId: 2, pname: '/opt/app "quoted" ü', restart: { scriptRunning: true, script: null, deadlineMono: null } })]);
+    const { entries, ...head } = snap;
+    writeStateFile(join(dir, 'a.dmp'), snap);
+    writeStateEntries(join(dir, 'b.dmp'), head, entries.map((e) => JSON.stringify(e)));
+    assert.equal(readFileSync(join(dir, 'b.dmp'), 'utf8'), readFileSync(join(dir, 'a.dmp'), 'utf8'));
+    assert.deepEqual(readStateFile(join(dir, 'b.dmp')), { snapshot: snap });
+    writeStateEntries(join(dir, 'c.dmp'), head, []);
+    assert.deepEqual(readStateFile(join(dir, 'c.dmp')), { snapshot: { ...head, entries: [] } });
   });
 });
