@@ -4,6 +4,7 @@
 //   pidfdOpen(pid) -> fd                            throws Error{code: 'ESRCH'|'ENOSYS'|...}
 //   pidfdWatch(fd, cb) -> handle                    cb() once, from the loop, when fd is readable
 //   pidfdUnwatch(handle) -> bool                    true if it stopped a watch that had not fired
+//   flockExclusive(fd) -> 0 | errno                 flock(LOCK_EX|LOCK_NB); EAGAIN: held elsewhere
 // procsafe works without this addon (logger(1) child, /proc polling); see src/native/index.ts.
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -370,6 +372,33 @@ static void instance_finalize(napi_env env, void* data, void* hint) {
 }
 
 // ---------------------------------------------------------------------------------------
+// flock
+
+// The lock of one state file per pcheck (src/state/state-claim.ts). It belongs to the open file
+// description, so the kernel drops it when the process ends, however it ends; fds opened by
+// Node are close-on-exec, so restart scripts and the programs they start never hold it.
+static napi_value flock_exclusive(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, NULL, "flockExclusive(fd): fd must be a non-negative integer");
+    return NULL;
+  }
+  int err = 0;
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EINTR) {
+      err = errno;
+      break;
+    }
+  }
+  napi_value result;
+  CHECK(env, napi_create_int32(env, err, &result));
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   instance* inst = calloc(1, sizeof *inst);
@@ -387,6 +416,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"pidfdOpen", NULL, pidfd_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pidfdWatch", NULL, pidfd_watch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pidfdUnwatch", NULL, pidfd_unwatch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"flockExclusive", NULL, flock_exclusive, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

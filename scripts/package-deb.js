@@ -3,7 +3,7 @@
 // npm tarball (so both hold the same files), with dpkg-deb:
 //   /usr/lib/procsafe/                 the package: dist, bin, node_modules (the bundled
 //                                      runtime dependencies), native/prebuilds, etc/
-//   /usr/bin/pcheck, /usr/bin/padmin   symlinks into /usr/lib/procsafe/bin
+//   /usr/bin/pcheck, padmin, clplogcmd symlinks into /usr/lib/procsafe/bin
 //   /lib/systemd/system/               pcheck@.service, procsafe.service
 //   /usr/share/man/man5, man8          pfile(5), procsafe.ini(5), pcheck(8), padmin(8)
 //   /usr/share/doc/procsafe/           README, docs, changelog; examples/ (samples, Tomcat)
@@ -72,7 +72,7 @@ try {
   // binaries on the PATH; units; man pages; docs and samples where Debian keeps them
   const usrBin = path.join(stage, 'usr', 'bin');
   fs.mkdirSync(usrBin, { recursive: true });
-  for (const b of ['pcheck', 'padmin']) fs.symlinkSync(`../lib/procsafe/bin/${b}`, path.join(usrBin, b));
+  for (const b of ['pcheck', 'padmin', 'clplogcmd']) fs.symlinkSync(`../lib/procsafe/bin/${b}`, path.join(usrBin, b));
   const units = path.join(stage, 'lib', 'systemd', 'system');
   fs.mkdirSync(units, { recursive: true });
   for (const u of fs.readdirSync(path.join(app, 'etc', 'systemd'))) fs.copyFileSync(path.join(app, 'etc', 'systemd', u), path.join(units, u));

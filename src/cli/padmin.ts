@@ -1,21 +1,22 @@
 // padmin: ProcessSaver-compatible admin commands against the pcheck of a pfile.
 // Exit codes: 0 done; 1 the operation failed; 2 bad usage or pfile; 3 no pcheck answers.
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPfile, PARAM_DEFAULTS, rawParamValue } from '../config/pfile';
 import { request } from '../control/client';
-import { defaultRunDir, failsafeSocketPath, ipckeyOfSocketName, socketPath, type ControlResponse } from '../control/protocol';
+import { ControlErrorCode, defaultRunDir, failsafeSocketPath, socketPath, type ControlRequest, type ControlResponse } from '../control/protocol';
 import { COMMAND_HELP } from '../daemon/commands';
-import { FAILSAFE_HELP } from '../daemon/failsafe/commands';
 import type { FailsafeConfig } from '../core/failsafe-model';
 import { ConfigError, ExitCode, NoDaemonError, ProcsafeError, UsageError } from '../errors';
 import { pentSignature, type Pfile } from '../core/model';
 import { readStateFile } from '../state/state-file';
+import { sameFile } from '../config/same-file';
 import { ctime, formatShowPent, type PentView } from './format';
+import { pcheckOf, runningPchecks } from './pchecks';
 import { version } from './version';
 
-const HELP = `Usage: padmin -f PFILE -c 'COMMAND' [--json]
+const HELP = `Usage: padmin -f PFILE -c COMMAND [--json]
        padmin -c list [--json]
        padmin [--config FILE.ini] SUBCOMMAND [--json]     (FailSafe mode)
 
@@ -41,7 +42,7 @@ Options:
   -f, --file PFILE     the pfile of the pcheck to talk to
       --config FILE    the ini file of the FailSafe pcheck (for its run_dir)
       --out FILE       collect-logs: where to write the archive
-  -c, --command TEXT   the command (quote it)
+  -c, --command TEXT   the command; quoted or not (-c show pent = -c 'show pent')
       --json           print JSON for scripts
   -h, --help, -V, --version
 
@@ -76,26 +77,53 @@ async function main(argv: string[]): Promise<number> {
   if (v.help) return print(HELP, ExitCode.OK);
   if (v.version) return print(`padmin (procsafe) ${version()}\n`, ExitCode.OK);
   const out: Out = { json: v.json ?? false };
-  if (positionals.length > 0) {
-    if (v.command !== undefined || v.file !== undefined) throw new UsageError(`give either -f PFILE -c 'COMMAND' or a FailSafe subcommand (${FAILSAFE_HELP}), not both`);
+  if (positionals.length > 0 && v.command === undefined && v.file === undefined) {
     return failsafe(positionals.join(' '), v.config, v.out ?? null, out);
   }
-  const command = (v.command ?? '').trim().replace(/\s+/g, ' ');
+  // The ProcessSaver guide writes `padmin -f PFILE -c show pent`: the shell passes the command
+  // as several words, `-c` takes the first and the rest are positionals (before or after -f)
+  const command = [v.command ?? '', ...positionals].join(' ').trim().replace(/\s+/g, ' ');
   if (command === '') throw new UsageError(`missing -c 'COMMAND' (${COMMAND_HELP})\nTry 'padmin --help'.`);
   if (command === 'list') return list(out);
   if (v.file === undefined) throw new UsageError(`missing -f PFILE for '${command}'`);
 
   const keys = adminKeys(v.file);
-  const sock = socketPath(defaultRunDir(), keys.param.ipckey);
   let res: ControlResponse;
   try {
-    // one form of the answer: 1,000 entries as text and as JSON would be twice the bytes
-    res = await request(sock, { command, args: { format: out.json ? 'json' : 'text' } });
+    // one form of the answer: 1,000 entries as text and as JSON would be twice the bytes; and
+    // the pfile meant, so that the pcheck of another pfile on this IPCKEY does nothing
+    res = await send(keys, { command, args: { format: out.json ? 'json' : 'text', pfile: resolve(v.file) } });
   } catch (e) {
     if (e instanceof NoDaemonError && command === 'show pent') return showFromStateFile(adminView(v.file), e, out);
     throw e;
   }
   return printResponse(res, out);
+}
+
+/**
+ * Sends the request to the pcheck of the pfile: the one on the socket of its IPCKEY; else (its
+ * IPCKEY was edited since that pcheck started, which reload does not change) the one that
+ * `list` shows with this pfile, saying that the IPCKEYs differ.
+ */
+async function send(pfile: Pfile, req: ControlRequest): Promise<ControlResponse> {
+  const path = resolve(pfile.path);
+  const runDir = defaultRunDir();
+  const sock = socketPath(runDir, pfile.param.ipckey);
+  let why: NoDaemonError;
+  try {
+    const res = await request(sock, req);
+    if (res.ok || res.code !== ControlErrorCode.WRONG_PFILE) return res;
+    why = new NoDaemonError(`no pcheck of ${path} answers on ${sock} (IPCKEY ${pfile.param.ipckeyText}): ${res.error}`);
+  } catch (e) {
+    if (!(e instanceof NoDaemonError)) throw e;
+    why = e;
+  }
+  const other = await pcheckOf(path, runDir);
+  if (other === null) throw why;
+  process.stderr.write(
+    `padmin: the pcheck of ${path} (pid ${other.pid}) runs with IPCKEY ${other.ipckey}; the pfile now says IPCKEY ${pfile.param.ipckeyText}: restart pcheck to apply it (reload does not change IPCKEY)\n`,
+  );
+  return request(other.socket, req);
 }
 
 /** A FailSafe-mode subcommand, sent to the daemon's socket in its run directory. */
@@ -198,6 +226,11 @@ function showFromStateFile(pfile: Pfile, why: NoDaemonError, out: Out): number {
     throw new NoDaemonError(`${why.message}; and the state file ${path} is ${'missing' in r ? 'missing' : `unreadable (${r.corrupt})`}`);
   }
   const snap = r.snapshot;
+  if (!sameFile(snap.pfile, pfile.path)) {
+    throw new NoDaemonError(
+      `${why.message}; and the state file ${path} was written by the pcheck of pfile ${snap.pfile}, not of ${pfile.path}: not shown (two pfiles must not name the same SHM_DUMP_FILE; if this pfile was renamed, its pcheck takes the file over at its next start)`,
+    );
+  }
   const bySig = new Map(pfile.pents.map((p) => [pentSignature(p), p]));
   const views: PentView[] = snap.entries.map((e) => {
     const p = bySig.get(e.signature);
@@ -226,42 +259,17 @@ function showFromStateFile(pfile: Pfile, why: NoDaemonError, out: Out): number {
   return ExitCode.NO_DAEMON;
 }
 
-interface Info {
-  pfile: string;
-  pid: number;
-  ipckey: string;
-  entries: number;
-  /** pidfd, or poll (the fallback: no native addon, or forced); absent from an older pcheck */
-  deathWatch?: string;
-}
-
 /** `list`: every pcheck with a socket in the run directory that answers. */
 async function list(out: Out): Promise<number> {
   const dir = defaultRunDir();
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir).filter((n) => ipckeyOfSocketName(n) !== null).sort();
-  } catch {
-    /* no run directory: nothing runs */
-  }
-  const found: Info[] = [];
-  let denied = 0;
-  for (const n of names) {
-    try {
-      const r = await request(join(dir, n), { command: 'info' }, 2000);
-      if (r.ok) found.push(r.data as Info);
-    } catch (e) {
-      // a stale socket is skipped; one we may not open must not read as "nothing runs"
-      if (e instanceof ProcsafeError && e.exitCode === ExitCode.FAILURE && /^permission denied/.test(e.message)) denied++;
-    }
-  }
+  const { found, denied } = await runningPchecks(dir);
   if (denied > 0 && found.length === 0) {
     throw new ProcsafeError(
       `permission denied on ${denied} control socket${denied === 1 ? '' : 's'} in ${dir} (owner-only, mode 0600); run padmin as the user that runs pcheck (usually root)`,
       ExitCode.FAILURE,
     );
   }
-  if (out.json) return print(JSON.stringify(found, null, 2) + '\n', ExitCode.OK);
+  if (out.json) return print(JSON.stringify(found.map(({ socket: _, ...i }) => i), null, 2) + '\n', ExitCode.OK);
   if (found.length === 0) return print(`no pcheck is running (run directory ${dir})\n`, ExitCode.OK);
   const rows = found.map((i) => `${i.ipckey.padEnd(12)} ${String(i.pid).padEnd(8)} ${String(i.entries).padEnd(8)} ${(i.deathWatch ?? '-').padEnd(11)} ${i.pfile}`);
   return print(`${'IPCKEY'.padEnd(12)} ${'PID'.padEnd(8)} ${'ENTRIES'.padEnd(8)} ${'DEATH_WATCH'.padEnd(11)} PFILE\n${rows.join('\n')}\n`, ExitCode.OK);

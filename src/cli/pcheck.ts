@@ -28,6 +28,7 @@ import { version } from './version';
 import { loadNative, nativeLoadError } from '../native/index';
 import { deathWatchMode } from '../daemon/watcher';
 import { createNotifier } from '../systemd/notify';
+import { ensureStateDir } from '../state/state-dir';
 
 const HELP = `Usage: pcheck -f PFILE [--rehearse]
        pcheck --config FILE.ini [--rehearse] [--keep-running]
@@ -199,6 +200,8 @@ interface Runnable {
   run(): Promise<number>;
   stopOnSignal(name: 'SIGTERM' | 'SIGINT', num: number): Promise<void>;
   reload(by: 'SIGHUP'): unknown;
+  /** on an internal error: stop the restart scripts still running (nothing starts after pcheck) */
+  stopScripts?(): unknown;
 }
 
 // FailSafe mode's modules (groups, monitors, alerts with nodemailer, the web page) and the
@@ -215,7 +218,10 @@ async function pfileMode(args: { file: string; rehearse: boolean }): Promise<{ l
   const { pfileMetrics } = await import('../web/metrics-server.js');
   const metrics = pfileMetrics(pfile, daemon, { rehearse: args.rehearse, version: version(), log: logger });
   if (metrics === null) return { logger, daemon };
-  return { logger, daemon: { run: () => metrics.run(() => daemon.run()), stopOnSignal: (n, s) => daemon.stopOnSignal(n, s), reload: (by) => daemon.reload(by) } };
+  return {
+    logger,
+    daemon: { run: () => metrics.run(() => daemon.run()), stopOnSignal: (n, s) => daemon.stopOnSignal(n, s), reload: (by) => daemon.reload(by), stopScripts: () => daemon.stopScripts() },
+  };
 }
 
 async function failsafeMode(args: { config: string; rehearse: boolean; keepRunning: boolean }): Promise<{ logger: Logger; daemon: Runnable }> {
@@ -228,6 +234,8 @@ async function failsafeMode(args: { config: string; rehearse: boolean; keepRunni
   const logger = new Logger(sinks({ source: config.path, key: '[daemon] log_file', syslogKey: '[daemon] syslog', logFile: d.logFile, syslog: d.syslog, syslogSocket: '/dev/log', syslogFacility: 'daemon' }));
   const runDir = d.runDir ?? defaultRunDir();
   const stateDir = stateDirOf(config, runDir);
+  const created = d.stateFile !== null && ensureStateDir(stateDir, config.path, `[daemon] state_file = ${d.stateFile}`);
+  if (created) logger.notice(`State directory ${stateDir} created (mode 0700) for [daemon] state_file`);
   const alerter = createAlerter(config.alert, { log: logger, stateDir });
   const daemon = new FailsafeDaemon({
     config,
@@ -280,6 +288,11 @@ async function main(argv: string[]): Promise<number> {
   const die = (e: unknown) => {
     dying = true;
     logger.crit(internalError(e));
+    try {
+      daemon.stopScripts?.();
+    } catch {
+      // the error may be in there: the last line matters more
+    }
     logger.crit('Stop pcheck!!');
   };
   const lastWords = (e: unknown) => {

@@ -2,7 +2,9 @@
 // (minute hour day-of-month month day-of-week) or 6 (a seconds field first, as node-cron and
 // croner read them). Each field is a comma list of `*`, `*/STEP`, `N`, `N-M`, `N-M/STEP` or
 // `N/STEP`. Names (jan, mon), `?`, `L`, `W` and @macros are refused with a hint, so that the
-// scheduler only ever sees the plain numeric form.
+// scheduler only ever sees the plain numeric form. An expression no date matches (`0 0 30 2 *`:
+// February has no 30th) is refused too: it would never run, and nobody would notice.
+import { nextRunAfter, parseCron } from '../core/cron';
 
 interface Field {
   name: string;
@@ -36,7 +38,20 @@ export function cronProblem(expr: string): string | null {
     const problem = fieldProblem(fields[i], layout[i]);
     if (problem !== null) return `field ${i + 1} (${layout[i].name}) ${JSON.stringify(fields[i])}: ${problem}`;
   }
-  return null;
+  return neverRuns(fields);
+}
+
+/** The scheduler's own reading: a valid expression that no date matches (only day × month can). */
+function neverRuns(fields: string[]): string | null {
+  let next: number | null;
+  try {
+    next = nextRunAfter(parseCron(fields.join(' ')), Date.now());
+  } catch (e) {
+    return `the scheduler cannot read it (${(e as Error).message}); ${LAYOUT}`;
+  }
+  if (next !== null) return null;
+  const [day, month] = fields.slice(-3, -1);
+  return `it never runs: no date has day of month ${day} in month ${month} (e.g. February has no 30th, April no 31st); fix the day-of-month or month field`;
 }
 
 function fieldProblem(text: string, f: Field): string | null {

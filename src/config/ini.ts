@@ -1,9 +1,9 @@
 // The FailSafe-mode ini file (SPEC §8) → the FailsafeConfig model. Every problem is a
 // ConfigError (exit 2) that names the file and line, the section and key, quotes the value and
 // says what to write. Layers: ini-lines (located lines, ini's value decoding), ini-schema (the
-// keys as data), ini-values (typed values), and here: sections, the model, cross-references
-// and, last, the host (programs and pfiles), so that a typo is reported even on a machine
-// that lacks the scripts.
+// keys as data), ini-values (typed values), ini-section (a validated section), and here:
+// sections, the model, then the cross-references (ini-refs) and, last, the host (programs
+// and pfiles), so that a typo is reported even on a machine that lacks the scripts.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -34,9 +34,10 @@ import {
   sectionSyntax,
   type KeyTable,
   type SectionKind,
-  type Value,
 } from './ini-schema';
 import { convert, oneOf, parseScheduleAction } from './ini-values';
+import { checkReferences } from './ini-refs';
+import { lineOf, mustNum, mustStr, mustWords, num, str, words, type Section } from './ini-section';
 import { listenNeedsAllow } from './net-access';
 import { didYouMean, errnoCode, q, readConfigFile, suggest } from './words';
 
@@ -47,7 +48,7 @@ export interface IniOptions {
 
 /** Reads and parses the ini file at `file`; FailsafeConfig.path and error locations use its absolute path. */
 export function loadFailsafeConfig(file: string, opts: IniOptions = {}): FailsafeConfig {
-  const { abs, text } = readConfigFile(file, '--config', 'ini file');
+  const { abs, text } = readConfigFile(file, '--config', 'ini file', [';', '#']);
   return parseFailsafeConfig(text, abs, opts);
 }
 
@@ -66,19 +67,6 @@ export function parseFailsafeConfig(text: string, file: string, opts: IniOptions
 }
 
 // ---------------------------------------------------------------- sections
-
-/** A section whose keys are validated: `values` holds every key of its schema, defaults filled in. */
-interface Section {
-  kind: SectionKind;
-  name: string;
-  /** "[group:web]", for messages. */
-  label: string;
-  line: number;
-  keys: KeyLine[];
-  values: Map<string, Value>;
-  /** each given key's text as ini decoded it, for messages. */
-  texts: Map<string, string>;
-}
 
 function readSection(raw: RawSection, failAt: FailAt): Section {
   const { kind, name } = sectionName(raw, failAt);
@@ -182,48 +170,6 @@ function monitorType(k: KeyLine, label: string, failAt: FailAt): MonitorType {
 
 function allMonitorKeys(): string[] {
   return [...new Set([...Object.keys(MONITOR_COMMON_KEYS), ...MONITOR_TYPES.flatMap((t) => Object.keys(MONITOR_TYPE_KEYS[t].keys))])];
-}
-
-// ---------------------------------------------------------------- typed access
-
-function str(s: Section, key: string): string | null {
-  const v = s.values.get(key);
-  if (v !== null && typeof v !== 'string') throw new TypeError(`${s.label} ${key}: expected a string`);
-  return v ?? null;
-}
-
-function mustStr(s: Section, key: string): string {
-  const v = str(s, key);
-  if (v === null) throw new TypeError(`${s.label} ${key}: required by the schema`);
-  return v;
-}
-
-function num(s: Section, key: string): number | null {
-  const v = s.values.get(key);
-  if (v !== null && typeof v !== 'number') throw new TypeError(`${s.label} ${key}: expected a number`);
-  return v ?? null;
-}
-
-function mustNum(s: Section, key: string): number {
-  const v = num(s, key);
-  if (v === null) throw new TypeError(`${s.label} ${key}: has a default or is required by the schema`);
-  return v;
-}
-
-function words(s: Section, key: string): string[] | null {
-  const v = s.values.get(key);
-  if (v !== null && !Array.isArray(v)) throw new TypeError(`${s.label} ${key}: expected a list`);
-  return v === null || v === undefined ? null : [...(v as readonly string[])];
-}
-
-function mustWords(s: Section, key: string): string[] {
-  const v = words(s, key);
-  if (v === null) throw new TypeError(`${s.label} ${key}: has a default or is required by the schema`);
-  return v;
-}
-
-function lineOf(s: Section, key: string): number {
-  return s.keys.find((k) => k.key === key)?.line ?? s.line;
 }
 
 // ---------------------------------------------------------------- the model
@@ -389,50 +335,6 @@ function scheduleConfig(s: Section): ScheduleConfig {
     throw new TypeError(`${s.label} action: already validated by the schema`);
   });
   return { name: s.name, cron: mustStr(s, 'cron'), action };
-}
-
-// ---------------------------------------------------------------- cross-references
-
-function checkReferences(config: FailsafeConfig, sections: Section[], failAt: FailAt): void {
-  const sectionOf = (kind: SectionKind, name: string): Section => {
-    const s = sections.find((x) => x.kind === kind && x.name === name);
-    if (s === undefined) throw new TypeError(`no section ${kind}:${name}`);
-    return s;
-  };
-  const groups = config.groups.map((g) => g.name);
-  const monitors = config.monitors.map((m) => m.name);
-  for (const m of config.monitors) {
-    if (m.target === null) continue;
-    const s = sectionOf('monitor', m.name);
-    failUnlessNamed(m.target, groups, 'group', (p) => failAt(lineOf(s, 'target'), `${s.label} target = ${q(m.target ?? '')}: ${p}`));
-  }
-  for (const sc of config.schedules) {
-    const s = sectionOf('schedule', sc.name);
-    const bad = (p: string): never => failAt(lineOf(s, 'action'), `${s.label} action = ${q(mustStr(s, 'action'))}: ${p}`);
-    if (sc.action.kind === 'restart_group') failUnlessNamed(sc.action.group, groups, 'group', bad);
-    else failUnlessNamed(sc.action.monitor, monitors, 'monitor', bad);
-  }
-  checkSharedPfiles(config.groups, (g) => sectionOf('group', g), failAt);
-}
-
-function failUnlessNamed(name: string, known: string[], kind: 'group' | 'monitor', bad: (p: string) => never): void {
-  if (known.includes(name)) return;
-  if (known.length === 0) bad(`there is no [${kind}:${name}] (the file defines no ${kind}s); add that section`);
-  bad(`there is no [${kind}:${name}]${didYouMean(name, known, `the ${kind}s are`)}`);
-}
-
-/** A pfile's entries belong to one group: its recovery chain is the one that takes over. */
-function checkSharedPfiles(groups: GroupConfig[], sectionOf: (name: string) => Section, failAt: FailAt): void {
-  const owner = new Map<string, string>();
-  for (const g of groups) {
-    if (g.pfile === null) continue;
-    const first = owner.get(path.resolve(g.pfile));
-    if (first !== undefined) {
-      const s = sectionOf(g.name);
-      failAt(lineOf(s, 'pfile'), `${s.label} pfile = ${q(g.pfile)}: this pfile is already in [group:${first}]; an entry can belong to one group only`);
-    }
-    owner.set(path.resolve(g.pfile), g.name);
-  }
 }
 
 // ---------------------------------------------------------------- the host

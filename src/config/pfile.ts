@@ -1,13 +1,14 @@
 // The ProcessSaver pfile (SPEC §2) → the Pfile model. Every problem is a ConfigError that
 // names the file and the 1-based physical line, quotes the bad value and says what to write.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
 import { pentSignature, type Pent, type Pfile, type PfileParam } from '../core/model';
 import { RETRY_OVER_ACTIONS, type RetryOverAction } from '../core/states';
+import { checkOverlaps } from './pent-overlap';
+import { restartScriptChecker } from './script-check';
 import { resolveUid } from './users';
 import { checkMetricsParams, METRICS_DEFAULTS, METRICS_EXAMPLES, METRICS_PARAM_KEYS, metricsParamValue } from './pfile-metrics';
-import { errnoCode, q, readConfigFile, suggest } from './words';
+import { q, readConfigFile, suggest } from './words';
 
 export interface ParseOptions {
   /** check that restart scripts exist and are executable (default true). */
@@ -44,7 +45,7 @@ export const PARAM_KEYS = [
 ] as const;
 type ParamKey = (typeof PARAM_KEYS)[number];
 
-export const PENT_OPTION_KEYS = ['include_strings', 'exclude_strings', 'user', 'script_timeout'] as const;
+export const PENT_OPTION_KEYS = ['include_strings', 'exclude_strings', 'user', 'script_timeout', 'hang_timeout'] as const;
 type OptionKey = (typeof PENT_OPTION_KEYS)[number];
 
 // no 'kern': user space cannot log as the kernel (glibc and logger(1) turn facility 0 into 'user')
@@ -63,6 +64,8 @@ const HEADER_ANY_CASE = /^#+\s*(PARAM|PENT)\s*#+$/i;
 type FailAt = (line: number | null, problem: string) => never;
 /** Throws the ConfigError for the line being parsed. */
 type Fail = (problem: string) => never;
+/** Checks a restart script at load (null: padmin, which needs no working scripts). */
+type ScriptCheck = (file: string, bad: Fail) => void;
 
 interface Line {
   no: number;
@@ -89,7 +92,7 @@ export function rawParamValue(text: string, key: string): string | undefined {
 }
 
 export function loadPfile(file: string, opts: ParseOptions = {}): Pfile {
-  const { abs, text } = readConfigFile(file, '-f', 'pfile');
+  const { abs, text } = readConfigFile(file, '-f', 'pfile', ['#']);
   return parsePfile(text, abs, opts);
 }
 
@@ -102,7 +105,8 @@ export function parsePfile(text: string, file: string, opts: ParseOptions = {}):
   if (s.pentHeader === null) {
     failAt(s.lastLine, 'the file ends without a ##### PENT ##### header; add it after the PARAM keys, followed by one entry per line');
   }
-  const pents = parsePentSection(s.pent, s.pentHeader, opts.checkFiles ?? true, failAt);
+  const pents = parsePentSection(s.pent, s.pentHeader, (opts.checkFiles ?? true) ? restartScriptChecker() : null, failAt);
+  checkOverlaps(pents, failAt);
   return { path: path.resolve(file), param, pents };
 }
 
@@ -305,14 +309,14 @@ function oneOf<T extends string>(what: string, value: string, allowed: readonly 
 
 // ---------------------------------------------------------------- PENT
 
-function parsePentSection(lines: Line[], header: number, checkFiles: boolean, failAt: FailAt): Pent[] {
+function parsePentSection(lines: Line[], header: number, checkScript: ScriptCheck | null, failAt: FailAt): Pent[] {
   if (lines.length === 0) {
     failAt(header, `the PENT section has no entries; add at least one line ${PENT_FORMAT}`);
   }
   const seen = new Map<string, number>();
   return lines.map((l, i) => {
     const bad: Fail = (p) => failAt(l.no, p);
-    const pent = parsePent(l, i + 1, checkFiles, header, bad);
+    const pent = parsePent(l, i + 1, checkScript, header, bad);
     const first = seen.get(pentSignature(pent));
     if (first !== undefined) bad(`this entry repeats the one on line ${first} (same pname, restart script and options); remove one of them`);
     seen.set(pentSignature(pent), l.no);
@@ -320,7 +324,7 @@ function parsePentSection(lines: Line[], header: number, checkFiles: boolean, fa
   });
 }
 
-function parsePent(l: Line, id: number, checkFiles: boolean, header: number, bad: Fail): Pent {
+function parsePent(l: Line, id: number, checkScript: ScriptCheck | null, header: number, bad: Fail): Pent {
   const fields = l.text.split(':');
   if (fields.length < 5) tooFewFields(l.text, fields.length, header, bad);
   const [pname, script, grace, retries, action] = fields.slice(0, 5).map((f) => f.trim());
@@ -337,7 +341,7 @@ function parsePent(l: Line, id: number, checkFiles: boolean, header: number, bad
     optionsText,
   };
   // Syntax first, then the host: a typo is reported even on a machine without the script.
-  if (checkFiles) checkScript(pent.restartScript, bad);
+  checkScript?.(pent.restartScript, bad);
   return pent;
 }
 
@@ -356,26 +360,6 @@ function absoluteField(name: string, value: string, example: string, bad: Fail):
   return value;
 }
 
-/** The restart script must be a regular file this process may execute (as pcheck will). */
-function checkScript(file: string, bad: Fail): void {
-  const what = `restart script ${q(file)}`;
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch (e) {
-    const code = errnoCode(e);
-    if (code === 'ENOENT' || code === 'ENOTDIR') bad(`${what} does not exist; create it or correct the path`);
-    return bad(`${what} cannot be checked (${code ?? String(e)}); fix the permissions of its directories or correct the path`);
-  }
-  if (st.isDirectory()) bad(`${what} is a directory; give the path of the script inside it`);
-  if (!st.isFile()) bad(`${what} is not a regular file; give the path of an executable script`);
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-  } catch {
-    bad(`${what} is not executable (or is on a noexec mount); run chmod +x ${file}`);
-  }
-}
-
 /** A whole non-negative number (grace, retry_count). */
 function count(name: string, value: string, unit: string, example: string, bad: Fail): number {
   if (/^-\d+$/.test(value)) bad(`${name} ${q(value)} is negative; write 0 or more ${unit}, e.g. ${example}`);
@@ -387,10 +371,10 @@ function count(name: string, value: string, unit: string, example: string, bad: 
 
 // ---------------------------------------------------------------- PENT options
 
-type PentOptions = Pick<Pent, 'includeStrings' | 'excludeStrings' | 'user' | 'uid' | 'scriptTimeout'>;
+type PentOptions = Pick<Pent, 'includeStrings' | 'excludeStrings' | 'user' | 'uid' | 'scriptTimeout' | 'hangTimeout'>;
 
 function parseOptions(text: string, bad: Fail): PentOptions {
-  const out: PentOptions = { includeStrings: [], excludeStrings: [], user: null, uid: null, scriptTimeout: null };
+  const out: PentOptions = { includeStrings: [], excludeStrings: [], user: null, uid: null, scriptTimeout: null, hangTimeout: null };
   if (text === '') return out;
   const seen = new Set<OptionKey>();
   for (const item of text.split(',').map((s) => s.trim())) {
@@ -427,6 +411,7 @@ function optionExample(key: OptionKey): string {
     exclude_strings: 'exclude_strings=grep',
     user: 'user=tomcat',
     script_timeout: 'script_timeout=60',
+    hang_timeout: 'hang_timeout=30',
   };
   return examples[key];
 }
@@ -446,6 +431,9 @@ function applyOption(key: OptionKey, value: string, out: PentOptions, bad: Fail)
       return;
     case 'script_timeout':
       out.scriptTimeout = seconds(key, value.trim(), optionExample(key), false, bad);
+      return;
+    case 'hang_timeout':
+      out.hangTimeout = seconds(key, value.trim(), optionExample(key), false, bad);
       return;
   }
 }

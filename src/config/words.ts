@@ -51,14 +51,68 @@ export function errnoCode(e: unknown): string | undefined {
 }
 
 /** Reads a configuration file; a failure is a ConfigError naming the file and what to do.
- *  `option` is how the file was given (`-f`, `--config`), `kind` what it is. */
-export function readConfigFile(file: string, option: string, kind: string): { abs: string; text: string } {
+ *  `option` is how the file was given (`-f`, `--config`), `kind` what it is; lines starting
+ *  with one of `comments` may hold any bytes, every other line must be UTF-8. */
+export function readConfigFile(file: string, option: string, kind: string, comments: readonly string[]): { abs: string; text: string } {
   const abs = path.resolve(file);
+  let bytes: Buffer;
   try {
-    return { abs, text: fs.readFileSync(abs, 'utf8') };
+    bytes = fs.readFileSync(abs);
   } catch (e) {
     throw new ConfigError(abs, null, `cannot read: ${readProblem(e, option, kind)}`);
   }
+  return { abs, text: decodeConfigText(bytes, comments, (line, problem) => new ConfigError(abs, line, problem)) };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The text of a configuration file. A byte that is not UTF-8 (a Latin-1 "é", a Shift_JIS
+ * path) would become U+FFFD, and a path holding it would then be "missing": such a line is
+ * refused with its line and column. Comments may hold anything (old pfiles have Shift_JIS ones).
+ */
+export function decodeConfigText(bytes: Buffer, comments: readonly string[], fail: (line: number, problem: string) => Error): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    // find the line: below
+  }
+  let start = 0;
+  for (let line = 1; start <= bytes.length; line++) {
+    const nl = bytes.indexOf(0x0a, start);
+    const end = nl === -1 ? bytes.length : nl;
+    const lineBytes = bytes.subarray(start, end);
+    const bad = firstInvalidUtf8(lineBytes);
+    const isComment = comments.some((c) => lineBytes.toString('utf8').trimStart().startsWith(c));
+    if (bad !== -1 && !isComment) {
+      const column = [...lineBytes.subarray(0, bad).toString('utf8')].length + 1;
+      const hex = lineBytes[bad].toString(16).toUpperCase().padStart(2, '0');
+      throw fail(
+        line,
+        `byte 0x${hex} at column ${column} is not UTF-8 (the file looks Latin-1 or Shift_JIS encoded); save it as UTF-8 (e.g. iconv -f latin1 -t utf-8), and give files names in UTF-8`,
+      );
+    }
+    start = end + 1;
+  }
+  return bytes.toString('utf8'); // the bad bytes are in comments only
+}
+
+/** The offset of the first byte that does not start a valid UTF-8 sequence, or -1. */
+function firstInvalidUtf8(b: Buffer): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i];
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n === 0 || i + n > b.length) return i;
+    if (n > 1) {
+      try {
+        strictUtf8.decode(b.subarray(i, i + n)); // overlong forms and surrogates too
+      } catch {
+        return i;
+      }
+    }
+    i += n;
+  }
+  return -1;
 }
 
 function readProblem(e: unknown, option: string, kind: string): string {

@@ -17,6 +17,9 @@ export const ControlErrorCode = {
   /** the command is valid but the daemon will not do it now (e.g. reload of a bad pfile:
    *  the old configuration keeps running). */
   REFUSED: 13,
+  /** the request names a pfile (`args.pfile`) that this pcheck does not run: nothing was done
+   *  (the IPCKEY of that pfile was edited, or two pfiles share an IPCKEY). */
+  WRONG_PFILE: 14,
   /** the daemon failed while handling the request (a bug): see its log. */
   INTERNAL: 50,
 } as const;

@@ -1,56 +1,36 @@
-// Cron expressions as pure data: parse once into sets, then ask whether a second matches.
-// 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first; items are
-// `*`, `*/S`, `N`, `N-M`, `N-M/S`, `N/S` (validated beforehand by config/ini-cron.ts).
-// As in Vixie cron, when both day fields are restricted a day matches if either does.
+// Cron expressions of [schedule:NAME] sections, in the server's local time zone (TZ, else
+// /etc/localtime), computed by croner (docs/dependencies.md says why that library). Syntax is
+// validated beforehand by config/ini-cron.ts: 5 fields (minute hour day-of-month month
+// day-of-week) or 6 with seconds first; as in Vixie cron, when both day fields are restricted
+// a day matches if either does.
+//
+// Daylight saving time, as Vixie cron and croner's DST rules have it (docs/failsafe.md):
+// - a fixed-time schedule (seconds, minutes and hours without `*` or a step: `30 2 * * *`,
+//   `0 2,14 * * *`) whose time falls in the hour skipped in spring runs once, when the clock
+//   jumps (03:00), and runs once on the day in autumn when its time occurs twice (the first);
+// - an interval schedule (`*/15 * * * *`, `0 * * * *`) follows elapsed time: it skips the
+//   times that do not exist and runs on both occurrences of a repeated time.
+import { Cron } from 'croner';
 
 export interface CronSpec {
-  seconds: Set<number>;
-  minutes: Set<number>;
-  hours: Set<number>;
-  days: Set<number>;
-  months: Set<number>;
-  weekdays: Set<number>;
-  dayRestricted: boolean;
-  weekdayRestricted: boolean;
+  readonly expr: string;
+  readonly cron: Cron;
 }
 
-function field(text: string, min: number, max: number): Set<number> {
-  const out = new Set<number>();
-  for (const item of text.split(',')) {
-    const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(item);
-    if (!m) throw new Error(`bad cron item "${item}"`);
-    const step = m[4] === undefined ? 1 : Number(m[4]);
-    const lo = m[1] === '*' ? min : Number(m[2]);
-    const hi = m[1] === '*' || (m[3] === undefined && m[4] !== undefined) ? max : m[3] === undefined ? lo : Number(m[3]);
-    for (let v = lo; v <= hi; v += step) out.add(v);
-  }
-  return out;
-}
-
+/** Throws (croner's message) on an expression croner cannot read. */
 export function parseCron(expr: string): CronSpec {
-  const f = expr.trim().split(/\s+/);
-  const six = f.length === 6 ? f : ['0', ...f];
-  if (six.length !== 6) throw new Error(`cron "${expr}" needs 5 or 6 fields`);
-  const weekdays = field(six[5], 0, 7);
-  if (weekdays.has(7)) weekdays.add(0); // 7 is Sunday too
-  return {
-    seconds: field(six[0], 0, 59),
-    minutes: field(six[1], 0, 59),
-    hours: field(six[2], 0, 23),
-    days: field(six[3], 1, 31),
-    months: field(six[4], 1, 12),
-    weekdays,
-    dayRestricted: six[3] !== '*',
-    weekdayRestricted: six[5] !== '*',
-  };
+  const cron = new Cron(expr.trim(), {
+    paused: true, // computation only: procsafe's own 1-second tick runs the actions
+    mode: '5-or-6-parts',
+    fixedTimeRule: 'no-wildcard',
+    // `N/STEP` means N, N+STEP, … as in Vixie cron (ini-cron.ts accepts it)
+    sloppyRanges: true,
+    domAndDow: false,
+  });
+  return { expr, cron };
 }
 
-/** Whether the local-time second `d` (milliseconds ignored) matches. */
-export function cronMatches(c: CronSpec, d: Date): boolean {
-  if (!c.seconds.has(d.getSeconds()) || !c.minutes.has(d.getMinutes()) || !c.hours.has(d.getHours())) return false;
-  if (!c.months.has(d.getMonth() + 1)) return false;
-  const dom = c.days.has(d.getDate());
-  const dow = c.weekdays.has(d.getDay());
-  if (c.dayRestricted && c.weekdayRestricted) return dom || dow;
-  return dom && dow;
+/** The first run strictly after `afterMs` (epoch ms), or null if the expression never runs. */
+export function nextRunAfter(spec: CronSpec, afterMs: number): number | null {
+  return spec.cron.nextRun(new Date(afterMs))?.getTime() ?? null;
 }

@@ -10,6 +10,7 @@
 import type { ProcId } from '../proc/types';
 import type { MonitorSts, ProcSts, RetryOverAction } from './states';
 import { graceDeadline, graceExpired, isRetryOver } from './retry-policy';
+import { HANG_KILL_WAIT_MS, hangDeadline, isStuck } from './hang-policy';
 
 /** Both clocks, read once by the shell per event. */
 export interface Clock {
@@ -30,6 +31,8 @@ export interface EntryConfig {
   restartWait: number;
   /** seconds a missing process is WAIT (not a failure) at start-up or after `start` */
   initialWait: number;
+  /** seconds stopped (T) or in D state before the process is killed as hung; null or absent: never */
+  hangTimeout?: number | null;
 }
 
 export interface EntryState {
@@ -54,6 +57,16 @@ export interface EntryState {
   /** WAIT after a restart of pcheck: the process the previous pcheck watched. Found again (the same
    *  pid AND start time) it keeps its grace window; another process, even on the same pid, starts a new one. */
   lastUp: { pid: number; startTime: number; upSinceMono: number | null } | null;
+  /** AVAIL with hang_timeout: since when the samples show the process stopped or in D (monotonic ms). */
+  stuckSinceMono: number | null;
+  /** AVAIL: when the process was killed as hung (monotonic ms); its death is awaited. */
+  hangKilledMono: number | null;
+  /** AVAIL: found while its restart script still ran. Until the script ends, its exit is a step
+   *  of that script (`nginx -t && nginx`: the check runs first), not a new failure. */
+  provisional?: boolean;
+  /** RESTARTING: such a process exited; when the script ends, what runs decides at once (no
+   *  RESTART_WAIT): found, it is Up; none, the death counts as the failure it was. */
+  lostDuringScript?: boolean;
 }
 
 /** What a restarted pcheck knows of an entry from the state file of the pcheck before it. */
@@ -79,12 +92,20 @@ export interface RestoredEntry {
 export type EntryEvent =
   /** a scan found a matching process (only delivered while the entry has no live pid). */
   | { type: 'found'; pid: number; startTime: number }
-  /** the watched process died (exited, killed, or became a zombie). */
-  | { type: 'died' }
-  | { type: 'scriptExited'; code: number | null; signal: string | null; timedOut: boolean; spawnError: string | null }
+  /** the watched process died (exited, killed, or became a zombie). The shell has looked at
+   *  once for what runs: `successor`, another process of the same program that carries on (the
+   *  daemon forked and its parent exited); `workers`, processes of the entry left in the dead
+   *  process's session (nginx's workers), which keep its ports and are ended before a restart;
+   *  `duringScript`: it died while the restart script that it appeared under still ran (as the
+   *  shell saw it at the death; the script's exit may be handled first). */
+  | { type: 'died'; successor?: ProcId | null; workers?: ProcId[]; duringScript?: boolean }
+  /** AVAIL with hang_timeout: the state letter of the watched process, read about every second. */
+  | { type: 'sample'; state: string }
+  /** kept: at a timeout, what was spared in its group or session (the program it started, Up). */
+  | { type: 'scriptExited'; code: number | null; signal: string | null; timedOut: boolean; spawnError: string | null; kept?: number[] }
   /** the restart script of the previous pcheck, awaited since start-up, has ended (its status is
-   *  not ours to read); timedOut: this pcheck killed its process group at the script timeout. */
-  | { type: 'scriptGone'; pid: number; timedOut: boolean }
+   *  not ours to read); timedOut: this pcheck killed it (and what it started, but the program) at the script timeout. */
+  | { type: 'scriptGone'; pid: number; timedOut: boolean; kept?: number[] }
   /** the shell delivers this when clock.mono reaches nextDeadline(). */
   | { type: 'timer' }
   | { type: 'monitorOff' }
@@ -100,6 +121,10 @@ export type EntryAction =
   | { type: 'log'; severity: LogSeverity; message: string }
   | { type: 'watch'; pid: number; startTime: number }
   | { type: 'runScript'; env: Record<string, string> }
+  /** end these processes (SIGTERM, a short wait, SIGKILL) before the next script of the entry runs. */
+  | { type: 'endWorkers'; workers: ProcId[] }
+  /** SIGKILL this process (a hung one): its death comes back as `died`. */
+  | { type: 'kill'; pid: number; startTime: number }
   /** wait for the end of a restart script this pcheck did not start (it outlived the previous
    *  pcheck), then deliver `scriptGone`; kill its process group at the script timeout. */
   | { type: 'awaitScript'; pid: number; startTime: number }
@@ -126,6 +151,8 @@ export function initialState(): EntryState {
     pendingEnv: null,
     deadlineMono: null,
     lastUp: null,
+    stuckSinceMono: null,
+    hangKilledMono: null,
   };
 }
 
@@ -175,6 +202,7 @@ export const msg = {
   tryRestart: (pname: string) => `Try to restart (${pname})`,
   setPidFail: (pname: string) => `Set pid fail (${pname})`,
   retryOver: (pname: string, a: RetryOverAction) => `(${pname}) RETRY_OVER:${a.toUpperCase()}`,
+  hang: (pname: string, pid: number | null) => `Process [${pname} , pid=${pid ?? '-----'}] Hang`,
   fatal: (pname: string) => `(${pname}) FATAL`,
 };
 
@@ -193,9 +221,10 @@ function log(severity: LogSeverity, message: string): EntryAction {
   return { type: 'log', severity, message };
 }
 
-/** A failure of an entry whose monitoring is on: restart it, or retry-over. */
-function fail(s: EntryState, cfg: EntryConfig, now: Clock, pre: EntryAction[]): Step {
-  const base: EntryState = { ...s, pid: null, startTime: null, upSinceMono: null, deadlineMono: null, lastUp: null };
+/** A failure of an entry whose monitoring is on: restart it, or retry-over. `workers`: what the
+ *  dead program left in its session, ended before its restart script runs (not on a retry-over). */
+function fail(s: EntryState, cfg: EntryConfig, now: Clock, pre: EntryAction[], workers: ProcId[] = []): Step {
+  const base: EntryState = { ...s, pid: null, startTime: null, upSinceMono: null, deadlineMono: null, lastUp: null, stuckSinceMono: null, hangKilledMono: null, provisional: false, lostDuringScript: false };
   if (isRetryOver(s, cfg)) {
     const actions = [...pre, log('crit', msg.retryOver(cfg.pname, cfg.retryOverAction))];
     if (isFatal(cfg.retryOverAction)) actions.push(log('crit', msg.fatal(cfg.pname)));
@@ -219,6 +248,7 @@ function fail(s: EntryState, cfg: EntryConfig, now: Clock, pre: EntryAction[]): 
     PS_RESTART_COUNT: String(next.restartCount),
   };
   const tryRestart = log('notice', msg.tryRestart(cfg.pname));
+  if (workers.length > 0) pre = [...pre, { type: 'endWorkers', workers }];
   if (s.scriptRunning) {
     // the script of the last restart still runs (it started the program, which died already):
     // this restart counts now, and its script runs when that one has ended
@@ -245,24 +275,98 @@ const foundUp: Handler<'found'> = (s, e, cfg, now) => {
       upSinceMono: s.retryCount > 0 ? since : null,
       lastUp: null,
       pendingEnv: null, // the program is up: the running script started it
+      stuckSinceMono: null,
+      hangKilledMono: null,
+      provisional: s.procSts === 'RESTARTING' && s.scriptRunning,
+      lostDuringScript: false,
     },
     actions: [log('info', msg.up(cfg.pname, e.pid)), { type: 'watch', pid: e.pid, startTime: e.startTime }],
   };
 };
 
-const diedWhileAvail: Handler<'died'> = (s, _e, cfg, now) => {
-  const down = log('err', msg.down(cfg.pname, s.pid));
-  if (s.monitorSts === 'off') {
-    return { state: { ...s, procSts: 'DOWN', pid: null, startTime: null, upSinceMono: null }, actions: [down] };
+const diedWhileAvail: Handler<'died'> = (s, e, cfg, now) => {
+  const next = e.successor ?? null;
+  if (next !== null) {
+    // the program goes on in another process (a daemon forked and its parent exited): the
+    // process that stays is the one watched; nothing is restarted, nothing is counted
+    return {
+      state: { ...s, pid: next.pid, startTime: next.startTime, stuckSinceMono: null, hangKilledMono: null },
+      actions: [
+        log('notice', `(${cfg.pname}) pid=${s.pid ?? '-----'} exited; pid=${next.pid} of the same program runs: watching it`),
+        log('info', msg.up(cfg.pname, next.pid)),
+        { type: 'watch', pid: next.pid, startTime: next.startTime },
+      ],
+    };
   }
-  return fail(s, cfg, now, [down]);
+  if ((e.duringScript ?? (s.provisional === true && s.scriptRunning)) && s.monitorSts === 'on') {
+    // found while its restart script runs and gone before it ends: a step of the script (a
+    // configuration check, a start-up helper of the same program), not the program that stays.
+    // What runs when the script has ended decides, as after any script.
+    return {
+      state: {
+        ...s,
+        procSts: 'RESTARTING',
+        pid: null,
+        startTime: null,
+        upSinceMono: null,
+        // the script may have ended meanwhile: then its end is now
+        deadlineMono: s.scriptRunning ? null : now.mono,
+        provisional: false,
+        lostDuringScript: true,
+        stuckSinceMono: null,
+        hangKilledMono: null,
+      },
+      actions: [
+        log('err', msg.down(cfg.pname, s.pid)),
+        log('notice', `(${cfg.pname}) pid=${s.pid ?? '-----'} exited while its restart script still ran: what runs when the script has ended decides`),
+        { type: 'seek' },
+      ],
+    };
+  }
+  if (s.monitorSts === 'off') {
+    // the operator turned monitoring off: the death is told, but it is no alarm
+    const down = log('notice', msg.down(cfg.pname, s.pid));
+    return { state: { ...s, procSts: 'DOWN', pid: null, startTime: null, upSinceMono: null, stuckSinceMono: null, hangKilledMono: null }, actions: [down] };
+  }
+  return fail(s, cfg, now, [log('err', msg.down(cfg.pname, s.pid))], e.workers ?? []);
 };
+
+/** AVAIL with hang_timeout: the process's state letter, sampled. Stuck (T, t, D) starts the
+ *  hang clock; running again stops it. With monitoring off nothing is killed, so nothing is timed. */
+const sample: Handler<'sample'> = (s, e, cfg, now) => {
+  if ((cfg.hangTimeout ?? null) === null || s.hangKilledMono !== null || s.monitorSts === 'off') return { state: s, actions: [] };
+  const stuck = isStuck(e.state);
+  if (stuck === (s.stuckSinceMono !== null)) return { state: s, actions: [] };
+  return { state: { ...s, stuckSinceMono: stuck ? now.mono : null }, actions: [] };
+};
+
+/** Timer in AVAIL: the hang clock (a hung process is killed, then restarted once dead), else
+ *  the grace window. */
+const availTimer: Handler<'timer'> = (s, e, cfg, now) => {
+  const hang = hangDeadline(s, cfg.hangTimeout ?? null);
+  if (hang === null || now.mono < hang || s.monitorSts === 'off') return graceTimer(s, e, cfg, now);
+  if (s.hangKilledMono === null) {
+    return {
+      state: { ...s, hangKilledMono: now.mono },
+      actions: [log('err', msg.hang(cfg.pname, s.pid)), { type: 'kill', pid: s.pid as number, startTime: s.startTime as number }],
+    };
+  }
+  // SIGKILL has not ended it (a process in D dies only when it leaves the kernel): restart anyway
+  const why = `(${cfg.pname}) pid=${s.pid ?? '-----'} still there ${HANG_KILL_WAIT_MS / 1000}s after SIGKILL (uninterruptible): restarting without waiting for it`;
+  return fail(s, cfg, now, [log('err', why)]);
+};
+
+/** A script killed at its timeout with what it started; never the program it started (kept). */
+function timedOut(pname: string, kept: number[] = []): string {
+  const spared = kept.length > 0 ? `, except pid=${kept.join(',')}: the program (Up) and its children` : '';
+  return `Restart script of (${pname}) timed out; killed it and what it started${spared}`;
+}
 
 /** The restart script has ended: what counts is whether the process appears, so only log the outcome. */
 const scriptExited: Handler<'scriptExited'> = (s, e, cfg, now) => {
   const actions: EntryAction[] = [];
   if (e.spawnError !== null) actions.push(log('err', `Restart script of (${cfg.pname}) could not run: ${e.spawnError}`));
-  else if (e.timedOut) actions.push(log('err', `Restart script of (${cfg.pname}) timed out; killed its process group`));
+  else if (e.timedOut) actions.push(log('err', timedOut(cfg.pname, e.kept)));
   else if (e.code !== 0) {
     const how = e.code === null ? `was killed by ${e.signal ?? 'a signal'}` : `exited with status ${e.code}`;
     actions.push(log('warning', `Restart script of (${cfg.pname}) ${how}`));
@@ -273,7 +377,7 @@ const scriptExited: Handler<'scriptExited'> = (s, e, cfg, now) => {
 /** The awaited script of the previous pcheck has ended: as for our own, RESTART_WAIT starts now. */
 const scriptGone: Handler<'scriptGone'> = (s, e, cfg, now) => {
   const line = e.timedOut
-    ? log('err', `Restart script of (${cfg.pname}) timed out; killed its process group`)
+    ? log('err', timedOut(cfg.pname, e.kept))
     : log('info', `(${cfg.pname}) restart script of the previous pcheck (pid=${e.pid}) has ended`);
   return afterScript(s, cfg, now, [line]);
 };
@@ -282,9 +386,10 @@ function afterScript(s: EntryState, cfg: EntryConfig, now: Clock, actions: Entry
   if (s.pendingEnv !== null && s.procSts === 'RESTARTING' && s.monitorSts === 'on') {
     return { state: { ...s, pendingEnv: null, deadlineMono: null }, actions: [...actions, { type: 'runScript', env: s.pendingEnv }, { type: 'seek' }] };
   }
-  const state: EntryState = { ...s, scriptRunning: false, pendingEnv: null };
+  const state: EntryState = { ...s, scriptRunning: false, pendingEnv: null, provisional: false };
   if (s.procSts === 'RESTARTING') {
-    state.deadlineMono = now.mono + cfg.restartWait * 1000;
+    // after a process lost during the script: decide now (the shell scans before the timer)
+    state.deadlineMono = now.mono + (s.lostDuringScript === true ? 0 : cfg.restartWait * 1000);
     actions.push({ type: 'seek' });
   }
   return { state, actions };
@@ -306,9 +411,10 @@ const waitTimer: Handler<'timer'> = (s, _e, cfg, now) => {
 
 const restartTimer: Handler<'timer'> = (s, _e, cfg, now) => {
   if (s.scriptRunning || s.deadlineMono === null || now.mono < s.deadlineMono) return { state: s, actions: [] };
-  const pidFail = log('err', msg.setPidFail(cfg.pname));
-  if (s.monitorSts === 'off') return { state: { ...s, procSts: 'DOWN', deadlineMono: null }, actions: [pidFail] };
-  return fail(s, cfg, now, [pidFail]);
+  // a process lost during the script: its Down is logged, and that death is the failure
+  const pidFail = s.lostDuringScript === true ? [] : [log('err', msg.setPidFail(cfg.pname))];
+  if (s.monitorSts === 'off') return { state: { ...s, procSts: 'DOWN', deadlineMono: null, lostDuringScript: false }, actions: pidFail };
+  return fail(s, cfg, now, pidFail);
 };
 
 const monitorOff: Handler<'monitorOff'> = (s) => ({ state: { ...s, monitorSts: 'off' }, actions: [] });
@@ -333,6 +439,7 @@ const TABLE: Table = {
   WAIT: {
     found: foundUp,
     died: ignore(), // nothing is watched while waiting
+    sample: ignore(), // samples are of a watched process
     scriptExited, // a script of an earlier life (before `stop`) may still end
     scriptGone,
     timer: waitTimer,
@@ -343,9 +450,10 @@ const TABLE: Table = {
   AVAIL: {
     found: ignore(), // scans look only for entries without a live process
     died: diedWhileAvail,
+    sample,
     scriptExited, // the process showed up before its script ended
     scriptGone,
-    timer: graceTimer,
+    timer: availTimer,
     monitorOff,
     monitorOn: monitorOnKeep,
     reset,
@@ -353,6 +461,7 @@ const TABLE: Table = {
   DOWN: {
     found: foundUp,
     died: ignore(),
+    sample: ignore(),
     scriptExited,
     scriptGone,
     timer: ignore(),
@@ -363,6 +472,7 @@ const TABLE: Table = {
   RESTARTING: {
     found: foundUp,
     died: ignore(),
+    sample: ignore(),
     scriptExited,
     scriptGone,
     timer: restartTimer,
@@ -373,6 +483,7 @@ const TABLE: Table = {
   RETRY_OVER: {
     found: foundUp, // retry-over `none`: the entry comes back when the process reappears
     died: ignore(),
+    sample: ignore(),
     scriptExited,
     scriptGone,
     timer: ignore(),
@@ -395,8 +506,11 @@ export function nextDeadline(s: EntryState, cfg: EntryConfig): number | null {
       return s.monitorSts === 'on' ? s.deadlineMono : null;
     case 'RESTARTING':
       return s.scriptRunning ? null : s.deadlineMono;
-    case 'AVAIL':
-      return graceDeadline(s, cfg);
+    case 'AVAIL': {
+      const grace = graceDeadline(s, cfg);
+      const hang = s.monitorSts === 'on' ? hangDeadline(s, cfg.hangTimeout ?? null) : null;
+      return grace === null ? hang : hang === null ? grace : Math.min(grace, hang);
+    }
     case 'DOWN':
     case 'RETRY_OVER':
       return null;

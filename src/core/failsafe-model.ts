@@ -125,3 +125,33 @@ export interface FailsafeConfig {
   web: WebConfig | null;
   schedules: ScheduleConfig[];
 }
+
+/** The name of the process monitor procsafe adds for a group's pfile (`web-pfile`). */
+export function implicitMonitorName(group: string): string {
+  return `${group}-pfile`;
+}
+
+/** A pfile named by a group without a process monitor gets one, so its retry-overs have a chain. */
+export function implicitProcessMonitors(cfg: Pick<FailsafeConfig, 'groups' | 'monitors'>): MonitorConfig[] {
+  const watched = new Set(cfg.monitors.flatMap((m) => (m.type === 'process' ? [m.pfile] : [])));
+  return cfg.groups.flatMap((g): MonitorConfig[] =>
+    g.pfile === null || watched.has(g.pfile)
+      ? []
+      : [
+          {
+            name: implicitMonitorName(g.name),
+            type: 'process',
+            pfile: g.pfile,
+            target: g.name,
+            timing: 'active',
+            interval: 10,
+            timeout: 10,
+            retries: 0,
+            startWait: 0,
+            restartThreshold: 1,
+            grace: 300,
+            finalAction: g.finalAction,
+          },
+        ],
+  );
+}

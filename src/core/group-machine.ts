@@ -3,8 +3,9 @@
 // a restart is a stop followed by a start. A start that keeps failing after
 // `activation_retries` extra tries leaves the group in Error and asks for its final action.
 //
-// The daemon runs the scripts (environment PS_EVENT / CLP_EVENT = START | RESTART | STOP)
-// and feeds their exit back as `scriptExited`. A group without a script "runs" it at once.
+// The daemon runs the scripts (environment PS_EVENT = START | RESTART | STOP; CLUSTERPRO's
+// CLP_EVENT is START for all three) and feeds their exit back as `scriptExited`. An
+// activation retry keeps the event of its activation (a retry inside a restart is RESTART). A group without a script "runs" it at once.
 import type { FinalAction, GroupState } from './failsafe-model';
 
 export type ScriptEvent = 'START' | 'RESTART' | 'STOP';
@@ -19,6 +20,8 @@ export interface GroupRunState {
   state: GroupState;
   /** failed start tries in the current activation */
   startFailures: number;
+  /** START or RESTART: the event of the current activation, which its retries keep */
+  startEvent: ScriptEvent;
   /** a restart: start again once the stop script has run */
   startAfterStop: boolean;
   /** a stop asked for while starting: stop once the start script has run */
@@ -45,7 +48,7 @@ export interface GroupStep {
 }
 
 export function initialGroupState(): GroupRunState {
-  return { state: 'Offline', startFailures: 0, startAfterStop: false, stopAfterStart: false, restarts: 0 };
+  return { state: 'Offline', startFailures: 0, startEvent: 'START', startAfterStop: false, stopAfterStart: false, restarts: 0 };
 }
 
 const log = (severity: 'info' | 'notice' | 'warning' | 'err' | 'crit', message: string): GroupAction => ({ type: 'log', severity, message });
@@ -56,7 +59,7 @@ function to(g: GroupRunState, next: GroupRunState, actions: GroupAction[]): Grou
 }
 
 function beginStart(g: GroupRunState, cfg: GroupMachineConfig, event: ScriptEvent): GroupStep {
-  return to(g, { ...g, state: 'Starting', stopAfterStart: false, startAfterStop: false }, [
+  return to(g, { ...g, state: 'Starting', startEvent: event, stopAfterStart: false, startAfterStop: false }, [
     log('notice', `Group ${cfg.name}: ${event === 'RESTART' ? 'restarting (start)' : 'starting'}`),
     { type: 'runScript', phase: 'start', event },
   ]);
@@ -110,7 +113,7 @@ function startExited(g: GroupRunState, e: { ok: boolean; detail: string }, cfg: 
       run: { ...g, startFailures: failures },
       actions: [
         log('err', `Group ${cfg.name}: start failed (${e.detail}); activation retry ${failures}/${cfg.activationRetries}`),
-        { type: 'runScript', phase: 'start', event: 'START' },
+        { type: 'runScript', phase: 'start', event: g.startEvent },
       ],
     };
   }

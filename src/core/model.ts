@@ -50,6 +50,9 @@ export interface Pent {
   uid: number | null;
   /** per-entry script timeout (seconds) from `script_timeout=`, else PARAM's. */
   scriptTimeout: number | null;
+  /** seconds a watched process may stay stopped (T) or in uninterruptible sleep (D) before it
+   *  is killed and restarted, from `hang_timeout=`; null: never (the default). */
+  hangTimeout: number | null;
   /** the raw options field, e.g. `include_strings=apache&tomcat`. */
   optionsText: string;
 }

@@ -1,11 +1,19 @@
 // The recovery chain of one FailSafe monitor (SPEC §8, as in CLUSTERPRO) as pure logic:
 // `retries + 1` consecutive failures → restart the target group while the group restarts
 // so far are below `restart_threshold` → then the final action, once. The counters reset
-// after `grace` seconds of health, or by padmin (`monitor clear`).
+// after `grace` seconds of health (never by themselves with `grace = 0`), or by padmin
+// (`monitor clear`).
+//
+// A failure counts only while the target group runs as the check saw it: Online, and not
+// (re)started since the check began. A failure seen while the group is Starting, Stopping,
+// Offline or Error, or by a check that began before the group's last (re)start, is logged
+// once and not counted: another monitor's (or the operator's) recovery is under way, or the
+// group was stopped on purpose. So two monitors failing at once restart the group once, and
+// a monitor never starts a group that is not running (docs/failsafe.md).
 //
 // Like the entry machine: state + event + clock in, state + actions out; the FailSafe
 // daemon runs the probes and carries out the actions.
-import type { FinalAction, MonitorStatus } from './failsafe-model';
+import type { FinalAction, GroupState, MonitorStatus } from './failsafe-model';
 
 export interface RecoveryConfig {
   name: string;
@@ -28,14 +36,30 @@ export interface MonitorState {
   healthySinceMono: number | null;
   /** what the last check saw */
   detail: string;
+  /** who suspended the monitor (a schedule's window ends only its own suspension) */
+  suspendedBy: SuspendedBy | null;
+  /** the last failure was not counted (its line is logged once per run of them) */
+  notCounted: boolean;
+}
+
+/** An operator (padmin, the web page) or a `[schedule]` `suspend_monitor`. */
+export type SuspendedBy = 'operator' | 'schedule';
+
+/** The target group as a check result finds it. */
+export interface TargetView {
+  state: GroupState;
+  /** the group was (re)started after the check began: the check saw the old one */
+  restartedSinceCheck: boolean;
 }
 
 export type MonitorEvent =
-  | { type: 'result'; ok: boolean; warning?: boolean; detail: string }
+  /** `target`: the target group when the result came (absent: no target, or it always counts) */
+  | { type: 'result'; ok: boolean; warning?: boolean; detail: string; target?: TargetView }
   /** the grace timer: counters reset if healthy for `grace` */
   | { type: 'tick' }
-  | { type: 'suspend' }
-  | { type: 'resume' }
+  | { type: 'suspend'; by: SuspendedBy }
+  /** `targetOffline`: an `active` monitor whose target is not Online goes back to Offline */
+  | { type: 'resume'; by: SuspendedBy; targetOffline: boolean }
   /** padmin `monitor clear`: counters to 0 */
   | { type: 'clear' }
   /** timing `active`: the target group went offline / online */
@@ -50,7 +74,7 @@ export type MonitorAction =
   | { type: 'statusChanged'; from: MonitorStatus; to: MonitorStatus };
 
 export function initialMonitorState(): MonitorState {
-  return { status: 'Normal', failures: 0, groupRestarts: 0, finalActionDone: false, healthySinceMono: null, detail: '' };
+  return { status: 'Normal', failures: 0, groupRestarts: 0, finalActionDone: false, healthySinceMono: null, detail: '', suspendedBy: null, notCounted: false };
 }
 
 export interface RecoveryStep {
@@ -70,9 +94,9 @@ export function recoveryStep(s: MonitorState, e: MonitorEvent, cfg: RecoveryConf
   const inactive = s.status === 'Suspended' || s.status === 'Offline';
   switch (e.type) {
     case 'suspend':
-      return s.status === 'Suspended' ? quiet(s) : withStatus(s, { ...s, status: 'Suspended', failures: 0 }, [log('notice', `Monitor ${cfg.name} suspended`)]);
+      return suspend(s, e.by, cfg);
     case 'resume':
-      return s.status !== 'Suspended' ? quiet(s) : withStatus(s, { ...s, status: 'Normal', failures: 0, healthySinceMono: null }, [log('notice', `Monitor ${cfg.name} resumed`)]);
+      return resume(s, e, cfg);
     case 'targetOffline':
       return s.status === 'Suspended' ? quiet(s) : withStatus(s, { ...s, status: 'Offline', failures: 0, healthySinceMono: null }, []);
     case 'targetOnline':
@@ -85,8 +109,44 @@ export function recoveryStep(s: MonitorState, e: MonitorEvent, cfg: RecoveryConf
       return graceReset(s, cfg, nowMono);
     case 'result':
       if (inactive) return quiet(s); // a check that was under way when the monitor stopped
-      return e.ok ? success(s, e, cfg, nowMono) : failure(s, e.detail, cfg);
+      if (e.ok) return success(s, e, cfg, nowMono);
+      return counts(e.target) ? failure(s, e.detail, cfg) : notCounted(s, e.detail, e.target, cfg);
   }
+}
+
+function suspend(s: MonitorState, by: SuspendedBy, cfg: RecoveryConfig): RecoveryStep {
+  if (s.status !== 'Suspended') {
+    const who = by === 'schedule' ? ' by a schedule' : '';
+    return withStatus(s, { ...s, status: 'Suspended', failures: 0, suspendedBy: by }, [log('notice', `Monitor ${cfg.name} suspended${who}`)]);
+  }
+  if (by === 'operator' && s.suspendedBy === 'schedule') {
+    // the operator takes it over: the schedule's window no longer ends it
+    return { state: { ...s, suspendedBy: 'operator' }, actions: [log('notice', `Monitor ${cfg.name} suspended (by the operator now: the schedule's window no longer ends it)`)] };
+  }
+  if (by === 'schedule' && s.suspendedBy === 'operator') {
+    return { state: s, actions: [log('notice', `Monitor ${cfg.name} is already suspended by the operator: the schedule leaves it as it is`)] };
+  }
+  return quiet(s);
+}
+
+function resume(s: MonitorState, e: { by: SuspendedBy; targetOffline: boolean }, cfg: RecoveryConfig): RecoveryStep {
+  if (s.status !== 'Suspended') return quiet(s);
+  if (e.by === 'schedule' && s.suspendedBy !== 'schedule') {
+    return { state: s, actions: [log('notice', `Monitor ${cfg.name} stays suspended: the operator suspended it (padmin monitor resume ${cfg.name} resumes it)`)] };
+  }
+  // an `active` monitor of a group that is not Online goes back to Offline: it neither checks nor starts the group
+  const status = e.targetOffline ? 'Offline' : 'Normal';
+  const next: MonitorState = { ...s, status, failures: 0, healthySinceMono: null, suspendedBy: null, notCounted: false };
+  return withStatus(s, next, [log('notice', `Monitor ${cfg.name} resumed${e.targetOffline ? ` (Offline: group ${cfg.target ?? '-'} is not Online)` : ''}`)]);
+}
+
+const counts = (t: TargetView | undefined): boolean => t === undefined || (t.state === 'Online' && !t.restartedSinceCheck);
+
+/** A failure while the target group is not running as the check saw it: logged once, not counted. */
+function notCounted(s: MonitorState, detail: string, t: TargetView | undefined, cfg: RecoveryConfig): RecoveryStep {
+  const why = t === undefined ? '' : t.state === 'Online' ? 'was restarted while the check ran' : `is ${t.state}`;
+  const actions = s.notCounted ? [] : [log('info', `Monitor ${cfg.name} failed while group ${cfg.target ?? '-'} ${why}: not counted: ${detail}`)];
+  return { state: { ...s, detail, notCounted: true }, actions };
 }
 
 function success(s: MonitorState, e: { warning?: boolean; detail: string }, cfg: RecoveryConfig, nowMono: number): RecoveryStep {
@@ -96,6 +156,7 @@ function success(s: MonitorState, e: { warning?: boolean; detail: string }, cfg:
     failures: 0,
     detail: e.detail,
     healthySinceMono: s.healthySinceMono ?? nowMono,
+    notCounted: false,
   };
   const actions: MonitorAction[] = [];
   if (s.status === 'Error') actions.push(log('notice', `Monitor ${cfg.name} recovered: ${e.detail}`));
@@ -106,7 +167,7 @@ function success(s: MonitorState, e: { warning?: boolean; detail: string }, cfg:
 
 function failure(s: MonitorState, detail: string, cfg: RecoveryConfig): RecoveryStep {
   const failures = s.failures + 1;
-  const base: MonitorState = { ...s, status: 'Error', failures, detail, healthySinceMono: null };
+  const base: MonitorState = { ...s, status: 'Error', failures, detail, healthySinceMono: null, notCounted: false };
   const actions: MonitorAction[] = [];
   const limit = cfg.retries + 1;
   if (failures < limit) {
@@ -143,9 +204,9 @@ function graceReset(s: MonitorState, cfg: RecoveryConfig, nowMono: number): Reco
   };
 }
 
-/** When the grace reset is due (monotonic ms), or null. */
+/** When the grace reset is due (monotonic ms), or null (also with `grace = 0`: only padmin resets). */
 export function recoveryDeadline(s: MonitorState, cfg: RecoveryConfig): number | null {
-  if (s.healthySinceMono === null || (s.groupRestarts === 0 && !s.finalActionDone)) return null;
+  if (cfg.grace === 0 || s.healthySinceMono === null || (s.groupRestarts === 0 && !s.finalActionDone)) return null;
   return s.healthySinceMono + cfg.grace * 1000;
 }
 

@@ -24,6 +24,23 @@ export interface EntryRuntime {
   script: RunningScriptId | null;
   /** stops awaiting the previous pcheck's script (its death watch and timeout); null when none. */
   stopAwait: (() => void) | null;
+  /** the process watched now, as it was when adopted: what its death is compared with. */
+  watched: Adopted | null;
+  /** ending the workers the dead program left (endWorkers): the next script waits for it. */
+  clearing: Promise<void> | null;
+  /** our own restart script's run (its exit and last output); null when none runs. */
+  running: { pid: number; done: Promise<unknown> } | null;
+}
+
+/** A watched process as adopted: its identity, argv[0], program file and session. */
+export interface Adopted {
+  pid: number;
+  startTime: number;
+  argv0: string | null;
+  /** session id (stat field 6), or null when it could not be read */
+  sid: number | null;
+  /** performance.now() at adoption: processes first seen since are read afresh at its death */
+  since: number;
 }
 
 
@@ -36,6 +53,7 @@ export function entryConfig(pent: Pent, param: PfileParam): EntryConfig {
     retryOverAction: pent.retryOverAction,
     restartWait: param.restartWait,
     initialWait: param.initialWait,
+    hangTimeout: pent.hangTimeout,
   };
 }
 
@@ -52,6 +70,9 @@ export function newRuntime(pent: Pent, param: PfileParam, state: EntryState): En
     downAtMono: null,
     script: null,
     stopAwait: null,
+    watched: null,
+    clearing: null,
+    running: null,
   };
 }
 

@@ -22,9 +22,13 @@ import {
 } from '../core/entry-machine';
 import { pentSignature, type Pfile } from '../core/model';
 import { isOsAction, type RetryOverAction } from '../core/states';
+import { freshReason, resumedEntry, type PcheckEnd } from '../core/resume-policy';
 import type { Logger } from '../log/logger';
 import type { DeathWatcher, ProcId, ProcInfo, ProcessTable } from '../proc/types';
 import { runScript } from '../exec/run-script';
+import { endProcesses } from '../proc/end-processes';
+import { killScriptTree, type TreeKill } from '../proc/script-tree';
+import { lookAfterDeaths, refreshProgram } from './death-look';
 import { ScriptOutput, type OutputLine } from '../core/script-output';
 import { CLK_TCK, readEnviron, readStat } from '../proc/proc-table';
 import { selectOldest } from '../proc/match';
@@ -32,12 +36,16 @@ import { runOsAction } from '../exec/os-action';
 import { readBootId, readStateFile, writeStateEntries, type RunningScriptId, type StateSnapshot } from '../state/state-file';
 import { EntryJson } from './state-entries';
 import { syncStateFileLater, type StateSync } from '../state/state-sync';
+import { claimStateFile, type StateClaim } from '../state/state-claim';
+import { sameFile } from '../config/same-file';
+import { loadNative } from '../native/index';
 import { startControlServer } from '../control/server';
+import { scriptLogEnv, withScriptLog } from '../control/script-log';
 import { ControlErrorCode as ErrorCode, socketPath, type ControlRequest, type ControlResponse } from '../control/protocol';
 import { formatShowParam, formatShowPent, type PentView } from '../cli/format';
 import { systemClock } from './clock';
 import { CommandError, parseCommand, type PadminCommand } from './commands';
-import { entryConfig, newRuntime, pentView, type EntryRuntime } from './entry-runtime';
+import { entryConfig, newRuntime, pentView, type Adopted, type EntryRuntime } from './entry-runtime';
 import { findForEntries, lookedFor } from './scan-index';
 import { deathWatchOf, deathWatchStatus, deathWatchText } from './watcher';
 import { nativeAddonFile } from '../native/index';
@@ -68,11 +76,26 @@ export interface PfileDaemonOptions {
   onStateChange?: () => void;
 }
 
+/** An entry as the previous pcheck left it; `resumed`: its counters are taken over. */
+interface Restored {
+  entry: RestoredEntry;
+  script: RunningScriptId | null;
+  resumed: boolean;
+}
+
 const SEEK_FIRST_MS = 5;
 const SEEK_MAX_MS = 200;
 /** Restart scripts running at once; more wait in a queue (a mass death must not fork-bomb the host). */
 export const MAX_CONCURRENT_SCRIPTS = 32;
 const SCRIPTS_PER_TURN = 4;
+/** Workers a dead program left get this long to end after SIGTERM, then SIGKILL (and 1 s more). */
+export const WORKER_TERM_MS = 1000;
+/** ... and the dead main process this long to be reaped by its parent (PID 1). */
+const REAP_WAIT_MS = 1500;
+/** How often the state of processes with hang_timeout is read. */
+const HANG_SAMPLE_MS = 1000;
+/** On stop, how long pcheck waits for the scripts it killed to be reaped (their last output). */
+const STOP_SCRIPTS_WAIT_MS = 1000;
 
 export class PfileDaemon {
   private pfile: Pfile;
@@ -92,10 +115,20 @@ export class PfileDaemon {
   private readonly entryJson = new EntryJson();
   /** fsyncs the state file off the loop (state-sync.ts), for the current SHM_DUMP_FILE */
   private stateSync: { path: string; sync: StateSync } | null = null;
-  private readonly scriptQueue: (() => void)[] = [];
+  private readonly scriptQueue: { rt: EntryRuntime; start: () => void }[] = [];
   private scriptsRunning = 0;
   private drainPending = false;
   private stopping = false;
+  /** how this pcheck ends, for the last write of the state file (null while it runs) */
+  private ended: PcheckEnd | null = null;
+  /** entries whose process died in this loop turn: looked at together (one scan) */
+  private readonly deaths = new Map<EntryRuntime, boolean>();
+  private deathsPending = false;
+  private hangTimer: NodeJS.Timeout | null = null;
+  /** the process whose death is being handled, per entry (its workers' ending waits for its reap) */
+  private readonly lastDead = new WeakMap<EntryRuntime, ProcId>();
+  /** pids of workers being ended: never adopted meanwhile (they match their entry) */
+  private readonly ending = new Set<number>();
   private finish: (code: number) => void = () => undefined;
   readonly socket: string;
   private readonly sd: SystemdLink;
@@ -114,11 +147,31 @@ export class PfileDaemon {
   }
 
   private markStarted: () => void = () => undefined;
-  private readonly startedP = new Promise<void>((r) => (this.markStarted = r));
+  private failStarted: (e: unknown) => void = () => undefined;
+  private readonly startedP = new Promise<void>((resolve, reject) => {
+    this.markStarted = resolve;
+    this.failStarted = reject;
+  });
+  /** this pcheck's hold on its state file: no other pcheck may write it */
+  private claim: StateClaim | null = null;
 
   /** Resolves once run() is monitoring (its control socket answers). */
   started(): Promise<void> {
     return this.startedP;
+  }
+
+  /** Claims the pfile's state file (before reading it); throws a ConfigError when another pcheck holds it. */
+  private claimState(pfile: Pfile): StateClaim | null {
+    const path = pfile.param.shmDumpFile;
+    if (path === null) return null;
+    const native = loadNative();
+    const me = { pid: process.pid, startTime: readStat(process.pid)?.startTime ?? 0, bootId: this.bootId, pfile: pfile.path, ipckey: pfile.param.ipckeyText };
+    const claim = claimStateFile(path, me, {
+      lock: native?.flockExclusive ? (fd) => native.flockExclusive!(fd) : null,
+      isAlive: (h) => h.bootId !== '' && h.bootId === this.bootId && this.opts.table.read(h) !== null,
+    });
+    if (claim.warning !== null) this.log.warning(claim.warning);
+    return claim;
   }
 
   views(): PentView[] {
@@ -128,7 +181,15 @@ export class PfileDaemon {
   /** Starts monitoring; resolves with pcheck's exit code once it stops. */
   async run(): Promise<number> {
     const done = new Promise<number>((resolve) => (this.finish = resolve));
-    this.control = await startControlServer(this.socket, (req) => this.onRequest(req));
+    try {
+      this.control = await startControlServer(this.socket, withScriptLog(this.log, (req) => this.onRequest(req)));
+      this.claim = this.claimState(this.pfile);
+    } catch (e) {
+      await this.control?.close();
+      this.startedP.catch(() => undefined); // nobody need wait for started(): run() throws
+      this.failStarted(e);
+      throw e;
+    }
     const restored = this.restoreState();
     const now = this.clock();
     const starts: [EntryRuntime, EntryAction[]][] = [];
@@ -139,7 +200,8 @@ export class PfileDaemon {
       rt.state = first.state;
       rt.script = r?.script ?? null;
       starts.push([rt, first.actions]);
-      if (r) this.log.info(`(${pent.pname}) restored: retry_count=${rt.state.retryCount} restart_count=${rt.state.restartCount} monitor_sts=${rt.state.monitorSts}`);
+      if (r?.resumed) this.log.info(`(${pent.pname}) restored: retry_count=${rt.state.retryCount} restart_count=${rt.state.restartCount} monitor_sts=${rt.state.monitorSts}`);
+      else if (r && rt.state.monitorSts === 'off') this.log.info(`(${pent.pname}) restored: monitor_sts=off (padmin start pent ${pent.id} turns it on)`);
       return rt;
     });
     this.log.info(`Start pcheck (pfile='${this.pfile.path}', ${this.entries.length} entries, death watch: ${this.opts.watcher.mode})`);
@@ -172,14 +234,14 @@ export class PfileDaemon {
 
   /** Stops monitoring without the signal lines (FailSafe mode stops its pfiles this way). */
   async close(): Promise<void> {
-    await this.stop(0, null);
+    await this.stop(0, null, 'stopped');
   }
 
   /** SIGTERM / SIGINT: stop monitoring, leave the watched processes running, exit 0. */
   async stopOnSignal(name: 'SIGTERM' | 'SIGINT', num: number): Promise<void> {
     if (this.stopping) return;
     this.log.notice(`${name} Catch (${num})!!`);
-    await this.stop(0, 'Stop pcheck!!');
+    await this.stop(0, 'Stop pcheck!!', name);
   }
 
   // ---- events in ----------------------------------------------------------------------
@@ -204,6 +266,9 @@ export class PfileDaemon {
   /** Turns a change of proc_sts into an event; and times heals (death → new process up). */
   private report(rt: EntryRuntime, before: EntryState, after: EntryState, now: Clock): void {
     if (before.procSts === after.procSts) return;
+    // a process found during its restart script exited before the script ended: the same
+    // restart goes on (no new Down, no new restart)
+    if (before.procSts === 'AVAIL' && after.procSts === 'RESTARTING' && after.restartCount === before.restartCount) return;
     const emit = (kind: EventKind, message: string) =>
       this.opts.onEvent?.({
         kind,
@@ -245,8 +310,12 @@ export class PfileDaemon {
     const seeking = this.entries.filter((rt) => isSeeking(rt.state));
     if (seeking.length === 0 || this.stopping) return;
     const t0 = performance.now();
-    const opts = quick ? { recheck: lookedFor(seeking), recheckSince: this.seekSince ?? performance.now() } : undefined;
-    const found = findForEntries(seeking, this.opts.table.scan(opts));
+    // a full scan resolves pname again: an upgrade may have re-pointed its symlink
+    if (!quick) seeking.forEach(refreshProgram);
+    // a full scan reads every process (recheckSince -Infinity), and the candidates' argv afresh
+    const opts = { recheck: lookedFor(seeking), recheckSince: quick ? (this.seekSince ?? performance.now()) : -Infinity };
+    const procs = this.opts.table.scan(opts);
+    const found = findForEntries(seeking, this.ending.size === 0 ? procs : procs.filter((p) => !this.ending.has(p.pid)));
     this.lastScanMs = performance.now() - t0;
     for (const [rt, p] of found) this.dispatch(rt, { type: 'found', pid: p.pid, startTime: p.startTime });
   }
@@ -336,15 +405,30 @@ export class PfileDaemon {
         return;
       case 'watch': {
         rt.unwatch?.();
+        rt.watched = adopted(this.opts.table, a);
         const unwatch = this.opts.watcher.watch({ pid: a.pid, startTime: a.startTime }, (info) => {
           if (rt.unwatch !== unwatch) return; // a stale watch of an earlier pid
           rt.unwatch = null;
           if (info.detectedWithinMs !== null && this.detections.length < 10_000) this.detections.push(info.detectedWithinMs / 1000);
-          this.dispatch(rt, { type: 'died' });
+          this.onDeath(rt, rt.state.provisional === true && rt.state.scriptRunning);
         });
         rt.unwatch = unwatch;
+        this.armHangSampler();
         return;
       }
+      case 'endWorkers':
+        this.endWorkers(rt, a.workers, this.lastDead.get(rt) ?? null);
+        return;
+      case 'kill':
+        // the hung process, if it is still that one: its death comes back through the watch
+        if (this.opts.table.read(a) !== null) {
+          try {
+            process.kill(a.pid, 'SIGKILL');
+          } catch {
+            // gone meanwhile
+          }
+        }
+        return;
       case 'runScript':
         this.startScript(rt, a.env);
         return;
@@ -363,8 +447,13 @@ export class PfileDaemon {
   /** Queues a restart script; scripts start after the current burst of events has been
    *  handled (so a mass death logs every Down first), at most MAX_CONCURRENT_SCRIPTS at once. */
   private startScript(rt: EntryRuntime, env: Record<string, string>): void {
-    this.scriptQueue.push(() => this.spawnScript(rt, env));
-    this.drainScripts();
+    const queue = (): void => {
+      this.scriptQueue.push({ rt, start: () => this.spawnScript(rt, env) });
+      this.drainScripts();
+    };
+    // the workers of the dead program hold its ports: the new one starts once they are gone
+    if (rt.clearing !== null) void rt.clearing.then(queue);
+    else queue();
   }
 
   /** Starts queued scripts a few per loop turn: a fork costs milliseconds, and the death
@@ -372,21 +461,25 @@ export class PfileDaemon {
   private drainScripts(): void {
     if (this.drainPending) return;
     this.drainPending = true;
-    setImmediate(() => {
-      this.drainPending = false;
-      // the entries' RESTARTING is on disk before their scripts start (a pcheck started after
-      // this one is killed must not run them again)
-      if (this.persistPending) this.persist();
-      let started = 0;
-      while (this.scriptsRunning < MAX_CONCURRENT_SCRIPTS && this.scriptQueue.length > 0 && !this.stopping && started < SCRIPTS_PER_TURN) {
-        this.scriptQueue.shift()!();
-        started++;
-      }
-      // name the new scripts in the state file, so that such a pcheck waits for them (until then
-      // it finds them by path and PS_PNAME): in the next turn, with its deaths, one write a turn
-      if (started > 0) this.persistSoon();
-      if (this.scriptQueue.length > 0 && this.scriptsRunning < MAX_CONCURRENT_SCRIPTS) this.drainScripts();
-    });
+    setImmediate(() => this.drainNow());
+  }
+
+  /** Starts up to SCRIPTS_PER_TURN queued scripts now. Called from the deferred drain, and at
+   *  the end of a batch of deaths (already a loop turn after them: the Down lines are out). */
+  private drainNow(): void {
+    this.drainPending = false;
+    // the entries' RESTARTING is on disk before their scripts start (a pcheck started after
+    // this one is killed must not run them again)
+    if (this.persistPending) this.persist();
+    let started = 0;
+    while (this.scriptsRunning < MAX_CONCURRENT_SCRIPTS && this.scriptQueue.length > 0 && !this.stopping && started < SCRIPTS_PER_TURN) {
+      this.scriptQueue.shift()!.start();
+      started++;
+    }
+    // name the new scripts in the state file, so that such a pcheck waits for them (until then
+    // it finds them by path and PS_PNAME): in the next turn, with its deaths, one write a turn
+    if (started > 0) this.persistSoon();
+    if (this.scriptQueue.length > 0 && this.scriptsRunning < MAX_CONCURRENT_SCRIPTS) this.drainScripts();
   }
 
   private spawnScript(rt: EntryRuntime, env: Record<string, string>): void {
@@ -396,9 +489,11 @@ export class PfileDaemon {
     const pname = rt.pent.pname;
     const output = new ScriptOutput();
     const logLine = (l: OutputLine) => this.log.log(l.stream === 'stderr' ? 'warning' : 'info', `(${pname}) script: ${l.text}`);
+    /** at a timeout: what was spared (the program the script started) */
+    let kept: number[] = [];
     const run = runScript({
       path: rt.pent.restartScript,
-      env,
+      env: { ...env, ...scriptLogEnv(this.socket) }, // clplogcmd writes to this pcheck's log
       timeoutMs: timeout * 1000,
       // every line is read (a full pipe would block the script), but only the head and the
       // tail are logged (ScriptOutput): megabytes of output must not bury pcheck's own lines
@@ -407,17 +502,24 @@ export class PfileDaemon {
         const line = output.add({ stream, text });
         if (line) logLine(line);
       },
+      // at the timeout: the script and what it started, never the program it started (Up)
+      kill: (pid) => {
+        kept = this.endScript(pid).spared;
+      },
     });
     // its identity for the state file (written by drainScripts right after this)
     const stat = run.pid === null ? null : readStat(run.pid);
     const mine: RunningScriptId | null = run.pid !== null && stat !== null ? { pid: run.pid, startTime: stat.startTime, startedMono: this.clock().mono } : null;
     if (mine) rt.script = mine;
+    const running = run.pid === null ? null : { pid: run.pid, done: run.done };
+    rt.running = running;
     void run.done.then((r) => {
       for (const l of output.end()) logLine(l);
       this.scriptsRunning--;
       if (rt.script === mine) rt.script = null;
+      if (rt.running === running) rt.running = null;
       this.drainScripts();
-      this.dispatch(rt, { type: 'scriptExited', code: r.code, signal: r.signal, timedOut: r.timedOut, spawnError: r.spawnError });
+      this.dispatch(rt, { type: 'scriptExited', code: r.code, signal: r.signal, timedOut: r.timedOut, spawnError: r.spawnError, kept });
     });
   }
 
@@ -431,22 +533,15 @@ export class PfileDaemon {
     const startedMono = rt.script?.pid === id.pid ? rt.script.startedMono : this.clock().mono;
     rt.script = { ...id, startedMono };
     let timedOut = false;
+    let kept: number[] = [];
     const timeoutMs = (rt.pent.scriptTimeout ?? this.pfile.param.scriptTimeout) * 1000;
     const left = Math.max(0, startedMono + timeoutMs - this.clock().mono);
     const timer = setTimeout(
       () => {
-        // still that script (not a process that took its pid): kill its group, as runScript does
+        // still that script (not a process that took its pid): end it as runScript would ours
         if (this.opts.table.read(id) === null) return;
         timedOut = true;
-        // its group (runScript made it a group leader); a script found by its path may not lead one
-        for (const target of [-id.pid, id.pid]) {
-          try {
-            process.kill(target, 'SIGKILL');
-            break;
-          } catch {
-            // no such group: the process itself; gone meanwhile: its death is reported by the watch
-          }
-        }
+        kept = this.endScript(id.pid).spared;
       },
       Math.min(left, 2 ** 31 - 1),
     );
@@ -460,14 +555,142 @@ export class PfileDaemon {
       if (rt.stopAwait !== stop) return;
       stop();
       if (rt.script?.pid === id.pid) rt.script = null;
-      this.dispatch(rt, { type: 'scriptGone', pid: id.pid, timedOut });
+      this.dispatch(rt, { type: 'scriptGone', pid: id.pid, timedOut, kept });
     });
     rt.stopAwait = stop;
   }
 
+  // ---- deaths, workers, hangs ----------------------------------------------------------
+
+  /** The deaths of one loop turn are looked at together, after one quick scan (a mass death
+   *  costs one scan, not one per entry): what else of each program runs decides the event. */
+  private onDeath(rt: EntryRuntime, duringScript: boolean): void {
+    this.deaths.set(rt, duringScript);
+    if (this.deathsPending) return;
+    this.deathsPending = true;
+    setImmediate(() => {
+      this.deathsPending = false;
+      const during = new Map(this.deaths);
+      const dead = [...this.deaths.keys()].filter((d) => this.entries.includes(d) && d.state.procSts === 'AVAIL');
+      this.deaths.clear();
+      if (this.stopping || dead.length === 0) return;
+      let looks: ReturnType<typeof lookAfterDeaths> = new Map();
+      try {
+        looks = lookAfterDeaths(dead, this.opts.table, this.watchedPids());
+      } catch (e) {
+        this.log.err(`Cannot look for what runs after a death (${(e as Error).message}); restarting as usual`);
+      }
+      for (const d of dead) {
+        const look = looks.get(d);
+        if (d.watched) this.lastDead.set(d, { pid: d.watched.pid, startTime: d.watched.startTime });
+        d.watched = null;
+        this.dispatch(d, { type: 'died', successor: look?.successor ?? null, workers: look?.workers ?? [], duringScript: during.get(d) ?? false });
+      }
+      // the restarts of this batch start now, not a loop turn later (the look costs no heal time);
+      // the new counters are on disk first, as dispatch() promises: a pcheck killed right after
+      // the fork must find the restart under way, not the entry still AVAIL
+      if (this.drainPending) {
+        this.persist();
+        this.drainNow();
+      }
+    });
+  }
+
+  /** The pids entries watch now: never another entry's successor or worker, never killed with a script. */
+  private watchedPids(): Set<number> {
+    const pids = new Set<number>(this.ending);
+    for (const rt of this.entries) if (rt.state.pid !== null) pids.add(rt.state.pid);
+    return pids;
+  }
+
+  /** Ends the processes a dead program left in its session (they hold its ports); the entry's
+   *  next script waits for this (startScript), and for the dead process to be reaped (a start
+   *  script that checks a pidfile with `kill -0`, as apachectl does, takes a zombie for alive). */
+  private endWorkers(rt: EntryRuntime, workers: ProcId[], dead: ProcId | null): void {
+    const pname = rt.pent.pname;
+    const pids = workers.map((w) => w.pid).join(',');
+    this.log.notice(`(${pname}) ending what the dead process left in its session (it may hold the program's ports): pid=${pids}`);
+    for (const w of workers) this.ending.add(w.pid);
+    const opts = { watcher: this.opts.watcher, table: this.opts.table, graceMs: WORKER_TERM_MS, killWaitMs: 1000, reaped: dead, reapWaitMs: REAP_WAIT_MS };
+    const clearing = endProcesses(workers, opts).then(
+      (r) => {
+        if (this.stopping) return;
+        const how = [
+          ...(r.terminated.length > 0 ? [`pid=${r.terminated.join(',')} by SIGTERM`] : []),
+          ...(r.killed.length > 0 ? [`pid=${r.killed.join(',')} by SIGKILL (still there ${WORKER_TERM_MS / 1000}s after SIGTERM)`] : []),
+        ];
+        this.log.notice(`(${pname}) ended ${how.length > 0 ? how.join(', ') : 'nothing: they were gone'}`);
+      },
+      (e: unknown) => this.log.err(`(${pname}) could not end pid=${pids}: ${(e as Error).message}`),
+    );
+    const done = clearing.finally(() => {
+      for (const w of workers) this.ending.delete(w.pid);
+      if (rt.clearing === done) rt.clearing = null;
+    });
+    rt.clearing = done;
+  }
+
+  /** Samples, about every second, the state of watched processes whose entry has hang_timeout. */
+  private armHangSampler(): void {
+    if (this.hangTimer !== null || this.stopping || !this.entries.some((rt) => rt.pent.hangTimeout !== null)) return;
+    this.hangTimer = setInterval(() => {
+      const sampled = this.entries.filter((rt) => rt.pent.hangTimeout !== null);
+      if (sampled.length === 0 && this.hangTimer !== null) {
+        clearInterval(this.hangTimer); // a reload took the option away
+        this.hangTimer = null;
+      }
+      for (const rt of sampled) {
+        const { procSts, pid, startTime } = rt.state;
+        if (procSts !== 'AVAIL' || pid === null) continue;
+        const st = readStat(pid);
+        if (st !== null && st.startTime === startTime) this.dispatch(rt, { type: 'sample', state: st.state });
+      }
+    }, HANG_SAMPLE_MS);
+  }
+
+  // ---- ending scripts -------------------------------------------------------------------
+
+  /** A script that outlived its timeout: first adopt what runs (a program the script started
+   *  that no scan has seen yet), then kill the script and what it started, never a program
+   *  that an entry watches, nor that program's descendants. */
+  private endScript(pid: number): TreeKill {
+    if (!this.stopping) this.scan();
+    return killScriptTree(pid, this.watchedPids());
+  }
+
+  /**
+   * pcheck stops (SIGTERM, retry-over exit, internal error): nothing may start afterwards.
+   * Queued restarts are dropped; running restart scripts (ours, and the previous pcheck's we
+   * await) are killed with what they started, sparing every program that runs (adopted, or
+   * found now). Returns the exits of our killed scripts (their last output is logged).
+   */
+  stopScripts(): Promise<unknown>[] {
+    this.stopping = true;
+    const dropped = [...new Set([...this.scriptQueue.splice(0).map((q) => q.rt), ...this.entries.filter((rt) => rt.state.pendingEnv !== null || rt.clearing !== null)])];
+    if (dropped.length > 0) {
+      const names = dropped.slice(0, 5).map((rt) => `(${rt.pent.pname})`).join(' ');
+      this.log.notice(`Restart scripts not started, pcheck stops: ${names}${dropped.length > 5 ? ` and ${dropped.length - 5} more` : ''}`);
+    }
+    const live = this.entries.filter((rt) => rt.script !== null && this.opts.table.read(rt.script) !== null);
+    if (live.length === 0) return [];
+    const spare = this.watchedPids();
+    const seeking = this.entries.filter((rt) => isSeeking(rt.state));
+    for (const p of findForEntries(seeking, this.opts.table.scan()).values()) spare.add(p.pid);
+    const waits: Promise<unknown>[] = [];
+    for (const rt of live) {
+      const id = rt.script!;
+      const r = killScriptTree(id.pid, spare);
+      const kept = r.spared.length > 0 ? `; kept pid=${r.spared.join(',')}: a program that runs, and its children` : '';
+      this.log.notice(`(${rt.pent.pname}) restart script (pid=${id.pid}) stopped, pcheck stops: killed pid=${r.killed.join(',') || '-'}${kept}`);
+      if (rt.running !== null) waits.push(rt.running.done);
+      rt.stopAwait?.();
+    }
+    return waits;
+  }
+
   private retryOver(action: RetryOverAction, pname: string): void {
     if (action === 'exit') {
-      void this.stop(1, null);
+      void this.stop(1, null, 'RETRY_OVER:EXIT');
     } else if (isOsAction(action)) {
       this.persist(true); // on disk before a reboot
       runOsAction(action, { rehearse: this.opts.rehearse, rehearseLog: `${this.opts.runDir}/rehearse.log` }).then(
@@ -485,7 +708,7 @@ export class PfileDaemon {
 
   /** the state file's head: everything but the entries */
   private stateHead(): Omit<StateSnapshot, 'entries'> {
-    return { version: 1, pfile: this.pfile.path, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.bootId };
+    return { version: 1, pfile: this.pfile.path, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.bootId, ended: this.ended };
   }
 
   private persistSoon(): void {
@@ -526,8 +749,8 @@ export class PfileDaemon {
 
   /** What the state file of an earlier pcheck says of the entries that still exist: their
    *  counters, and where a restart under way was (with its script, if that still runs). */
-  private restoreState(): Map<string, { entry: RestoredEntry; script: RunningScriptId | null }> {
-    const out = new Map<string, { entry: RestoredEntry; script: RunningScriptId | null }>();
+  private restoreState(): Map<string, Restored> {
+    const out = new Map<string, Restored>();
     const path = this.pfile.param.shmDumpFile;
     if (path === null) return out;
     let r: ReturnType<typeof readStateFile>;
@@ -543,8 +766,15 @@ export class PfileDaemon {
       return out;
     }
     if ('missing' in r) return out;
+    if (r.snapshot.pfile !== this.pfile.path) {
+      // no live pcheck of that pfile holds it (claimState): this pfile renamed, or one that ran before
+      this.log.notice(`State file ${path} was written by the pcheck of pfile ${r.snapshot.pfile}, which no longer runs: this pfile takes it over`);
+    }
     // pids and monotonic times mean nothing after a reboot ('' is an unknown boot: never the same)
     const sameBoot = this.bootId !== '' && r.snapshot.bootId === this.bootId;
+    const ended = r.snapshot.ended ?? null;
+    const fresh = freshReason(ended, sameBoot);
+    if (fresh !== null && r.snapshot.entries.length > 0) this.log.notice(`State file ${path} ${fresh}: counters start at 0`);
     const scripts = new Map(this.pfile.pents.map((p) => [pentSignature(p), p.restartScript]));
     let procs: ProcInfo[] | null = null;
     for (const e of r.snapshot.entries) {
@@ -559,6 +789,7 @@ export class PfileDaemon {
       }
       out.set(e.signature, {
         script,
+        resumed: fresh === null,
         entry: {
           retryCount: e.retryCount,
           restartCount: e.restartCount,
@@ -576,12 +807,19 @@ export class PfileDaemon {
         },
       });
     }
+    // ended on purpose, or another boot: counters start fresh (src/core/resume-policy.ts)
+    for (const v of out.values()) v.entry = resumedEntry(v.entry, ended);
     return out;
   }
 
   // ---- padmin -------------------------------------------------------------------------
 
   private onRequest(req: ControlRequest): ControlResponse {
+    // padmin names the pfile it means: a pcheck that runs another one does nothing
+    const meant = req.args?.pfile;
+    if (typeof meant === 'string' && !sameFile(meant, this.pfile.path)) {
+      return { ok: false, code: ErrorCode.WRONG_PFILE, error: `this pcheck (pid ${process.pid}) runs pfile ${this.pfile.path}, not ${meant}` };
+    }
     let cmd: PadminCommand;
     try {
       cmd = parseCommand(req.command);
@@ -646,6 +884,12 @@ export class PfileDaemon {
       }
       const pnames = next.pents.filter((p) => p.retryOverAction === 'group');
       if (pnames.length > 0) throw new Error(`line ${pnames[0].line}: retry_over_action group needs FailSafe mode (pcheck --config)`);
+      // another state file: claimed like at start (refused if another pcheck holds it)
+      if (next.param.shmDumpFile !== this.pfile.param.shmDumpFile) {
+        const claim = this.claimState(next);
+        this.claim?.release();
+        this.claim = claim;
+      }
     } catch (e) {
       const m = (e as Error).message;
       this.log.err(`Reload refused (${by}): ${m}; the running configuration stays`);
@@ -691,15 +935,19 @@ export class PfileDaemon {
 
   // ---- stop ---------------------------------------------------------------------------
 
-  private async stop(code: number, lastLine: string | null): Promise<void> {
+  private async stop(code: number, lastLine: string | null, ended: PcheckEnd): Promise<void> {
     if (this.stopping) return;
-    this.stopping = true;
+    const killed = this.stopScripts(); // sets stopping: no script starts from here on
+    this.ended = ended; // in the last write below: the next pcheck starts fresh
     this.sd.stopping(code === 0 ? 'on signal' : 'retry-over exit');
     for (const t of [this.deadlineTimer, this.seekTimer]) if (t) clearTimeout(t);
-    if (this.scanTimer) clearInterval(this.scanTimer);
+    for (const t of [this.scanTimer, this.hangTimer]) if (t) clearInterval(t);
     this.opts.watcher.close();
     for (const rt of this.entries) rt.stopAwait?.();
+    // the killed scripts' last output before the last line (they die at once: SIGKILL)
+    if (killed.length > 0) await Promise.race([Promise.all(killed), new Promise((r) => setTimeout(r, STOP_SCRIPTS_WAIT_MS).unref())]);
     this.persist(true);
+    this.claim?.release();
     await this.control?.close().catch(() => undefined);
     if (lastLine !== null) this.log.notice(lastLine);
     this.finish(code);
@@ -714,4 +962,12 @@ function findScript(procs: ProcInfo[], path: string, pname: string, nowMono: num
   if (best === null) return null;
   // start times are clock ticks since boot: the monotonic clock, but for time spent suspended
   return { pid: best.pid, startTime: best.startTime, startedMono: Math.min(nowMono, (best.startTime * 1000) / CLK_TCK) };
+}
+
+/** What is known of a process as it is adopted, for the look at its death. */
+function adopted(table: ProcessTable, id: ProcId): Adopted {
+  const info = table.read(id);
+  const st = readStat(id.pid);
+  const sid = st !== null && st.startTime === id.startTime ? st.session : null;
+  return { pid: id.pid, startTime: id.startTime, argv0: info?.argv[0] ?? null, sid, since: performance.now() };
 }

@@ -1,34 +1,53 @@
 // Finds, in one pass over the process table, the oldest matching process of every entry
 // that is looking for one. Entries are indexed by pname (compared with argv[0]) and by the
-// realpath of pname (compared with /proc/PID/exe), so a scan costs O(processes), not
+// realpath of pname (compared with /proc/PID/exe, less a ` (deleted)` suffix), so a scan costs O(processes), not
 // O(entries × processes): with 1,000 entries and 3,000 processes that is 3,000 lookups
 // instead of 3 million matcher calls.
-import { isOlder } from '../proc/match';
+import { isOlder, programPath } from '../proc/match';
 import type { ProcInfo } from '../proc/types';
 import type { EntryRuntime } from './entry-runtime';
 
 export function findForEntries(seeking: readonly EntryRuntime[], procs: readonly ProcInfo[]): Map<EntryRuntime, ProcInfo> {
+  const best = new Map<EntryRuntime, ProcInfo>();
+  forEachMatch(seeking, procs, (rt, p) => {
+    const cur = best.get(rt);
+    return cur === undefined || isOlder(p, cur);
+  }, (rt, p) => best.set(rt, p));
+  return best;
+}
+
+/** Every matching process of each entry (at a death: what else of the program runs). */
+export function allMatches(entries: readonly EntryRuntime[], procs: readonly ProcInfo[]): Map<EntryRuntime, ProcInfo[]> {
+  // a set: an entry whose pname and program file are both names of one process sees it twice
+  const all = new Map<EntryRuntime, Set<ProcInfo>>(entries.map((rt) => [rt, new Set()]));
+  forEachMatch(entries, procs, () => true, (rt, p) => all.get(rt)!.add(p));
+  return new Map([...all].map(([rt, set]) => [rt, [...set]]));
+}
+
+/** Calls `take` for each (entry, process) that `wanted` lets through and the entry matches,
+ *  looking each process up by its argv[0] and its program file (so possibly twice). */
+function forEachMatch(
+  entries: readonly EntryRuntime[],
+  procs: readonly ProcInfo[],
+  wanted: (rt: EntryRuntime, p: ProcInfo) => boolean,
+  take: (rt: EntryRuntime, p: ProcInfo) => void,
+): void {
   const byName = new Map<string, EntryRuntime[]>();
-  for (const rt of seeking) {
+  for (const rt of entries) {
     for (const key of namesOf(rt)) {
       const list = byName.get(key);
       if (list) list.push(rt);
       else byName.set(key, [rt]);
     }
   }
-  const best = new Map<EntryRuntime, ProcInfo>();
   const consider = (list: EntryRuntime[] | undefined, p: ProcInfo) => {
     if (!list) return;
-    for (const rt of list) {
-      const cur = best.get(rt);
-      if ((cur === undefined || isOlder(p, cur)) && rt.matches(p)) best.set(rt, p);
-    }
+    for (const rt of list) if (wanted(rt, p) && rt.matches(p)) take(rt, p);
   };
   for (const p of procs) {
     consider(byName.get(p.argv[0]), p);
-    if (p.exe !== null && p.exe !== p.argv[0]) consider(byName.get(p.exe), p);
+    if (p.exe !== null && programPath(p.exe) !== p.argv[0]) consider(byName.get(programPath(p.exe)), p);
   }
-  return best;
 }
 
 /** The names a quick scan must read afresh: those findForEntries looks processes up by. */

@@ -21,6 +21,9 @@ export interface RunScriptOptions {
   maxLineBytes?: number;
   /** total bytes forwarded per run (default 1 MiB), then one "... output truncated" line. */
   maxOutputBytes?: number;
+  /** how the timeout ends the script (its pid, also its group and session id); default: SIGKILL
+   *  to its process group. pcheck passes one that spares the program the script started. */
+  kill?: (pid: number) => void;
 }
 
 export interface ScriptResult {
@@ -269,7 +272,7 @@ function supervise(child: ChildProcess, pid: number, opts: RunScriptOptions, sta
       ? setTimeout(
           () => {
             timedOut = true;
-            killGroup(pid);
+            (opts.kill ?? killGroup)(pid);
             killTimer = setTimeout(() => settle(null, null), KILL_GRACE_MS);
           },
           Math.min(Math.max(opts.timeoutMs, 1), MAX_TIMER_MS),

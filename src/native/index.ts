@@ -27,6 +27,9 @@ export interface NativeBinding {
   /** Stops the watch and closes its fd. Returns true if the callback had not fired yet;
    *  safe to call again or after the callback. */
   pidfdUnwatch(handle: PidfdWatchHandle): boolean;
+  /** flock(fd, LOCK_EX | LOCK_NB): 0, or the errno (11, EAGAIN: another open file holds the
+   *  lock). Absent from addons built before it (then the caller falls back). */
+  flockExclusive?(fd: number): number;
 }
 
 /** dist/src/native/index.js -> <package>/native */

@@ -1,7 +1,9 @@
 // Which processes belong to a PENT entry (SPEC §2, pname), and which one is watched.
 // Pure: no I/O. The realpath of pname is resolved by the caller (resolvePname in
-// proc-table.ts) once per configuration load, not once per process per scan.
+// proc-table.ts) once per configuration load and again at each full scan (an upgrade may
+// re-point a symlink), not once per process per scan.
 import type { Pent } from '../core/model';
+import { programPath } from './program-path';
 import type { ProcInfo } from './types';
 
 // resolvePname does I/O, so it lives in proc-table.ts; it is re-exported here because
@@ -10,9 +12,7 @@ export { resolvePname } from './proc-table';
 
 export type MatchCriteria = Pick<Pent, 'pname' | 'includeStrings' | 'excludeStrings' | 'uid'>;
 export type Matcher = (p: ProcInfo) => boolean;
-
-/** What /proc/PID/exe shows once the program file has been removed or replaced. */
-const DELETED_SUFFIX = ' (deleted)';
+export { programPath } from './program-path';
 
 /** The command line that include/exclude strings are searched in: argv joined by single spaces. */
 export function commandLine(argv: readonly string[]): string {
@@ -23,7 +23,7 @@ export function commandLine(argv: readonly string[]): string {
  * Compiles a pent's criteria into a predicate. A process matches when
  * - its argv[0] is pname, or its exe is pname's realpath (a program started through a
  *   symlink or a relative name, or one that rewrote its argv[0]); an exe ending in
- *   " (deleted)" names a file that is no longer there, so it never matches by exe;
+ *   " (deleted)" is the program file replaced since (an upgrade): compared without the suffix;
  * - every include string, and no exclude string, is a substring of its command line;
  * - its uid is the pent's, when the pent has `user=`.
  * Zombies are left out by the table, not here: state Z alone does not mean dead (a
@@ -31,8 +31,7 @@ export function commandLine(argv: readonly string[]): string {
  */
 export function compileMatcher(pent: MatchCriteria, pnameRealpath: string | null): Matcher {
   const { pname, includeStrings, excludeStrings, uid } = pent;
-  const exeMatches = (exe: string | null): boolean =>
-    pnameRealpath !== null && exe === pnameRealpath && !exe.endsWith(DELETED_SUFFIX);
+  const exeMatches = (exe: string | null): boolean => pnameRealpath !== null && exe !== null && programPath(exe) === pnameRealpath;
   const needsCommandLine = includeStrings.length > 0 || excludeStrings.length > 0;
 
   return (p) => {

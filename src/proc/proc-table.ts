@@ -9,6 +9,7 @@
 // one stat() of its directory (uid); argv and exe are read only for processes not seen
 // before or that have exec'd since (see ImmutableParts).
 import * as fs from 'node:fs';
+import { programPath } from './program-path';
 import type { ProcId, ProcInfo, ProcessTable, ScanOptions } from './types';
 
 /** USER_HZ, the unit of /proc start times. It is 100 on every architecture Linux servers
@@ -26,6 +27,10 @@ export interface ProcStat {
   state: string;
   /** field 4. */
   ppid: number;
+  /** field 5, the process group. */
+  pgrp: number;
+  /** field 6, the session (the pid of its leader). */
+  session: number;
   /** field 9, the kernel's PF_* flags. */
   flags: number;
   /** field 20, threads in the process. */
@@ -58,12 +63,14 @@ export function parseStat(buf: Buffer, len: number): ProcStat | null {
     comm: buf.toString('utf8', open + 1, close),
     state: String.fromCharCode(buf[close + 2]),
     ppid: 0,
+    pgrp: 0,
+    session: 0,
     flags: 0,
     numThreads: 0,
     startTime: -1,
     argStart: 0,
   };
-  // Fields after the state are space-separated integers; only 4, 9, 20, 22 and 48 are kept.
+  // Fields after the state are space-separated integers; only 4-6, 9, 20, 22 and 48 are kept.
   // Negative fields (priority, nice) produce garbage values that are never stored.
   let field = 3;
   let value = 0;
@@ -74,6 +81,8 @@ export function parseStat(buf: Buffer, len: number): ProcStat | null {
       continue;
     }
     if (field === 4) stat.ppid = value;
+    else if (field === 5) stat.pgrp = value;
+    else if (field === 6) stat.session = value;
     else if (field === 9) stat.flags = value;
     else if (field === 20) stat.numThreads = value;
     else if (field === 22) stat.startTime = value;
@@ -170,10 +179,10 @@ export function resolvePname(pname: string): string | null {
  *   fallback where the kernel shows arg_start as 0 (processes we may not ptrace: another
  *   user's, when pcheck does not run as root).
  * Trade-offs, accepted for a scan that reads one file per process:
- * - a process that rewrites its argv in place (setproctitle: postgres, sshd, nginx)
- *   keeps the argv it had when first seen; these retitle within microseconds of fork,
- *   so a scan rarely catches the first title (setproctitle through prctl(PR_SET_MM),
- *   as systemd does, moves arg_start and is seen);
+ * - a process that rewrites its argv in place (setproctitle: postgres, sshd, nginx, redis)
+ *   keeps the argv it had when first seen, unless it is a candidate of the scan (its argv[0]
+ *   or program file is a looked-for name): a candidate's argv is always read afresh
+ *   (setproctitle through prctl(PR_SET_MM), as systemd does, moves arg_start and is seen);
  * - without ptrace rights, an exec keeping the basename goes unseen until the pid or
  *   start time changes;
  * - uid (the effective uid, see readUid) is re-read on every scan, because a daemon
@@ -280,11 +289,40 @@ function liveDir(dir: string, pid: number, stat: ProcStat): string {
   }
 }
 
+/** Beyond this many pids allocated since the last scan, a quick scan (one readdir) is cheaper. */
+const MAX_NEW_PIDS = 2048;
+/** Where pid allocation starts again after pid_max (RESERVED_PIDS in kernel/pid.c). */
+const RESERVED_PIDS = 300;
+
+/** The last pid allocated in this pid namespace, or null when the kernel does not say. */
+function readLastPid(procRoot: string): number | null {
+  try {
+    const n = Number(fs.readFileSync(`${procRoot}/sys/kernel/ns_last_pid`, 'latin1'));
+    return Number.isSafeInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+function readPidMax(procRoot: string): number {
+  try {
+    const n = Number(fs.readFileSync(`${procRoot}/sys/kernel/pid_max`, 'latin1'));
+    return Number.isSafeInteger(n) && n > RESERVED_PIDS ? n : 4194304;
+  } catch {
+    return 4194304;
+  }
+}
+
 interface Seen {
   info: ProcInfo | null;
   since: number;
   /** the scan that last saw it (entries not seen by a scan are dropped at its end) */
   gen: number;
+}
+
+/** A process a scan looks for: its argv[0] or program file is a looked-for name. */
+function isCandidate(parts: ImmutableParts, names: ReadonlySet<string>): boolean {
+  return names.has(parts.argv[0]) || (parts.exe !== null && names.has(programPath(parts.exe)));
 }
 
 export function createProcTable(procRoot = '/proc'): ProcessTable {
@@ -348,11 +386,12 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
     // by what the last scan reported (what a match would see), not by the cache, which read()
     // may have refreshed since (an exiting process reads as an empty argv)
     const { argv, exe } = known.info;
-    if (opts.recheck.has(argv[0]) || (exe !== null && opts.recheck.has(exe))) return undefined;
+    if (opts.recheck.has(argv[0]) || (exe !== null && opts.recheck.has(programPath(exe)))) return undefined;
     return known;
   }
 
   function scan(opts?: ScanOptions): ProcInfo[] {
+    lastPid = readLastPid(procRoot);
     const now = performance.now();
     gen++;
     const out: ProcInfo[] = [];
@@ -374,8 +413,15 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
       if (stat !== null && stat.flags & PF_KTHREAD) remember(pid, prev, null, prev?.since ?? now);
       if (stat === null || isDead(stat) || stat.flags & PF_KTHREAD) continue;
       const dir = liveDir(`${procRoot}/${name}`, pid, stat);
-      const parts = partsFor(pid, dir, stat);
+      let parts = partsFor(pid, dir, stat);
       if (parts === null) continue; // vanished mid-scan
+      if (opts && parts === cache.get(pid) && isCandidate(parts, opts.recheck)) {
+        // a candidate's argv is read afresh: setproctitle (redis, nginx, postgres) rewrites it in
+        // place, with no exec: the same arg_start and comm, so the cache cannot tell
+        const argv = readArgv(dir);
+        if (argv === null) continue;
+        if (argv.length > 0 && argv.join('\0') !== parts.argv.join('\0')) parts = { ...parts, argv };
+      }
       // An empty argv is never cached: during execve the kernel sets comm and arg_start before
       // the new argv is readable, so a cached empty argv would hide the process for ever.
       if (parts.argv.length === 0) continue; // exiting, mid-exec, or a kernel thread without the flag
@@ -412,5 +458,38 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
     return toInfo(id.pid, stat, parts, uid);
   }
 
-  return { scan, read };
+  /** The pid allocated last when the last scan began (null: unknown, e.g. no scan yet). */
+  let lastPid: number | null = null;
+
+  /**
+   * The processes that may carry one of `names` (argv[0] or program file): those the last scan
+   * saw with such a name, read afresh, and every pid allocated since that scan (from
+   * ns_last_pid: no readdir of /proc). Null when that cannot be told or would cost more than a
+   * quick scan (too many pids allocated since): the caller scans instead.
+   */
+  function candidates(names: ReadonlySet<string>): ProcInfo[] | null {
+    const last = lastPid;
+    const nowPid = readLastPid(procRoot);
+    if (last === null || nowPid === null) return null;
+    const max = readPidMax(procRoot);
+    const span = nowPid >= last ? nowPid - last : max - last + nowPid;
+    if (span > MAX_NEW_PIDS) return null;
+    const out: ProcInfo[] = [];
+    for (const [pid, s] of seen) {
+      if (s.info === null || !(names.has(s.info.argv[0]) || (s.info.exe !== null && names.has(programPath(s.info.exe))))) continue;
+      const p = read({ pid, startTime: s.info.startTime });
+      if (p !== null) out.push(p);
+    }
+    for (let i = 0, pid = last; i < span; i++) {
+      pid = pid + 1 >= max ? RESERVED_PIDS : pid + 1; // the kernel wraps to 300
+      if (seen.has(pid)) continue;
+      const stat = readStatWith(buf, `${procRoot}/${pid}/stat`);
+      if (stat === null || isDead(stat) || stat.flags & PF_KTHREAD) continue;
+      const p = read({ pid, startTime: stat.startTime });
+      if (p !== null && p.argv.length > 0) out.push(p);
+    }
+    return out;
+  }
+
+  return { scan, read, candidates };
 }

@@ -26,7 +26,9 @@ export interface ProcInfo extends ProcId {
  * in `recheck` (a candidate is always read afresh, never adopted from memory). Every other
  * known pid is taken as the process seen last time, without a syscall. What it can miss until
  * the next full scan: a process older than `recheckSince` that execs into a looked-for name,
- * or a reused pid. It cannot report a wrong process as a candidate.
+ * or a reused pid. It cannot report a wrong process as a candidate. A candidate's argv is read
+ * afresh (a retitled process). With recheckSince -Infinity every pid is read: a full scan that
+ * also refreshes the candidates' argv.
  */
 export interface ScanOptions {
   recheck: ReadonlySet<string>;
@@ -39,6 +41,10 @@ export interface ProcessTable {
   scan(opts?: ScanOptions): ProcInfo[];
   /** one process, or null if it is gone, a zombie, or has another start time than `id`. */
   read(id: ProcId): ProcInfo | null;
+  /** the live processes that may carry one of `names` (argv[0] or program file), read without
+   *  a readdir of /proc: those the last scan saw with such a name and the pids allocated since;
+   *  null when a scan is needed instead (no scan yet, or too many new pids). */
+  candidates?(names: ReadonlySet<string>): ProcInfo[] | null;
 }
 
 /** What a death watch knows of how late it noticed. */

@@ -63,6 +63,9 @@ export interface StateSnapshot {
   writtenAt: number;
   /** /proc/sys/kernel/random/boot_id: pids and monotonic times from another boot mean nothing. */
   bootId: string;
+  /** how that pcheck ended (PcheckEnd), written in its last write; null while it runs, so a
+   *  pcheck that was killed leaves null. Absent in files of older versions (read as null). */
+  ended?: string | null;
   entries: EntrySnapshot[];
 }
 
@@ -245,6 +248,7 @@ export function snapshotProblem(v: unknown): string | null {
   if (!isInt(v.pcheckPid) || (v.pcheckPid as number) <= 0) return '"pcheckPid" must be a positive integer';
   if (!isFiniteNum(v.writtenAt)) return '"writtenAt" must be a number (epoch ms)';
   if (!isString(v.bootId)) return '"bootId" must be a string';
+  if ('ended' in v && !orNull(isString)(v.ended)) return '"ended" must be a string or null';
   if (!Array.isArray(v.entries)) return '"entries" must be an array';
   for (const [i, e] of (v.entries as unknown[]).entries()) {
     if (!isObject(e)) return `entries[${i}] is not an object`;

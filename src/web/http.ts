@@ -145,14 +145,40 @@ export function parseListen(listen: string, what = '[web] listen'): { host: stri
   return { host: m[1], port };
 }
 
-/** Listens with the limits every procsafe HTTP server has; a busy address is an error that says so. */
-export async function listen(server: Server, host: string, port: number, listenText: string, what: string): Promise<void> {
+/** An address that cannot be listened on; `problem` says why and what to do (the [web] page's exit 2 line). */
+export class ListenError extends Error {
+  constructor(
+    readonly problem: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
+/** Why an address cannot be listened on, and what to do (`key` names the setting to change). */
+function listenProblem(e: NodeJS.ErrnoException, host: string, port: number, key: string): string {
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return `the address is already in use (another pcheck, or another program: ss -ltnp 'sport = :${port}'); stop it, or set ${key} to a free port`;
+    case 'EADDRNOTAVAIL':
+      return `this server has no address ${host} (ip -br addr); set ${key} to one of its addresses`;
+    case 'EACCES':
+      return `port ${port} is below 1024 and needs root; run pcheck as root or choose a port above 1023`;
+    default:
+      return `${e.code ?? ''} ${e.message}`.trim();
+  }
+}
+
+/** Listens with the limits every procsafe HTTP server has; a busy address is a ListenError that says so. */
+export async function listen(server: Server, host: string, port: number, listenText: string, what: string, key = '[web] listen'): Promise<void> {
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000; // the whole request; an open live feed is a response, not affected
   server.maxConnections = 256;
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
-      reject(new Error(`cannot listen on ${listenText} for ${what}: ${e.code === 'EADDRINUSE' ? 'the address is in use' : e.message}`));
+      const short = e.code === 'EADDRINUSE' ? 'the address is in use' : e.message;
+      reject(new ListenError(listenProblem(e, host, port, key), `cannot listen on ${listenText} for ${what}: ${short}`));
     };
     server.once('error', onError);
     server.listen({ host, port, exclusive: true }, () => {

@@ -12,13 +12,14 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FleetServerConfig } from '../core/failsafe-model';
 import type { ProcsafeEvent } from '../core/events';
+import { ExitCode, ProcsafeError } from '../errors';
 import type { StatusView } from '../daemon/failsafe/status';
 import type { Logger } from '../log/logger';
 import { createGate, loadOrCreateToken } from './access';
 import { pageAssets } from './assets';
 import { FleetPoller } from './fleet';
 import { summarize, type FleetServerView } from './fleet-state';
-import { checkName, HttpError, jsonBody, listen, parseListen, send, sendFailure, sendJson } from './http';
+import { checkName, HttpError, jsonBody, listen, ListenError, parseListen, send, sendFailure, sendJson } from './http';
 import { LiveFeed } from './live-feed';
 
 export { MAX_BODY_BYTES, parseListen } from './http';
@@ -188,7 +189,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => sendFailure(req, res, e, (m) => log.err(m)));
   });
-  await listen(server, host, port, opts.listen, 'the web page');
+  await listen(server, host, port, opts.listen, 'the web page').catch((e: unknown) => {
+    // a configuration this server cannot serve: exit 2, before any group is started
+    throw e instanceof ListenError ? new ProcsafeError(`[web] listen = ${opts.listen}: cannot listen for the web page: ${e.problem}`, ExitCode.USAGE) : e;
+  });
   server.on('error', (e) => log.err(`Web server error: ${e.message}`));
   poller?.start();
 

@@ -587,6 +587,34 @@ describe('errors: rules between keys and sections', () => {
   test('two groups with the same pfile are refused', () => {
     assertError(lines('[group:a]', 'pfile = /etc/p.pfile', '[group:b]', 'pfile = /etc/p.pfile'), 4, 'this pfile is already in [group:a]');
   });
+
+  test("a process monitor targeting another group than the pfile's is refused, naming the right one", () => {
+    assertError(
+      lines('[group:web]', 'pfile = /etc/p.pfile', '[group:db]', '[monitor:m]', 'type = process', 'pfile = /etc/p.pfile', 'target = db'),
+      7,
+      '[monitor:m] target = "db": the pfile "/etc/p.pfile" belongs to [group:web], whose restart heals its entries (and whose state they follow); write target = web',
+    );
+    assert.equal(parse(lines('[group:web]', 'pfile = /etc/p.pfile', '[monitor:m]', 'type = process', 'pfile = /etc/p.pfile', 'target = web')).monitors[0].target, 'web');
+  });
+
+  test('two process monitors on one pfile are refused (the second would never fire)', () => {
+    assertError(
+      lines('[monitor:a]', 'type = process', 'pfile = /etc/p.pfile', '[monitor:b]', 'type = process', 'pfile = /etc/p.pfile'),
+      6,
+      '[monitor:b] pfile = "/etc/p.pfile": [monitor:a] already watches this pfile',
+    );
+  });
+
+  test("a monitor named GROUP-pfile beside a group with a pfile is refused: it would hide the one procsafe adds", () => {
+    assertError(
+      lines('[group:web]', 'pfile = /etc/p.pfile', '[monitor:web-pfile]', 'type = tcp', 'host = 127.0.0.1', 'port = 80', 'target = web'),
+      3,
+      '[monitor:web-pfile]: procsafe names the process monitor it adds for the pfile of [group:web] web-pfile, so this section would hide it; rename this monitor, or make it that pfile\'s process monitor (type = process, pfile = /etc/p.pfile)',
+    );
+    // as that pfile's own process monitor, the name is fine: procsafe adds none
+    const c = parse(lines('[group:web]', 'pfile = /etc/p.pfile', '[monitor:web-pfile]', 'type = process', 'pfile = /etc/p.pfile', 'target = web'));
+    assert.deepEqual(c.monitors.map((m) => m.name), ['web-pfile']);
+  });
 });
 
 describe('errors: schedules', () => {
@@ -599,6 +627,14 @@ describe('errors: schedules', () => {
   test('a cron field out of range is refused, naming the field', () => {
     assertError(schedule('0 25 * * *'), 9, 'field 2 (hour) "25": 25 is out of range; use 0-23');
     assertError(schedule('0 0 4 * * 8'), 9, 'field 6 (day of week) "8"');
+  });
+
+  test('a date that never occurs is refused; 29 February is fine', () => {
+    assertError(schedule('0 0 30 2 *'), 9, 'cron = "0 0 30 2 *": it never runs: no date has day of month 30 in month 2');
+    assertError(schedule('0 0 31 4,6 *'), 9, 'fix the day-of-month or month field');
+    assert.equal(parse(schedule('0 0 29 2 *')).schedules[0].cron, '0 0 29 2 *');
+    // either day field may match: Mondays in February exist
+    assert.equal(parse(schedule('0 0 30 2 1')).schedules.length, 1);
   });
 
   test('cron names, backward ranges, zero steps and macros are refused', () => {
@@ -670,6 +706,24 @@ describe('the error itself', () => {
     assert.equal(e.exitCode, ExitCode.USAGE);
     assert.equal(e.file, FILE);
     assert.ok(e.message.startsWith(`${FILE}:8: [monitor:web_http] retries = "x": `), e.message);
+  });
+
+  test('a byte that is not UTF-8 (a Latin-1 é in a path) is refused with its line and column; in a comment it is fine', () => {
+    const body = Buffer.concat([
+      Buffer.from('; caf'),
+      Buffer.from([0xe9]), // Latin-1 "é" in a comment: harmless
+      Buffer.from('\n[group:web]\nstart = "/opt/caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('/start.sh"\n'),
+    ]);
+    const file = path.join(TMP, 'latin1.ini');
+    fs.writeFileSync(file, body);
+    assert.throws(
+      () => loadFailsafeConfig(file, NO_FILES),
+      (e: unknown) => e instanceof ConfigError && e.line === 3 && e.problem.startsWith('byte 0xE9 at column 18 is not UTF-8') && e.problem.includes('save it as UTF-8'),
+    );
+    fs.writeFileSync(file, Buffer.concat([Buffer.from('; caf'), Buffer.from([0xe9]), Buffer.from('\n[group:web]\nstart = "/opt/caf\u00e9/start.sh"\n')]));
+    assert.deepEqual(loadFailsafeConfig(file, NO_FILES).groups[0].start, ['/opt/café/start.sh']);
   });
 
   test('loadFailsafeConfig of a missing file says so without a line', () => {

@@ -123,6 +123,18 @@ describe('the layout of a pfile', () => {
   test('a binary file is refused at the first NUL byte', () => {
     assertError(lines(PARAM, 'IPCKEY\0 1', PENT, entry()), 2, 'NUL bytes');
   });
+
+  test('a byte that is not UTF-8 in an entry is refused with line and column; Shift_JIS comments are fine', () => {
+    const file = path.join(TMP, 'sjis.pfile');
+    const sjisComment = Buffer.from([0x23, 0x20, 0x83, 0x65, 0x83, 0x58, 0x83, 0x67, 0x0a]); // "# テスト" in Shift_JIS
+    fs.writeFileSync(file, Buffer.concat([sjisComment, Buffer.from(pfile([], [`/opt/caf\u00e9/bin/app:${SCRIPT}:0:3:exit`]))]));
+    assert.equal(loadPfile(file, { checkFiles: false }).pents[0].pname, '/opt/café/bin/app');
+    fs.writeFileSync(file, Buffer.concat([sjisComment, Buffer.from(pfile([], [])), Buffer.from('/opt/caf'), Buffer.from([0xe9]), Buffer.from(`/bin/app:${SCRIPT}:0:3:exit\n`)]));
+    assert.throws(
+      () => loadPfile(file, { checkFiles: false }),
+      (e: unknown) => e instanceof ConfigError && e.line === 5 && e.problem.startsWith('byte 0xE9 at column 9 is not UTF-8'),
+    );
+  });
 });
 
 describe('PARAM keys', () => {
@@ -306,7 +318,7 @@ describe('PENT options', () => {
   });
 
   test('an unknown option is refused with the known options', () => {
-    assertError(pfile([], [entry('0:3:exit:colour=blue')]), 4, 'unknown option "colour"; the options are include_strings, exclude_strings, user, script_timeout');
+    assertError(pfile([], [entry('0:3:exit:colour=blue')]), 4, 'unknown option "colour"; the options are include_strings, exclude_strings, user, script_timeout, hang_timeout');
   });
 
   test('a misspelt option gets a suggestion', () => {
@@ -343,6 +355,13 @@ describe('PENT options', () => {
     assertError(pfile([], [entry('0:3:exit:user=no_such_user_procsafe')]), 4, 'user "no_such_user_procsafe" does not exist on this host');
   });
 
+  test('hang_timeout is read as seconds; 0 or a unit is refused with the option named', () => {
+    assert.equal(parsePfile(pfile([], [entry('0:3:exit:hang_timeout=30')]), FILE).pents[0].hangTimeout, 30);
+    assert.equal(parsePfile(pfile([], [entry('0:3:exit')]), FILE).pents[0].hangTimeout, null);
+    assertError(pfile([], [entry('0:3:exit:hang_timeout=0')]), 4, 'hang_timeout "0" must be more than 0 seconds; write e.g. hang_timeout=30');
+    assertError(pfile([], [entry('0:3:exit:hang_timeout=5s')]), 4, 'hang_timeout "5s" is not a number of seconds');
+  });
+
   test('a script_timeout of 0 or with a unit is refused', () => {
     assertError(pfile([], [entry('0:3:exit:script_timeout=0')]), 4, 'script_timeout "0" must be more than 0 seconds; write e.g. script_timeout=60');
     assertError(pfile([], [entry('0:3:exit:script_timeout=1m')]), 4, 'script_timeout "1m" is not a number of seconds');
@@ -376,6 +395,7 @@ describe('pfiles that are accepted', () => {
         user: null,
         uid: null,
         scriptTimeout: null,
+        hangTimeout: null,
         optionsText: 'include_strings=apache&tomcat',
       },
     ]);

@@ -158,7 +158,7 @@ describe('entry machine: waiting and restarting', () => {
 
   it('a script that timed out or could not run is logged as such', () => {
     const s = step(avail(), { type: 'died' }, cfg, at(0)).state;
-    assert.match(logs(step(s, exited(null, { timedOut: true, signal: 'SIGKILL' }), cfg, at(1)).actions)[0], /timed out; killed its process group/);
+    assert.match(logs(step(s, exited(null, { timedOut: true, signal: 'SIGKILL' }), cfg, at(1)).actions)[0], /timed out; killed it and what it started/);
     assert.match(logs(step(s, exited(null, { spawnError: 'EACCES' }), cfg, at(1)).actions)[0], /could not run: EACCES/);
   });
 
@@ -205,6 +205,13 @@ describe('entry machine: padmin', () => {
     assert.equal(r.state.procSts, 'DOWN');
     assert.deepEqual(kinds(r.actions), ['log']);
     assert.equal(r.state.retryCount, 0);
+  });
+
+  it('with monitoring off a death is no alarm: Down at notice; with monitoring on it is err', () => {
+    const off = step(avail(), { type: 'monitorOff' }, cfg, at(0)).state;
+    const severityOf = (s: typeof off) => (step(s, { type: 'died' }, cfg, at(1)).actions[0] as { severity: string }).severity;
+    assert.equal(severityOf(off), 'notice');
+    assert.equal(severityOf(avail()), 'err');
   });
 
   it('monitoring back on gives a DOWN entry an initial wait, then it is restarted', () => {

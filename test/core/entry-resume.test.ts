@@ -69,7 +69,7 @@ describe('entry machine: resuming after pcheck was killed', () => {
   it('the awaited script killed at its timeout is logged as a timeout; no program by the end of RESTART_WAIT is the next failure', () => {
     const s = startEntry(cfg, t0, restored({ liveScript: { pid: 4242, startTime: 99 } })).state;
     const gone = step(s, { type: 'scriptGone', pid: 4242, timedOut: true }, cfg, at(1));
-    assert.deepEqual(logs(gone.actions), ['Restart script of (/usr/bin/java) timed out; killed its process group']);
+    assert.deepEqual(logs(gone.actions), ['Restart script of (/usr/bin/java) timed out; killed it and what it started']);
     const r = step(gone.state, { type: 'timer' }, cfg, at(31));
     assert.deepEqual(logs(r.actions), ['Set pid fail (/usr/bin/java)', 'Try to restart (/usr/bin/java)']);
     assert.equal(r.state.retryCount, 2);
@@ -149,27 +149,32 @@ describe('entry machine: resuming after pcheck was killed', () => {
     }
   });
 
-  it('a program that dies again while its restart script still runs: counted now, the next script runs when that one ends', () => {
+  it('a process found while its restart script runs and gone before the script ends is a step of the script: not counted, the script decides', () => {
     let s = startEntry(cfg, t0).state;
     s = step(s, { type: 'found', pid: 10, startTime: 1 }, cfg, at(1)).state;
     s = step(s, { type: 'died' }, cfg, at(2)).state; // script 1 runs
-    s = step(s, { type: 'found', pid: 11, startTime: 2 }, cfg, at(3)).state; // it started the program, and still runs
-    const again = step(s, { type: 'died' }, cfg, at(4));
-    assert.deepEqual(logs(again.actions), [
+    s = step(s, { type: 'found', pid: 11, startTime: 2 }, cfg, at(3)).state; // `nginx -t`, while the script still runs
+    assert.equal(s.procSts, 'AVAIL');
+    const gone = step(s, { type: 'died' }, cfg, at(4));
+    assert.deepEqual(logs(gone.actions), [
       'Process [/usr/bin/java , pid=11] Down',
-      'Try to restart (/usr/bin/java)',
-      '(/usr/bin/java) the previous restart script still runs: this one starts when it ends',
+      '(/usr/bin/java) pid=11 exited while its restart script still ran: what runs when the script has ended decides',
     ]);
-    assert.ok(!kinds(again.actions).includes('runScript'));
-    assert.deepEqual([again.state.retryCount, again.state.restartCount, again.state.scriptRunning], [2, 2, true]);
-    assert.equal(nextDeadline(again.state, cfg), null);
-    const ended = step(again.state, { type: 'scriptExited', code: 0, signal: null, timedOut: false, spawnError: null }, cfg, at(5));
-    assert.deepEqual(kinds(ended.actions), ['runScript', 'seek']);
-    assert.deepEqual((ended.actions[0] as { env: Record<string, string> }).env.PS_OLD_PID, '11');
-    assert.deepEqual([ended.state.scriptRunning, ended.state.pendingEnv, ended.state.deadlineMono], [true, null, null]);
-    // the program came back before that (the first script started it again): no script is run
-    const back = step(again.state, { type: 'found', pid: 12, startTime: 3 }, cfg, at(4.5)).state;
-    assert.deepEqual(step(back, { type: 'scriptExited', code: 0, signal: null, timedOut: false, spawnError: null }, cfg, at(5)).actions, []);
+    assert.deepEqual(kinds(gone.actions), ['log', 'log', 'seek']);
+    assert.deepEqual([gone.state.procSts, gone.state.retryCount, gone.state.restartCount, gone.state.scriptRunning], ['RESTARTING', 1, 1, true]);
+    // the script then starts the program, which stays: Up, still one retry
+    const up = step(gone.state, { type: 'found', pid: 12, startTime: 3 }, cfg, at(4.5)).state;
+    const ended = step(up, { type: 'scriptExited', code: 0, signal: null, timedOut: false, spawnError: null }, cfg, at(5));
+    assert.deepEqual([ended.state.procSts, ended.state.retryCount, ended.actions.length], ['AVAIL', 1, 0]);
+    // or it does not: decided as the script ends (no RESTART_WAIT), the death counted once
+    const none = step(gone.state, { type: 'scriptExited', code: 0, signal: null, timedOut: false, spawnError: null }, cfg, at(5)).state;
+    assert.equal(nextDeadline(none, cfg), at(5).mono);
+    const failed = step(none, { type: 'timer' }, cfg, at(5));
+    assert.deepEqual(logs(failed.actions), ['Try to restart (/usr/bin/java)']);
+    assert.equal(failed.state.retryCount, 2);
+    // once the script has ended, a death is a failure again
+    const later = step(up, { type: 'scriptExited', code: 0, signal: null, timedOut: false, spawnError: null }, cfg, at(5)).state;
+    assert.deepEqual(logs(step(later, { type: 'died' }, cfg, at(6)).actions).slice(0, 1), ['Process [/usr/bin/java , pid=12] Down']);
   });
 
   it('10,000 random resumes and event sequences: never a script run while one is known to run, never past the retry limit', () => {

@@ -70,3 +70,11 @@ describe('group machine', () => {
     for (const state of GROUP_STATES) for (const e of events) groupStep({ ...initialGroupState(), state }, e, cfg);
   });
 });
+
+describe('group machine: activation retries', () => {
+  it('a retry inside a restart runs with PS_EVENT=RESTART, as the restart it belongs to', () => {
+    const r = run([{ type: 'start' }, okStart, { type: 'restart' }, okStop, badStart, okStart]);
+    assert.equal(r.run.state, 'Online');
+    assert.deepEqual(scripts(r.actions), ['start:START', 'stop:RESTART', 'start:RESTART', 'start:RESTART']);
+  });
+});

@@ -73,10 +73,10 @@ describe('recovery chain', () => {
   });
 
   it('a suspended monitor ignores results until resumed', () => {
-    const r = run([{ type: 'suspend' }, fail, fail, fail]);
+    const r = run([{ type: 'suspend', by: 'operator' }, fail, fail, fail]);
     assert.equal(r.state.status, 'Suspended');
     assert.deepEqual(kinds(r.actions), []);
-    const back = run([{ type: 'resume' }, fail], cfg, r.state);
+    const back = run([{ type: 'resume', by: 'operator', targetOffline: false }, fail], cfg, r.state);
     assert.equal(back.state.status, 'Error');
   });
 
@@ -102,5 +102,80 @@ describe('recovery chain', () => {
     const r = run([{ type: 'result', ok: true, warning: true, detail: 'slow: 900 ms' }]);
     assert.equal(r.state.status, 'Warning');
     assert.equal(r.state.failures, 0);
+  });
+});
+
+describe('recovery chain: a failure counts only while the target group runs as the check saw it', () => {
+  const during = (state: 'Starting' | 'Stopping' | 'Offline' | 'Error'): MonitorEvent => ({ ...fail, target: { state, restartedSinceCheck: false } });
+  const online: MonitorEvent = { ...fail, target: { state: 'Online', restartedSinceCheck: false } };
+  const stale: MonitorEvent = { ...fail, target: { state: 'Online', restartedSinceCheck: true } };
+  const logs = (a: MonitorAction[]) => a.flatMap((x) => (x.type === 'log' ? [x.message] : []));
+
+  it('two monitors failing at once: the second sees its group Stopping, and neither counts it nor sends an alert', () => {
+    const c0: RecoveryConfig = { ...cfg, name: 'web-tcp', retries: 0 };
+    const first = run([{ ...online }], { ...cfg, retries: 0 });
+    assert.deepEqual(kinds(first.actions), [{ type: 'restartGroup', group: 'web' }]);
+    const second = run([during('Stopping')], c0);
+    assert.deepEqual(kinds(second.actions), []);
+    assert.deepEqual(second.actions.filter((a) => a.type === 'statusChanged'), [], 'no status change: no monitor_error alert');
+    assert.deepEqual([second.state.failures, second.state.groupRestarts, second.state.status], [0, 0, 'Normal']);
+    assert.deepEqual(logs(second.actions), ['Monitor web-tcp failed while group web is Stopping: not counted: HTTP 500']);
+  });
+
+  it('a check that began before the group was restarted does not count either', () => {
+    const r = run([stale, stale, stale], { ...cfg, retries: 0 });
+    assert.deepEqual(kinds(r.actions), []);
+    assert.equal(logs(r.actions).length, 1, 'logged once per run of uncounted failures');
+    assert.match(logs(r.actions)[0], /was restarted while the check ran: not counted/);
+  });
+
+  it('a monitor never starts a group that is Offline or Error (stopped by the operator, by stop_group, or failed to start)', () => {
+    for (const state of ['Offline', 'Error', 'Starting'] as const) {
+      const r = run([during(state), during(state), during(state), during(state)]);
+      assert.deepEqual(kinds(r.actions), [], state);
+      assert.equal(r.state.notCounted, true);
+    }
+  });
+
+  it('counting starts again at the first failure seen with the group Online', () => {
+    const r = run([during('Stopping'), online, online]);
+    assert.deepEqual(kinds(r.actions), [{ type: 'restartGroup', group: 'web' }]);
+  });
+});
+
+describe('recovery chain: grace = 0', () => {
+  it('counters are not reset by health: only padmin monitor clear resets them', () => {
+    const c0 = { ...cfg, grace: 0 };
+    const r = run([fail, fail, ok, ok, ok, { type: 'tick' }], c0);
+    assert.equal(r.state.groupRestarts, 1);
+    assert.equal(recoveryDeadline(r.state, c0), null);
+    assert.equal(run([{ type: 'clear' }], c0, r.state).state.groupRestarts, 0);
+  });
+});
+
+describe('recovery chain: who suspended the monitor', () => {
+  const suspend = (by: 'operator' | 'schedule'): MonitorEvent => ({ type: 'suspend', by });
+  const resume = (by: 'operator' | 'schedule', targetOffline = false): MonitorEvent => ({ type: 'resume', by, targetOffline });
+
+  it("a schedule's window end does not resume a monitor the operator suspended before it", () => {
+    const r = run([suspend('operator'), suspend('schedule'), resume('schedule')]);
+    assert.equal(r.state.status, 'Suspended');
+    assert.equal(r.state.suspendedBy, 'operator');
+  });
+
+  it("an operator's suspend during a schedule's window takes it over: the window's end leaves it suspended", () => {
+    const r = run([suspend('schedule'), suspend('operator'), resume('schedule')]);
+    assert.equal(r.state.status, 'Suspended');
+    assert.equal(run([resume('operator')], cfg, r.state).state.status, 'Normal');
+  });
+
+  it("the schedule's own suspension ends with its window", () => {
+    assert.equal(run([suspend('schedule'), resume('schedule')]).state.status, 'Normal');
+  });
+
+  it('resume of an active monitor whose group is Offline goes back to Offline', () => {
+    const r = run([{ type: 'targetOffline' }, suspend('operator'), resume('operator', true)]);
+    assert.equal(r.state.status, 'Offline');
+    assert.equal(run([{ type: 'targetOnline' }], cfg, r.state).state.status, 'Normal');
   });
 });

@@ -20,5 +20,9 @@ describe('the README demos', () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /web \.+: Online {4}restarts 1/);
     assert.match(r.stdout, /Group web: Stopping -> Offline[\s\S]*Group worker: Stopping -> Offline/);
+    // group web runs CLUSTERPRO's generated start.sh and stop.sh unchanged, clplogcmd included
+    assert.match(r.stdout, /Group web clplogcmd: start\.sh: starting the web server/);
+    assert.match(r.stdout, /Group web stop: NORMAL2[\s\S]*Group web start: NORMAL2/);
+    assert.doesNotMatch(r.stdout, /NO_CLP/);
   });
 });

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { FailsafeSandbox } from '../helpers/failsafe';
 import { kill, sleep, type Pcheck } from '../helpers/harness';
 
-/** A start.sh of the shape operators wrote for CLUSTERPRO: branch on $CLP_EVENT, NO_CLP otherwise. */
+/** A start.sh of the shape CLUSTERPRO generates: branch on $CLP_EVENT (START or FAILOVER), NO_CLP otherwise. */
 function clusterproScript(sb: FailsafeSandbox, name: string, onStart: string, onStop: string): string {
   return sb.script(
     name,
     [
       'echo "CLP_EVENT=$CLP_EVENT CLP_DISK=$CLP_DISK CLP_SERVER=$CLP_SERVER CLP_GROUPNAME=$CLP_GROUPNAME"',
-      'if [ "$CLP_EVENT" = "START" ] || [ "$CLP_EVENT" = "RECOVER" ]; then',
+      'if [ "$CLP_EVENT" = "START" ]; then',
       '  if [ "$CLP_DISK" = "SUCCESS" ]; then',
       `    ${onStart}`,
       '  fi',
@@ -80,8 +80,9 @@ describe('FailSafe chain and operations', () => {
     assert.equal(pc.count('restarting group web'), 0);
     writeFileSync(order, '');
     assert.equal(sb.admin('monitor', 'resume', 'web-check').code, 0);
-    await pc.waitLine('Monitor web-check failed 2 times: restarting group web (group restart 1/2)');
-    await pc.waitLine('Group web start: CLP_EVENT=RECOVER');
+    const restart = await pc.waitLine('Monitor web-check failed 2 times: restarting group web (group restart 1/2)');
+    // CLUSTERPRO's template takes only START (or FAILOVER): a restart's start script gets START
+    await pc.waitLine('Group web start: CLP_EVENT=START', 10_000, restart.index);
   });
 
   it('the chain goes on to the final action once the group restarts are used up (rehearsed)', async () => {

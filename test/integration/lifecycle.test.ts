@@ -91,7 +91,7 @@ describe('restart scripts', () => {
     const g = await pc.waitLine(/script: grandchild \d+/, 10_000);
     const grandchild = Number(/grandchild (\d+)/.exec(g.text)![1]);
     sb.track(grandchild);
-    await pc.waitLine('timed out; killed its process group', 10_000);
+    await pc.waitLine('timed out; killed it and what it started', 10_000);
     await waitFor(() => !isAlive(grandchild), 2000, 'the script’s child to be gone');
     await pc.waitLine(`Set pid fail (${svc.pname})`, 10_000);
     await pc.waitLine('RETRY_OVER:NONE', 10_000);

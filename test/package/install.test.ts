@@ -113,7 +113,7 @@ describe('installing procsafe on a server without a compiler', () => {
     // the web page's files are read from the package at start
     const page = run('node', ['-e', `console.log([...require(${JSON.stringify(join(pkgDir, 'dist', 'src', 'web', 'assets.js'))}).pageAssets().keys()].join(' '))`], { env: serverEnv() });
     assert.equal(page.stdout.trim(), '/ /app.js /dom.js /cards.js /app.css /favicon.svg', page.stderr);
-    for (const f of ['bin/pcheck', 'bin/padmin', 'bin/procsafe-build-native', 'share/man/man8/pcheck.8', 'share/man/man8/padmin.8', 'share/man/man5/pfile.5', 'share/man/man5/procsafe.ini.5']) {
+    for (const f of ['bin/pcheck', 'bin/padmin', 'bin/clplogcmd', 'bin/procsafe-build-native', 'share/man/man8/pcheck.8', 'share/man/man8/padmin.8', 'share/man/man5/pfile.5', 'share/man/man5/procsafe.ini.5']) {
       assert.ok(existsSync(join(prefix, f)), `${f} not installed`);
     }
     const v = run(join(prefix, 'bin', 'pcheck'), ['--version'], { env: serverEnv() });
@@ -165,7 +165,7 @@ describe('installing procsafe on a server without a compiler', () => {
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const v = run('/usr/bin/pcheck', ['--version'], { env: serverEnv() });
     assert.match(v.stdout, /^pcheck \(procsafe\) /);
-    for (const f of ['/usr/bin/padmin', '/lib/systemd/system/pcheck@.service', '/lib/systemd/system/procsafe.service', '/usr/share/man/man8/pcheck.8.gz', '/usr/share/man/man5/pfile.5.gz', '/usr/share/doc/procsafe/examples/tomcat/tomcat_start.sh', '/usr/share/doc/procsafe/examples/pfile.sample', '/usr/lib/procsafe/native/prebuilds/linux-x64/procsafe-native.glibc.node']) {
+    for (const f of ['/usr/bin/padmin', '/usr/bin/clplogcmd', '/lib/systemd/system/pcheck@.service', '/lib/systemd/system/procsafe.service', '/usr/share/man/man8/pcheck.8.gz', '/usr/share/man/man5/pfile.5.gz', '/usr/share/doc/procsafe/examples/tomcat/tomcat_start.sh', '/usr/share/doc/procsafe/examples/pfile.sample', '/usr/lib/procsafe/native/prebuilds/linux-x64/procsafe-native.glibc.node']) {
       assert.ok(existsSync(f), `${f} not installed`);
     }
     const verify = run('systemd-analyze', ['verify', '/lib/systemd/system/pcheck@.service', '/lib/systemd/system/procsafe.service'], { env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } });

@@ -32,11 +32,12 @@ describe('compileMatcher', () => {
     assert.equal(compileMatcher(pent(), null)(proc({ argv: ['java'] })), false);
   });
 
-  it('does not match by exe when the exe has been deleted', () => {
+  it('matches by exe when the program file was replaced on disk (an upgrade): the path is still the program', () => {
     const m = compileMatcher(pent(), JAVA_REAL);
-    assert.equal(m(proc({ argv: ['java'], exe: `${JAVA_REAL} (deleted)` })), false);
-    // ... but argv[0] still identifies it.
+    assert.equal(m(proc({ argv: ['java'], exe: `${JAVA_REAL} (deleted)` })), true);
     assert.equal(m(proc({ exe: `${JAVA_REAL} (deleted)` })), true);
+    // another deleted file is not the program
+    assert.equal(m(proc({ argv: ['java'], exe: '/usr/lib/jvm/java-11/bin/java (deleted)' })), false);
   });
 
   it('does not match another program', () => {

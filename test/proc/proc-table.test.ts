@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { createProcTable, isDead, parseStat, readBootTime, readStat, resolvePname, startTimeToEpochMs } from '../../src/proc/proc-table';
 import { TestProcesses, buildLeaderExits, statField, statusState, waitFor } from '../fixtures/proc/processes';
 
@@ -29,11 +30,13 @@ function statLine(comm: string, fields: Record<number, string | number>): string
 
 describe('parseStat', () => {
   it('counts fields from the last parenthesis, so comm may hold spaces and parentheses', () => {
-    const buf = Buffer.from(statLine('a) b (c', { 3: 'S', 4: 7, 9: 4194560, 20: 3, 22: 123456, 48: 140721184574075 }));
+    const buf = Buffer.from(statLine('a) b (c', { 3: 'S', 4: 7, 5: 8, 6: 9, 9: 4194560, 20: 3, 22: 123456, 48: 140721184574075 }));
     assert.deepEqual(parseStat(buf, buf.length), {
       comm: 'a) b (c',
       state: 'S',
       ppid: 7,
+      pgrp: 8,
+      session: 9,
       flags: 4194560,
       numThreads: 3,
       startTime: 123456,
@@ -49,7 +52,7 @@ describe('parseStat', () => {
 
   it('accepts a line of an old kernel that ends before arg_start', () => {
     const buf = Buffer.from('1 (x) R 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77 0 0\n');
-    assert.deepEqual(parseStat(buf, buf.length), { comm: 'x', state: 'R', ppid: 0, flags: 0, numThreads: 1, startTime: 77, argStart: 0 });
+    assert.deepEqual(parseStat(buf, buf.length), { comm: 'x', state: 'R', ppid: 0, pgrp: 1, session: 1, flags: 0, numThreads: 1, startTime: 77, argStart: 0 });
   });
 
   it('returns null for a truncated line that stops before field 22', () => {
@@ -256,5 +259,42 @@ describe('createProcTable', () => {
     for (const [pid, v] of warm) if (cold.get(pid) === v) same++;
     // processes may come and go between two scans; the rest must be identical
     assert.ok(same >= Math.min(cold.size, warm.size) - 5, `${same} of ${warm.size} identical`);
+  });
+});
+
+describe('a process that rewrites its argv in place (setproctitle)', () => {
+  it('is seen under its new title by a scan that looks for its program; others keep the first reading', async () => {
+    const bin = path.join(tmp, 'retitle');
+    const cc = spawnSync('cc', ['-O', '-o', bin, path.resolve(__dirname, '../../../test/fixtures/proc/retitle.c')], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const p = await procs.run(bin, ['300', 'xxxxxxxxxxxxxxxx'], 'retitle');
+    const table = createProcTable();
+    const looked = { recheck: new Set([bin]), recheckSince: -Infinity };
+    assert.equal(table.scan(looked).find((x) => x.pid === p.pid)?.argv[0], bin);
+    await waitFor('the new title', () => fs.readFileSync(`/proc/${p.pid}/cmdline`, 'latin1').startsWith('retitled'));
+    assert.equal(table.scan().find((x) => x.pid === p.pid)?.argv[0], bin, 'not a candidate: the cached argv');
+    assert.equal(table.scan(looked).find((x) => x.pid === p.pid)?.argv[0], 'retitled');
+    await procs.kill(p.pid);
+  });
+});
+
+describe('candidates: the processes that may carry a name, without a readdir of /proc', () => {
+  it('returns the named processes the last scan saw and those started since, read afresh; not the others', async () => {
+    const table = createProcTable();
+    const old = await procs.sleep([path.join(tmp, 'named-old'), '1000']);
+    const other = await procs.sleep([path.join(tmp, 'other'), '1000']);
+    table.scan();
+    const fresh = await procs.sleep([path.join(tmp, 'named-new'), '1000']);
+    const names = new Set([path.join(tmp, 'named-old'), path.join(tmp, 'named-new')]);
+    const found = table.candidates!(names)!.map((p) => p.pid);
+    assert.ok(found.includes(old.pid), 'seen by the scan, with the name');
+    assert.ok(found.includes(fresh.pid), 'started since the scan');
+    assert.ok(!found.includes(other.pid), 'seen by the scan under another name');
+    await procs.kill(old.pid);
+    assert.ok(!table.candidates!(names)!.some((p) => p.pid === old.pid), 'a dead one is not offered');
+  });
+
+  it('says it cannot tell before the first scan (the caller scans)', () => {
+    assert.equal(createProcTable().candidates!(new Set(['x'])), null);
   });
 });

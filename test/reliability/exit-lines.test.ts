@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, constants, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, existsSync, openSync, readFileSync, readSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PCHECK, Pcheck, Sandbox, kill, sleep, waitFor, type Service } from '../helpers/harness';
 import { startRsyslog, type Rsyslog } from '../helpers/rsyslog';
@@ -72,13 +72,15 @@ async function syslogUntil(pid: number, last: string | RegExp): Promise<string[]
 }
 
 /** The last messages of each sink equal `tail`, in order. */
-async function assertTail(pid: number, sinks: { stdout?: string[]; log?: string[]; syslog?: boolean }, tail: string[]): Promise<void> {
+/** `skip`: lines left out before comparing (what pcheck says of the scripts it stops). */
+async function assertTail(pid: number, sinks: { stdout?: string[]; log?: string[]; syslog?: boolean }, tail: string[], skip?: RegExp): Promise<void> {
   const n = tail.length;
-  if (sinks.stdout) assert.deepEqual(messages(sinks.stdout, pid).slice(-n), tail, `stdout:\n${sinks.stdout.join('\n')}`);
-  if (sinks.log) assert.deepEqual(sinks.log.slice(-n), tail, `LOG_FILE:\n${sinks.log.join('\n')}`);
+  const kept = (lines: string[]) => (skip ? lines.filter((l) => !skip.test(l)) : lines);
+  if (sinks.stdout) assert.deepEqual(kept(messages(sinks.stdout, pid)).slice(-n), tail, `stdout:\n${sinks.stdout.join('\n')}`);
+  if (sinks.log) assert.deepEqual(kept(sinks.log).slice(-n), tail, `LOG_FILE:\n${sinks.log.join('\n')}`);
   if (sinks.syslog) {
     const sl = await syslogUntil(pid, tail[n - 1]);
-    assert.deepEqual(sl.slice(-n), tail, `syslog:\n${sl.join('\n')}`);
+    assert.deepEqual(kept(sl).slice(-n), tail, `syslog:\n${sl.join('\n')}`);
   }
 }
 
@@ -296,14 +298,25 @@ describe('configuration and start-up errors: exit 2, the message naming file and
 });
 
 describe('an internal error inside pcheck: out of file descriptors while watching (EMFILE)', () => {
-  // A real fault, no test hook: 150 entries watch one process (distinct exclude_strings), one
-  // descriptor each, under RLIMIT_NOFILE 64; the watch throws EMFILE. If the watch path ever
-  // handles EMFILE, these tests need another real trigger.
+  // A real fault, no test hook: 150 entries watch 150 processes, one descriptor each, under
+  // RLIMIT_NOFILE 64; the watch throws EMFILE. If the watch path ever handles EMFILE, these
+  // tests need another real trigger.
   const setup = () => {
     const sb = box();
-    const svc = sb.service();
-    const pents = Array.from({ length: 150 }, (_, i) => `${entry(svc)}:exclude_strings=zz${i}`);
-    return { sb, svc, pfile: pfileOf(sb, pents, { INITIAL_WAIT: 60 }) };
+    const pnames = Array.from({ length: 150 }, (_, i) => join(sb.dir, `svc${i}`));
+    const start = (pname: string) => `setsid bash -c 'exec -a "$0" sleep infinity' "${pname}" </dev/null >/dev/null 2>&1 &`;
+    const script = sb.script('start-one.sh', start('$PS_PNAME'));
+    const all = sb.script('start-all.sh', pnames.map(start).join('\n'));
+    /** the pids of the 150 processes, once they all run */
+    const running = () => {
+      const set = new Set(pnames);
+      return readdirSync('/proc').filter((d) => /^\d+$/.test(d) && set.has(argv0(d))).map(Number);
+    };
+    const startAll = async () => {
+      execFileSync(all, { stdio: 'ignore' });
+      return waitFor(() => running().length === pnames.length && running(), 10_000, 'the 150 processes');
+    };
+    return { sb, running, startAll, pfile: pfileOf(sb, pnames.map((p) => `${p}:${script}:0:3:exit`), { INITIAL_WAIT: 60 }) };
   };
 
   /** FATAL: internal error (with the stack), then Stop pcheck!! last, in every sink. */
@@ -320,8 +333,8 @@ describe('an internal error inside pcheck: out of file descriptors while watchin
   }
 
   it('at start-up (the first scan finds the process): FATAL: internal error, then Stop pcheck!! in every sink, exit 1', async () => {
-    const { sb, svc, pfile } = setup();
-    const pid = await sb.startService(svc);
+    const { sb, running, startAll, pfile } = setup();
+    const pids = await startAll();
     const pc = new Pcheck(spawnPcheck(sb, pfile, { nofile: 64 }));
     const t0 = performance.now();
     const r = await timeExit(pc.child);
@@ -329,26 +342,34 @@ describe('an internal error inside pcheck: out of file descriptors while watchin
     assert.equal(r.code, 1, pc.stderr);
     assert.match(pc.stderr, /^pcheck: internal error: Error: EMFILE/);
     await assertFatal(sb, pc);
-    assert.deepEqual(sb.pidsOf(svc), [pid], 'the watched process is still running');
+    assert.deepEqual(running().sort(), pids.sort(), 'the watched processes are still running');
   });
 
   it('while running (uncaught exception in a timer): FATAL: internal error, then Stop pcheck!! in every sink, exit 1, the process left running', async () => {
-    const { sb, svc, pfile } = setup();
+    const { sb, running, startAll, pfile } = setup();
     const pc = new Pcheck(spawnPcheck(sb, pfile, { nofile: 64 }));
     const exited = timeExit(pc.child);
     // padmin is answered once run() is done, so its first scan is over: the process is then
     // found by a seek scan from a timer, outside any promise
     await waitFor(() => sb.padmin(pfile, 'info').code === 0, 10_000, 'pcheck to answer padmin');
     const t0 = performance.now();
-    const pid = await sb.startService(svc);
+    const pids = await startAll();
     const r = await exited;
     figure('uncaught exception while running (EMFILE in a watch)', r.code, r.at - t0);
     assert.equal(r.code, 1, pc.stderr);
     assert.equal(pc.stderr, '', 'the handler logs to the sinks, not to stderr');
     await assertFatal(sb, pc);
-    assert.deepEqual(sb.pidsOf(svc), [pid], 'the watched process is still running');
+    assert.deepEqual(running().sort(), pids.sort(), 'the watched processes are still running');
   });
 });
+
+function argv0(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0];
+  } catch {
+    return ''; // gone
+  }
+}
 
 /** A named pipe: our reader end (non-blocking) and a blocking writer end for pcheck's stdout. */
 function fifo(sb: Sandbox): { reader: number; writer: number; drain: () => string } {
@@ -440,8 +461,10 @@ describe('stdout a pipe that is read late, full, or closed (EPIPE)', () => {
     const text = out.join('\n');
     assert.ok(Buffer.byteLength(text) > 2 * 65536, `${Buffer.byteLength(text)} bytes on stdout`);
     assert.deepEqual(messages(out, child.pid!), logFile(sb, child.pid!));
-    // nothing after the first SIGTERM but Stop pcheck!!: no second Catch, no reload
-    await assertTail(child.pid!, { stdout: out, log: logFile(sb, child.pid!), syslog: true }, ['SIGTERM Catch (15)!!', 'Stop pcheck!!']);
+    // nothing after the first SIGTERM but Stop pcheck!!: no second Catch, no reload (only what
+    // pcheck says of the restarts it drops and the scripts it stops, so that nothing starts after it)
+    const scripts = /^Restart scripts not started, pcheck stops|\) restart script \(pid=\d+\) stopped, pcheck stops/;
+    await assertTail(child.pid!, { stdout: out, log: logFile(sb, child.pid!), syslog: true }, ['SIGTERM Catch (15)!!', 'Stop pcheck!!'], scripts);
     assert.equal(messages(out, child.pid!).filter((m) => m.includes(' Catch (')).length, 1);
   });
 

@@ -153,7 +153,7 @@ const FAULTS: ScriptFault[] = [
         `#!/bin/bash\necho run >> '${p.a.runs}'\necho "pgid $(ps -o pgid= $$)"\n` +
           'sleep 1000 & echo "member $!"\n( echo "member $BASHPID"; sleep 1000 & echo "member $!"; wait ) &\nwait\n',
       ),
-    lines: (p) => [`Restart script of (${p.a.pname}) timed out; killed its process group`],
+    lines: (p) => [`Restart script of (${p.a.pname}) timed out; killed it and what it started`],
     runs: 2,
   },
 ];
@@ -330,7 +330,7 @@ describe('a crash-looping program', { concurrency: true }, () => {
     assert.equal(await pc.exited, 0);
   });
 
-  it('dying again while its restart script still runs: one script of the entry at a time, each failure counted', async () => {
+  it('dying while its restart script still runs: the script decides when it ends, one script of the entry at a time, each attempt counted once', async () => {
     const sb = box();
     const events = join(sb.dir, 'checking.events');
     const crash = sb.script('checking-crash.sh', 'sleep 1.5\nkill -SEGV $$');
@@ -344,6 +344,8 @@ describe('a crash-looping program', { concurrency: true }, () => {
     const pfile = sb.pfile({ param: PARAM, pents: [`${svc.pname}:${svc.script}:60:2:exit`] });
     const pc = sb.pcheck(pfile);
     assert.equal(await pc.exited, 1);
+    // each crash comes while its script still runs: it is logged Down, and the script's end
+    // decides (nothing runs: the restart), so each attempt is one failure and the scripts never overlap
     await waitFor(() => countLines(events) === 4, 10_000, 'the last script to end', 100).catch((e: Error) => {
       throw new Error(`${e.message}: ${readFileSync(events, 'utf8')}\n${pc.lines.map((l) => l.text).join('\n')}`);
     });
@@ -358,9 +360,10 @@ describe('a crash-looping program', { concurrency: true }, () => {
     for (const [d] of ev) overlap = Math.max(overlap, (running += d));
     assert.equal(ev.filter(([d]) => d === 1).length, 2, 'script runs');
     assert.equal(overlap, 1, 'restart scripts of the entry running at once');
-    assert.equal(pc.count(`(${svc.pname}) the previous restart script still runs: this one starts when it ends`), 1);
+    assert.equal(pc.count(`exited while its restart script still ran: what runs when the script has ended decides`), 2);
+    assert.equal(pc.count(`Set pid fail (${svc.pname})`), 0, 'each death is the failure, decided at its script\'s end');
     assert.equal(pc.count(`Try to restart (${svc.pname})`), 2);
-    figures.push(`program dying while its script still checks on it (retry 2): 2 script runs, at most ${overlap} at a time; 1 restart deferred`);
+    figures.push(`program dying while its script still checks on it (retry 2): 2 script runs, at most ${overlap} at a time; each decided at its script's end`);
   });
 
   it('living longer than grace: retry_count goes back to 0 each time, restarts come at most once per life, never a retry-over', async () => {

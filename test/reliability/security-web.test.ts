@@ -11,6 +11,7 @@ import { FailsafeSandbox } from '../helpers/failsafe';
 import { http, SseReader, type Answer } from '../web/http';
 import { failsafeSocketPath, socketPath } from '../../src/control/protocol';
 import { SCRIPT_PATH } from '../../src/exec/run-script';
+import { BIN_DIR } from '../../src/control/script-log';
 import { asNobody, canaries, environOf, hostileEnv, mode, octal, payloads, pcheckUmask000 } from './security-helpers';
 
 const DEFAULT_PORT = 29003;
@@ -101,7 +102,8 @@ describe('security: a FailSafe daemon with its web page on the defaults, under u
     );
     pc = pcheckUmask000(sb, ['--config', sb.iniPath, '--rehearse'], hostileEnv(sb.dir), canary);
     await pc.waitLine(`Web page: http://127.0.0.1:${DEFAULT_PORT}/ (token in ${tokenFile})`);
-    await pc.waitLine(`(${pname} ,pid=`);
+    // found by the first scan after the group is Online, or by the next one MONITOR_INTERVAL (10 s) later
+    await pc.waitLine(`(${pname} ,pid=`, 20_000);
     await pc.waitLine(`Monitor html failed (1/1001)`);
     base = `http://127.0.0.1:${DEFAULT_PORT}`;
     token = readFileSync(tokenFile, 'utf8').trim();
@@ -160,8 +162,10 @@ describe('security: a FailSafe daemon with its web page on the defaults, under u
 
   it('runs the group start command as an argv array, literally, with a clean environment', () => {
     const env = environOf(envDump);
-    assert.deepEqual([...env.keys()].sort(), ['CLP_DISK', 'CLP_EVENT', 'CLP_GROUPNAME', 'CLP_RESOURCENAME', 'CLP_SERVER', 'LANG', 'PATH', 'PS_EVENT', 'PS_GROUP', 'TZ']);
-    assert.equal(env.get('PATH'), SCRIPT_PATH);
+    assert.deepEqual([...env.keys()].sort(), ['CLP_DISK', 'CLP_EVENT', 'CLP_GROUPNAME', 'CLP_RESOURCENAME', 'CLP_SERVER', 'LANG', 'PATH', 'PS_EVENT', 'PS_GROUP', 'PS_SOCKET', 'TZ']);
+    // the fixed PATH, then procsafe's own bin directory (clplogcmd), which shadows nothing
+    assert.equal(env.get('PATH'), `${SCRIPT_PATH}:${BIN_DIR}`);
+    assert.equal(env.get('PS_SOCKET'), failsafeSocketPath(sb.runDir));
     const args = readFileSync(argDump, 'utf8').split('\n').slice(0, -1);
     assert.equal(args.length, 1 + groupArgs.length);
     assert.deepEqual(args.slice(1), groupArgs);

@@ -12,6 +12,7 @@ import { PADMIN, PCHECK, Sandbox, kill, waitFor, type Pcheck, type Service } fro
 import { startRsyslog, type Rsyslog } from '../helpers/rsyslog';
 import { socketPath } from '../../src/control/protocol';
 import { SCRIPT_PATH } from '../../src/exec/run-script';
+import { BIN_DIR } from '../../src/control/script-log';
 import { asNobody, canaries, environOf, esc, hostileEnv, mode, octal, payloads, pcheckUmask000, startSleeper } from './security-helpers';
 
 describe('security: pcheck -f under umask 000, with secrets in its environment and shell syntax in the pfile', () => {
@@ -114,8 +115,10 @@ describe('security: pcheck -f under umask 000, with secrets in its environment a
     const up = await pc.waitLine(`(${svc.pname} ,pid=`, 15_000, from);
     assert.doesNotMatch(up.text, new RegExp(`pid=${firstPid}\\)`));
     const env = environOf(envDump);
-    assert.deepEqual([...env.keys()].sort(), ['LANG', 'PATH', 'PS_OLD_PID', 'PS_PENT_ID', 'PS_PNAME', 'PS_RESTART_COUNT', 'PS_RETRY_COUNT', 'TZ']);
-    assert.equal(env.get('PATH'), SCRIPT_PATH);
+    assert.deepEqual([...env.keys()].sort(), ['LANG', 'PATH', 'PS_OLD_PID', 'PS_PENT_ID', 'PS_PNAME', 'PS_RESTART_COUNT', 'PS_RETRY_COUNT', 'PS_SOCKET', 'TZ']);
+    // the fixed PATH, then procsafe's own bin directory (clplogcmd), which shadows nothing
+    assert.equal(env.get('PATH'), `${SCRIPT_PATH}:${BIN_DIR}`);
+    assert.equal(env.get('PS_SOCKET'), socketPath(sb.runDir, sb.ipckey));
     assert.equal(env.get('PS_PNAME'), svc.pname);
     assert.equal(env.get('PS_OLD_PID'), String(firstPid));
     assert.equal(env.get('LANG'), 'C.UTF-8');

@@ -12,6 +12,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadFailsafeConfig } from '../../src/config/ini';
+import { GROUP_KEYS } from '../../src/config/ini-schema';
 import { Receiver } from '../helpers/notify-receiver';
 import { Pcheck, Sandbox, kill } from '../helpers/harness';
 
@@ -102,6 +104,18 @@ describe('systemd units', () => {
     const bad = spawnSync(process.execPath, [REPO_PCHECK, '--print-unit', 'tomcat'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--print-unit takes pcheck@ or procsafe, not 'tomcat'/);
+  });
+
+  it("procsafe.service gives pcheck time to stop the sample configuration's groups (each up to its stop_timeout)", () => {
+    const [timeout] = directives(join(UNITS, 'procsafe.service')).get('TimeoutStopSec') ?? [];
+    const m = /^(\d+)(s|min)$/.exec(timeout ?? '');
+    assert.ok(m, `TimeoutStopSec=${timeout} in seconds or minutes`);
+    const seconds = Number(m[1]) * (m[2] === 'min' ? 60 : 1);
+    // groups stop one after the other; pcheck waits stop_timeout + 5 s for each
+    const cfg = loadFailsafeConfig(join(ROOT, 'etc', 'procsafe.ini.sample'), { checkFiles: false });
+    const needed = cfg.groups.reduce((sum, g) => sum + g.stopTimeout + 5, 0);
+    assert.ok(seconds >= needed, `TimeoutStopSec=${timeout} (${seconds} s) covers the sample's stops (${needed} s)`);
+    assert.ok(seconds > Number(GROUP_KEYS.stop_timeout.default), 'longer than the default stop_timeout');
   });
 
   it('say the same as docs/systemd.md about notify, watchdog, restarts, killing and /run/procsafe', () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { ExitCode, ProcsafeError } from '../../src/errors';
 import { Logger } from '../../src/log/logger';
 import { ASSET_DIR } from '../../src/web/assets';
 import { LatencyHistograms, renderMetrics } from '../../src/web/metrics';
@@ -333,7 +334,7 @@ describe('web server', () => {
       s.on('error', (e) => resolve(e));
     });
     assert.equal(err?.code, 'ECONNREFUSED');
-    await assert.rejects(startWebServer({ ...optsFor(join(stateDir, 'web.token')), listen: `127.0.0.1:${port}` }), /cannot listen on 127\.0\.0\.1:\d+ for the web page: the address is in use/);
+    await assert.rejects(startWebServer({ ...optsFor(join(stateDir, 'web.token')), listen: `127.0.0.1:${port}` }), (e: unknown) => e instanceof ProcsafeError && e.exitCode === ExitCode.USAGE && /^\[web\] listen = 127\.0\.0\.1:\d+: cannot listen for the web page: the address is already in use/.test(e.message));
   });
 
   it('parses listen addresses of IPv4, names and bracketed IPv6, and refuses the rest', () => {

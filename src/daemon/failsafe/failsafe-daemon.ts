@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import type { FailsafeConfig, FinalAction, GroupState, MonitorConfig, ScheduleConfig, WebConfig } from '../../core/failsafe-model';
 import { startWebServer, type WebAction, type WebServer } from '../../web/server';
 import { LatencyHistograms, LoopLagMeter, renderMetrics } from '../../web/metrics';
-import { cronMatches, parseCron, type CronSpec } from '../../core/cron';
+import { describeScheduleRun, planSchedules, tickSchedules, type SchedulePlan } from '../../core/schedule-plan';
+import { implicitProcessMonitors } from '../../core/failsafe-model';
+import { withScriptLog } from '../../control/script-log';
 import { isOsAction } from '../../core/states';
 import { loadPfile } from '../../config/pfile';
 import { startControlServer } from '../../control/server';
@@ -57,31 +59,6 @@ interface PfileHolder {
   done: Promise<number>;
 }
 
-/** A pfile named by a group without a process monitor gets one, so its retry-overs have a chain. */
-function implicitProcessMonitors(cfg: FailsafeConfig): MonitorConfig[] {
-  const watched = new Set(cfg.monitors.flatMap((m) => (m.type === 'process' ? [m.pfile] : [])));
-  return cfg.groups.flatMap((g): MonitorConfig[] =>
-    g.pfile === null || watched.has(g.pfile)
-      ? []
-      : [
-          {
-            name: `${g.name}-pfile`,
-            type: 'process',
-            pfile: g.pfile,
-            target: g.name,
-            timing: 'active',
-            interval: 10,
-            timeout: 10,
-            retries: 0,
-            startWait: 0,
-            restartThreshold: 1,
-            grace: 300,
-            finalAction: g.finalAction,
-          },
-        ],
-  );
-}
-
 function pfileGroups(cfg: FailsafeConfig): Map<string, string | null> {
   const m = new Map<string, string | null>();
   for (const mon of cfg.monitors) if (mon.type === 'process') m.set(mon.pfile, mon.target);
@@ -97,8 +74,7 @@ export class FailsafeDaemon {
   private readonly groups = new Map<string, GroupRunner>();
   private readonly monitors = new Map<string, MonitorRunner>();
   private readonly pfiles = new Map<string, PfileHolder>();
-  private schedules: { cfg: ScheduleConfig; spec: CronSpec }[] = [];
-  private lastScheduleSecond = Math.floor(Date.now() / 1000);
+  private schedules: SchedulePlan = planSchedules([], Date.now());
   private readonly suspendTimers = new Map<string, NodeJS.Timeout>();
   private control: { close(): Promise<void> } | null = null;
   private unwatch: (() => void) | null = null;
@@ -135,8 +111,17 @@ export class FailsafeDaemon {
 
   async run(): Promise<number> {
     const done = new Promise<number>((resolve) => (this.finish = resolve));
-    this.control = await startControlServer(this.socket, (req) => this.onRequest(req));
+    this.control = await startControlServer(this.socket, withScriptLog(this.log, (req) => this.onRequest(req)));
     this.log.info(`Start pcheck (config='${this.cfg.path}', FailSafe mode: ${this.cfg.groups.length} groups, ${this.cfg.monitors.length} monitors${this.opts.rehearse ? ', rehearsal' : ''})`);
+    // before anything is started: a [web] listen that cannot be served ends pcheck (exit 2) with nothing running
+    if (this.cfg.web) {
+      try {
+        await this.startWeb(this.cfg.web);
+      } catch (e) {
+        await this.control.close().catch(() => undefined);
+        throw e;
+      }
+    }
     this.configHash = this.hashConfigFiles();
     for (const g of this.cfg.groups) this.groups.set(g.name, this.newGroup(g));
     for (const [path, group] of pfileGroups(this.cfg)) await this.addPfile(path, group);
@@ -146,9 +131,8 @@ export class FailsafeDaemon {
     this.loopTimer = setInterval(() => {
       this.sd.pass();
       this.sd.changed();
-      if (this.schedules.length > 0) this.scheduleTick();
+      if (this.schedules.schedules.length > 0) this.scheduleTick();
     }, 1000);
-    if (this.cfg.web) await this.startWeb(this.cfg.web);
     await this.startGroupsInOrder(this.cfg.groups.map((g) => g.name));
     this.sd.ready();
     return done;
@@ -159,6 +143,7 @@ export class FailsafeDaemon {
   private newGroup(cfg: FailsafeConfig['groups'][number]): GroupRunner {
     return new GroupRunner(cfg, {
       log: this.log,
+      socket: this.socket,
       onStateChanged: (name, from, to) => this.onGroupState(name, from, to),
       onFinalAction: (name, action) => {
         this.emit('final_action', name, `Group ${name}: start failed; final action ${action}`, { group: name, action });
@@ -261,6 +246,7 @@ export class FailsafeDaemon {
       restartGroup: (group) => this.groups.get(group)?.send({ type: 'restart' }),
       finalAction: (action, mon) => this.finalAction(action, `monitor ${mon.cfg.name}`, mon.cfg.target),
       groupState: (group) => this.groups.get(group)?.state ?? null,
+      groupSince: (group) => this.groups.get(group)?.stateSinceMono ?? null,
       event: (kind, message, fields) => this.emit(kind, cfg.name, message, fields),
     });
     this.monitors.set(cfg.name, m);
@@ -287,7 +273,14 @@ export class FailsafeDaemon {
     const holder: PfileHolder = { daemon, group, done: Promise.resolve(0) };
     this.pfiles.set(path, holder);
     holder.done = daemon.run();
-    await daemon.started();
+    try {
+      await daemon.started();
+    } catch (e) {
+      // refused (IPCKEY or SHM_DUMP_FILE held by another pcheck): run() rejects with the same error
+      holder.done.catch(() => undefined);
+      this.pfiles.delete(path);
+      throw e;
+    }
     // an entry's retry-over `exit` inside FailSafe mode stops the whole daemon with exit 1
     void holder.done.then((code) => {
       if (code !== 0 && !this.stopping && this.pfiles.get(path) === holder) void this.stop(code, `pfile='${path}' retry-over exit: stopping pcheck`);
@@ -338,24 +331,17 @@ export class FailsafeDaemon {
   // ---- schedules ------------------------------------------------------------------------
 
   private setSchedules(list: ScheduleConfig[]): void {
-    this.schedules = list.map((cfg) => ({ cfg, spec: parseCron(cfg.cron) }));
-    this.lastScheduleSecond = Math.floor(Date.now() / 1000);
+    this.schedules = planSchedules(list, Date.now());
   }
 
-  /** Every second since the last tick is looked at, so a late timer never skips a run. */
+  /** A late tick runs what became due meanwhile, once (core/schedule-plan.ts). */
   private scheduleTick(): void {
-    const now = Math.floor(Date.now() / 1000);
-    const from = Math.max(this.lastScheduleSecond + 1, now - 3600);
-    for (let s = from; s <= now; s++) {
-      const d = new Date(s * 1000);
-      for (const { cfg, spec } of this.schedules) {
-        if (!cronMatches(spec, d)) continue;
-        const late = now - s;
-        this.log.notice(`Schedule ${cfg.name} (${cfg.cron})${late > 1 ? `, ${late}s late` : ''}: ${describe(cfg)}`);
-        this.runSchedule(cfg);
-      }
+    const r = tickSchedules(this.schedules, Date.now());
+    this.schedules = r.plan;
+    for (const run of r.runs) {
+      this.log.notice(describeScheduleRun(run));
+      if (!run.skipped) this.runSchedule(run.cfg);
     }
-    this.lastScheduleSecond = now;
   }
 
   private runSchedule(cfg: ScheduleConfig): void {
@@ -366,7 +352,7 @@ export class FailsafeDaemon {
     }
     const m = this.monitors.get(a.monitor);
     if (!m) return;
-    m.suspend();
+    m.suspend('schedule');
     const prev = this.suspendTimers.get(a.monitor);
     if (prev) clearTimeout(prev);
     this.suspendTimers.set(
@@ -374,7 +360,7 @@ export class FailsafeDaemon {
       setTimeout(() => {
         this.suspendTimers.delete(a.monitor);
         this.log.notice(`Schedule ${cfg.name}: suspension of monitor ${a.monitor} over`);
-        this.monitors.get(a.monitor)?.resume();
+        this.monitors.get(a.monitor)?.resume('schedule');
       }, a.durationSec * 1000),
     );
   }
@@ -496,7 +482,8 @@ export class FailsafeDaemon {
       this.monitors.delete(name);
     }
     void (async () => {
-      for (const [path, group] of added) await this.addPfile(path, group);
+      // a pfile refused now (its IPCKEY or SHM_DUMP_FILE held by another pcheck) is left out, said once
+      for (const [path, group] of added) await this.addPfile(path, group).catch((e: unknown) => this.log.err(`pfile='${path}' is not watched: ${(e as Error).message}`));
       for (const m of monitors) if (!this.monitors.has(m.name)) this.addMonitor(m);
       await this.startGroupsInOrder(newGroups);
     })();
@@ -564,9 +551,4 @@ export class FailsafeDaemon {
     this.log.notice(code === 0 ? reason : 'Stop pcheck!!');
     this.finish(code);
   }
-}
-
-function describe(cfg: ScheduleConfig): string {
-  const a = cfg.action;
-  return a.kind === 'restart_group' ? `restart group ${a.group}` : `suspend monitor ${a.monitor} for ${a.durationSec}s`;
 }

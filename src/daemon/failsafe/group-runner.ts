@@ -6,23 +6,34 @@ import { groupStep, initialGroupState, type GroupAction, type GroupEvent, type G
 import type { FinalAction, GroupConfig, GroupState } from '../../core/failsafe-model';
 import { runScript } from '../../exec/run-script';
 import type { Logger } from '../../log/logger';
+import { systemClock } from '../clock';
+import { scriptLogEnv } from '../../control/script-log';
 
 export interface GroupRunnerDeps {
   log: Logger;
   onStateChanged(group: string, from: GroupState, to: GroupState): void;
   onFinalAction(group: string, action: FinalAction): void;
+  /** the control socket that takes `clplogcmd`'s lines (PS_SOCKET), or null */
+  socket?: string | null;
 }
 
-export function groupScriptEnv(group: string, event: ScriptEvent): Record<string, string> {
+/**
+ * CLUSTERPRO runs an exec resource's start.sh and stop.sh with CLP_EVENT=START on the server
+ * the group starts (or stops) normally, FAILOVER on another one; the generated scripts exit 1
+ * (NO_CLP) on anything else. procsafe has no other server: START for start, stop and restart
+ * scripts alike (SPEC §10), and PS_EVENT says which it is.
+ */
+export function groupScriptEnv(group: string, event: ScriptEvent, socket: string | null = null): Record<string, string> {
   return {
     PS_EVENT: event,
     PS_GROUP: group,
     // CLUSTERPRO's exec resource variables: this server is the group's home, the disk is fine
-    CLP_EVENT: event === 'RESTART' ? 'RECOVER' : event,
+    CLP_EVENT: 'START',
     CLP_DISK: 'SUCCESS',
     CLP_SERVER: 'HOME',
     CLP_GROUPNAME: group,
     CLP_RESOURCENAME: `exec-${group}`,
+    ...scriptLogEnv(socket),
   };
 }
 
@@ -30,6 +41,9 @@ export class GroupRunner {
   run: GroupRunState = initialGroupState();
   /** the last start/stop outcome, for padmin status */
   lastScript = '';
+  /** monotonic ms of the last change of state: a check that began before the group came
+   *  Online saw the group before its (re)start */
+  stateSinceMono = systemClock().mono;
 
   constructor(
     public cfg: GroupConfig,
@@ -52,6 +66,7 @@ export class GroupRunner {
         this.deps.log.log(a.severity, a.message);
         return;
       case 'stateChanged':
+        this.stateSinceMono = systemClock().mono;
         this.deps.onStateChanged(this.cfg.name, a.from, a.to);
         return;
       case 'finalAction':
@@ -75,7 +90,7 @@ export class GroupRunner {
     const run = runScript({
       path: cmd[0],
       args: cmd.slice(1),
-      env: groupScriptEnv(name, event),
+      env: groupScriptEnv(name, event, this.deps.socket ?? null),
       timeoutMs: timeout,
       onLine: (stream, line) => this.deps.log.log(stream === 'stderr' ? 'warning' : 'info', `Group ${name} ${phase}: ${line}`),
     });

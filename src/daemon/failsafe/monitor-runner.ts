@@ -3,7 +3,7 @@
 // through the daemon. A `process` monitor has no probe: the retry-overs (`group`) of its
 // pfile's entries are its failures.
 import type { FinalAction, GroupState, MonitorConfig } from '../../core/failsafe-model';
-import { initialMonitorState, recoveryDeadline, recoveryStep, type MonitorEvent, type MonitorState, type RecoveryConfig } from '../../core/recovery';
+import { initialMonitorState, recoveryDeadline, recoveryStep, type MonitorEvent, type MonitorState, type RecoveryConfig, type SuspendedBy, type TargetView } from '../../core/recovery';
 import type { Logger } from '../../log/logger';
 import type { EventKind } from '../../core/events';
 import { createProbe, type Probe } from '../../monitors/index';
@@ -15,6 +15,8 @@ export interface MonitorRunnerDeps {
   finalAction(action: FinalAction, monitor: MonitorRunner): void;
   /** the state of a group, to hold checks while it is starting or stopping */
   groupState(group: string): GroupState | null;
+  /** monotonic ms since the group is in its state (a check that began before saw another one) */
+  groupSince?(group: string): number | null;
   /** group_restart, final_action, monitor_error, monitor_recovered */
   event(kind: EventKind, message: string, fields: Record<string, string | number | null>): void;
 }
@@ -50,9 +52,11 @@ export class MonitorRunner {
   /** The target group changed state. */
   onGroupState(to: GroupState): void {
     if (to === 'Online') {
-      // the group's processes are new: give them start_wait before the first check
+      // the group's processes are new: the next check comes after a whole interval (plus
+      // start_wait), so a service that needs a moment to listen is not failed at once and
+      // escalation is never faster than the configuration (SPEC §10)
       if (this.cfg.timing === 'active') this.feed({ type: 'targetOnline' });
-      this.schedule(this.cfg.startWait * 1000);
+      this.schedule((this.cfg.interval + this.cfg.startWait) * 1000);
     } else if (this.cfg.timing === 'active' && (to === 'Offline' || to === 'Error' || to === 'Stopping')) {
       this.cancelCheck();
       this.feed({ type: 'targetOffline' });
@@ -91,14 +95,16 @@ export class MonitorRunner {
     this.armGrace();
   }
 
-  suspend(): void {
-    this.cancelCheck();
-    this.feed({ type: 'suspend' });
+  suspend(by: SuspendedBy = 'operator'): void {
+    this.feed({ type: 'suspend', by });
+    if (this.state.status === 'Suspended') this.cancelCheck();
   }
 
-  resume(): void {
-    this.feed({ type: 'resume' });
-    this.schedule(0);
+  /** An `active` monitor whose group is not Online goes back to Offline (no check, no start). */
+  resume(by: SuspendedBy = 'operator'): void {
+    const target = this.cfg.target === null ? null : this.deps.groupState(this.cfg.target);
+    this.feed({ type: 'resume', by, targetOffline: this.cfg.timing === 'active' && target !== 'Online' });
+    if (this.state.status === 'Normal') this.schedule(0);
   }
 
   close(): void {
@@ -134,14 +140,24 @@ export class MonitorRunner {
       this.inFlight = ac;
       const timeoutMs = this.cfg.timeout * 1000;
       const timer = setTimeout(() => ac.abort(), timeoutMs);
+      const began = this.deps.monoNow();
       const result = await this.probe.check(ac.signal, timeoutMs);
       clearTimeout(timer);
       if (this.inFlight !== ac) return; // cancelled meanwhile (suspend, group offline, close)
       this.inFlight = null;
       this.lastCheckAt = Date.now();
-      this.feed({ type: 'result', ok: result.ok, warning: result.warning, detail: result.detail });
+      this.feed({ type: 'result', ok: result.ok, warning: result.warning, detail: result.detail, target: this.targetView(began) });
     }
     if (this.timer === null) this.schedule(this.cfg.interval * 1000);
+  }
+
+  /** The target group as this result finds it: a failure counts only if it ran, as it is, all along. */
+  private targetView(checkBegan: number): TargetView | undefined {
+    if (this.cfg.target === null) return undefined;
+    const state = this.deps.groupState(this.cfg.target);
+    if (state === null) return undefined;
+    const since = this.deps.groupSince?.(this.cfg.target) ?? null;
+    return { state, restartedSinceCheck: since !== null && since > checkBegan };
   }
 
   private armGrace(): void {
