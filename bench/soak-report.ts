@@ -129,7 +129,7 @@ const UP_RE = /^\((.+) ,pid=(\d+)\) Up$/;
 const GRACE_RE = /^\((.+)\) up for \d+s: retry_count reset to 0$/;
 const FAIL_RE = /^Set pid fail \((.+)\)$/;
 const QUEUED_RE = /^\((.+)\) the previous restart script still runs: this one starts when it ends$/;
-const LIFECYCLE_RE = /^(Start pcheck |Stop pcheck!!$|SIGTERM Catch )/;
+const LIFECYCLE_RE = /^(Start pcheck |Stop pcheck!!$|SIGTERM Catch |Closed \d+ descriptor\(s\) inherited from pcheck's parent)/;
 
 interface Seen {
   down: number[];
