@@ -34,7 +34,9 @@ import { ScriptOutput, type OutputLine } from '../core/script-output';
 import { CLK_TCK, readEnviron, readStat } from '../proc/proc-table';
 import { selectOldest } from '../proc/match';
 import { runOsAction } from '../exec/os-action';
-import { readBootId, readStateFile, writeStateFile, type EntrySnapshot, type RunningScriptId, type StateSnapshot } from '../state/state-file';
+import { readBootId, readStateFile, writeStateEntries, type RunningScriptId, type StateSnapshot } from '../state/state-file';
+import { EntryJson } from './state-entries';
+import { syncStateFileLater, type StateSync } from '../state/state-sync';
 import { claimStateFile, type StateClaim } from '../state/state-claim';
 import { sameFile } from '../config/same-file';
 import { loadNative } from '../native/index';
@@ -113,6 +115,9 @@ export class PfileDaemon {
   private outputDir: ScriptOutputDir | null = null;
   private lastPersistError: string | null = null;
   private persistPending: NodeJS.Immediate | null = null;
+  private readonly entryJson = new EntryJson();
+  /** fsyncs the state file off the loop (state-sync.ts), for the current SHM_DUMP_FILE */
+  private stateSync: { path: string; sync: StateSync } | null = null;
   private readonly scriptQueue: { rt: EntryRuntime; start: () => void }[] = [];
   private scriptsRunning = 0;
   private drainPending = false;
@@ -259,7 +264,7 @@ export class PfileDaemon {
       this.sd.changed();
     }
     for (const a of r.actions) this.execute(rt, a);
-    this.armDeadline();
+    this.armDeadlineSoon();
   }
 
   /** Turns a change of proc_sts into an event; and times heals (death → new process up). */
@@ -359,6 +364,16 @@ export class PfileDaemon {
     this.seekTimer = setTimeout(() => this.seekTick(), this.seekDelay);
   }
 
+  /** armDeadline once this turn's events are handled: an event moves one entry's deadline, and
+   *  a look at every entry per event was O(entries²) in a mass death (1,000,000 looks for 1,000) */
+  private armDeadlineSoon(): void {
+    this.deadlinePending ??= setImmediate(() => {
+      this.deadlinePending = null;
+      this.armDeadline();
+    });
+  }
+  private deadlinePending: NodeJS.Immediate | null = null;
+
   /** One timer for the nearest deadline of all entries. */
   private armDeadline(): void {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
@@ -373,7 +388,10 @@ export class PfileDaemon {
 
   private onDeadline(): void {
     this.deadlineTimer = null;
-    this.scan(); // a process that appeared just now is not a failure
+    // a process that appeared just now is not a failure: a due entry that is looking for its
+    // process looks once more first (a grace window that ends needs no scan of /proc)
+    const due = this.clock().mono;
+    if (this.entries.some((rt) => isSeeking(rt.state) && (nextDeadline(rt.state, rt.cfg) ?? Infinity) <= due)) this.scan();
     const now = this.clock().mono;
     for (const rt of [...this.entries]) {
       const d = nextDeadline(rt.state, rt.cfg);
@@ -454,14 +472,17 @@ export class PfileDaemon {
    *  the end of a batch of deaths (already a loop turn after them: the Down lines are out). */
   private drainNow(): void {
     this.drainPending = false;
+    // the entries' RESTARTING is on disk before their scripts start (a pcheck started after
+    // this one is killed must not run them again)
+    if (this.persistPending) this.persist();
     let started = 0;
     while (this.scriptsRunning < MAX_CONCURRENT_SCRIPTS && this.scriptQueue.length > 0 && !this.stopping && started < SCRIPTS_PER_TURN) {
       this.scriptQueue.shift()!.start();
       started++;
     }
-    // name the new scripts in the state file now, before they can start the program: a pcheck
-    // started after this one is killed then waits for them instead of running them again
-    if (started > 0) this.persist();
+    // name the new scripts in the state file, so that such a pcheck waits for them (until then
+    // it finds them by path and PS_PNAME): in the next turn, with its deaths, one write a turn
+    if (started > 0) this.persistSoon();
     if (this.scriptQueue.length > 0 && this.scriptsRunning < MAX_CONCURRENT_SCRIPTS) this.drainScripts();
   }
 
@@ -494,7 +515,7 @@ export class PfileDaemon {
         kept = this.endScript(pid).spared;
       },
     });
-    // its identity for the state file (written by drainScripts right after this)
+    // its identity for the state file (written in the next loop turn, see drainNow)
     const stat = run.pid === null ? null : readStat(run.pid);
     const mine: RunningScriptId | null = run.pid !== null && stat !== null ? { pid: run.pid, startTime: stat.startTime, startedMono: this.clock().mono } : null;
     if (mine) rt.script = mine;
@@ -679,7 +700,7 @@ export class PfileDaemon {
     if (action === 'exit') {
       void this.stop(1, null, 'RETRY_OVER:EXIT');
     } else if (isOsAction(action)) {
-      this.persist();
+      this.persist(true); // on disk before a reboot
       runOsAction(action, { rehearse: this.opts.rehearse, rehearseLog: `${this.opts.runDir}/rehearse.log` }).then(
         (r) => {
           if (r.rehearsed) this.log.notice(`REHEARSE: would ${action}: ${r.command}`);
@@ -693,23 +714,9 @@ export class PfileDaemon {
 
   // ---- state file ---------------------------------------------------------------------
 
-  private snapshot(): StateSnapshot {
-    const entries: EntrySnapshot[] = this.entries.map((rt) => ({
-      pentId: rt.pent.id,
-      signature: rt.signature,
-      pname: rt.pent.pname,
-      procSts: rt.state.procSts,
-      monitorSts: rt.state.monitorSts,
-      pid: rt.state.pid,
-      startTime: rt.state.startTime,
-      retryCount: rt.state.retryCount,
-      restartCount: rt.state.restartCount,
-      rerunTime: rt.state.rerunTime,
-      upSinceMono: rt.state.upSinceMono,
-      restart:
-        rt.state.procSts === 'RESTARTING' ? { scriptRunning: rt.state.scriptRunning, script: rt.script, deadlineMono: rt.state.deadlineMono } : null,
-    }));
-    return { version: 1, pfile: this.pfile.path, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.bootId, ended: this.ended, entries };
+  /** the state file's head: everything but the entries */
+  private stateHead(): Omit<StateSnapshot, 'entries'> {
+    return { version: 1, pfile: this.pfile.path, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.bootId, ended: this.ended };
   }
 
   private persistSoon(): void {
@@ -718,13 +725,15 @@ export class PfileDaemon {
 
   /** Writes the state file; a failure is logged once per distinct error (not per attempt:
    *  a full disk must not flood the log), and monitoring goes on. */
-  private persist(): void {
+  private persist(durableNow = false): void {
     if (this.persistPending) clearImmediate(this.persistPending);
     this.persistPending = null;
     const path = this.pfile.param.shmDumpFile;
     if (path === null) return;
     try {
-      writeStateFile(path, this.snapshot());
+      // fsynced off the loop, after (state-sync.ts); at stop and before an OS action, now
+      writeStateEntries(path, this.stateHead(), this.entries.map((rt) => this.entryJson.of(rt)), { sync: durableNow });
+      if (!durableNow) this.syncLater(path);
       if (this.lastPersistError !== null) this.log.notice(`State file ${path} written again`);
       this.lastPersistError = null;
     } catch (e) {
@@ -732,6 +741,18 @@ export class PfileDaemon {
       if (m !== this.lastPersistError) this.log.err(`Cannot write state file: ${m}`);
       this.lastPersistError = m;
     }
+  }
+
+  private syncLater(path: string): void {
+    if (this.stateSync?.path !== path) {
+      const sync = syncStateFileLater(path, (e) => {
+        const m = `Cannot write state file: fsync of ${path} failed: ${e.message}`;
+        if (m !== this.lastPersistError) this.log.err(m);
+        this.lastPersistError = m;
+      });
+      this.stateSync = { path, sync };
+    }
+    this.stateSync.sync.changed();
   }
 
   /** What the state file of an earlier pcheck says of the entries that still exist: their
@@ -934,7 +955,7 @@ export class PfileDaemon {
     for (const rt of this.entries) rt.stopAwait?.();
     // the killed scripts' last output before the last line (they die at once: SIGKILL)
     if (killed.length > 0) await Promise.race([Promise.all(killed), new Promise((r) => setTimeout(r, STOP_SCRIPTS_WAIT_MS).unref())]);
-    this.persist();
+    this.persist(true);
     this.claim?.release();
     await this.control?.close().catch(() => undefined);
     if (lastLine !== null) this.log.notice(lastLine);
