@@ -193,6 +193,8 @@ function healRow(sut: Sut, n: number, method: HealRow['method'], subreaper: bool
     upS: null,
     note,
     machineBusyPct: NaN,
+    background: 0,
+    rssAfterMb: null,
   };
 }
 
@@ -317,6 +319,25 @@ async function idle(sut: Sut, n: number, bg: number): Promise<IdleRow> {
       `(${row.procs} processes in its tree; machine ${row.machineBusyPct.toFixed(1)} % busy)`,
   );
   return row;
+}
+
+/** Heals at scale (issue 14): N services among BACKGROUND unrelated processes, then the
+ *  supervisor's RSS once this warm-up is done. */
+async function healAmongBackground(sut: Sut, n: number): Promise<void> {
+  const took = await background.start(BACKGROUND);
+  say(`  started ${BACKGROUND} background processes in ${(took / 1000).toFixed(1)} s`);
+  try {
+    await sleep(1000);
+    const row = await healSequential(sut, n, KILLS, true, `${BACKGROUND} background processes`);
+    row.background = BACKGROUND;
+    await sleep(1000);
+    row.rssAfterMb = sampleTree(sut.pid as number, (pid) => sut.isService(pid)).rssKb / 1024;
+    say(`  ${sut.name} RSS after ${row.kills} heals at N=${n} + ${BACKGROUND} bg: ${row.rssAfterMb.toFixed(1)} MB`);
+    results.heal.push(row);
+  } finally {
+    await background.stopAndSettle();
+  }
+  await sleep(500);
 }
 
 async function idleBoth(sut: Sut, n: number): Promise<void> {
@@ -499,6 +520,7 @@ async function adoptedPhase(n: number): Promise<void> {
         else results.heal.push(await healSequential(s, n, KILLS));
       }
       if (n === MASS_N && s instanceof ProcsafeSut) {
+        await healAmongBackground(s, n);
         if (s.mode === 'pidfd') results.padmin = await padminTimes(s, n);
         results.mass.push(await massKill(s, n, true));
       }

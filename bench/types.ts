@@ -22,6 +22,10 @@ export interface HealRow {
   note: string;
   /** how busy the whole machine was during the row (% of all cores; includes the bench and other users). */
   machineBusyPct: number;
+  /** unrelated background processes running during the row */
+  background: number;
+  /** RSS of the supervisor's tree right after the row (MB): after this warm-up, for the scale rows */
+  rssAfterMb: number | null;
 }
 
 export interface IdleRow {

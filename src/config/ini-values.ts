@@ -2,12 +2,12 @@
 // of the string formats (URL, host, host:port, cron, schedule action, ...). Each converter gets
 // a `bad` that already names the place (`[section] key = "value": `), so its messages only say
 // what is wrong and what to write.
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ScheduleAction } from '../core/failsafe-model';
 import { splitCommand } from './command';
 import { cronProblem } from './ini-cron';
 import { cidrProblem } from './net-access';
+import { hostPortProblem, hostProblem } from './host-port';
 import { exampleOf, MAX_SECONDS, NAME_PATTERN, type KeySpec, type StringFormat, type Value } from './ini-schema';
 import { didYouMean, q, suggest } from './words';
 
@@ -150,32 +150,6 @@ function httpUrlProblem(text: string): string | null {
     return `the scheme ${q(url.protocol.slice(0, -1))} is not supported; write an http:// or https:// URL`;
   }
   if (url.hostname === '') return 'the URL has no host; write e.g. http://127.0.0.1:8080/health';
-  return null;
-}
-
-const HOSTNAME = /^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-
-function hostProblem(text: string): string | null {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return 'a URL, not a host; write only the host name or address, e.g. 127.0.0.1';
-  if (net.isIP(text) !== 0 || HOSTNAME.test(text)) return null;
-  return 'not a host name or IP address; write e.g. 127.0.0.1 or db.example.com';
-}
-
-export function hostPortProblem(text: string): string | null {
-  const eg = `write host:port, e.g. ${'127.0.0.1:29003'} or [::1]:29003`;
-  const m = /^(\[([^\]]*)\]|[^:]*):(\d*)$/.exec(text);
-  if (m === null) {
-    if (/^\d+$/.test(text)) return `only a port; ${eg}`;
-    if (net.isIPv6(text.replace(/:\d+$/, ''))) return `put an IPv6 address in brackets; ${eg}`;
-    return `not host:port; ${eg}`;
-  }
-  const host = m[2] ?? m[1];
-  if (host === '') return `no host; write 127.0.0.1:PORT (this machine only) or 0.0.0.0:PORT (every address)`;
-  if (m[2] !== undefined ? net.isIPv6(host) === false : hostProblem(host) !== null) {
-    return `the host ${q(host)} is not a host name or IP address; ${eg}`;
-  }
-  const port = Number(m[3]);
-  if (m[3] === '' || port < 1 || port > 65535) return `the port ${q(m[3])} is not from 1 to 65535; ${eg}`;
   return null;
 }
 

@@ -2,7 +2,7 @@
 // METRICS_LISTEN is given, so a ProcessSaver pfile stays as it is). docs/pfile.md.
 import * as path from 'node:path';
 import type { PfileParam } from '../core/model';
-import { hostPortProblem } from './ini-values';
+import { hostPortProblem } from './host-port';
 import { cidrProblem, listenNeedsAllow } from './net-access';
 import { q } from './words';
 

@@ -7,27 +7,17 @@ import { RETRY_OVER_ACTIONS, type RetryOverAction } from '../core/states';
 import { checkOverlaps } from './pent-overlap';
 import { restartScriptChecker } from './script-check';
 import { resolveUid } from './users';
-import { checkMetricsParams, METRICS_DEFAULTS, METRICS_EXAMPLES, METRICS_PARAM_KEYS, metricsParamValue } from './pfile-metrics';
+import { checkMetricsParams, METRICS_EXAMPLES, METRICS_PARAM_KEYS, metricsParamValue } from './pfile-metrics';
+import { PARAM_DEFAULTS, rawParamValue } from './pfile-param';
 import { q, readConfigFile, suggest } from './words';
+
+// in pfile-param.ts, which padmin loads without this parser
+export { PARAM_DEFAULTS, rawParamValue };
 
 export interface ParseOptions {
   /** check that restart scripts exist and are executable (default true). */
   checkFiles?: boolean;
 }
-
-/** Values of the optional PARAM keys; INITIAL_WAIT defaults to MONITOR_INTERVAL. */
-export const PARAM_DEFAULTS: Readonly<Omit<PfileParam, 'ipckey' | 'ipckeyText' | 'initialWait'>> = Object.freeze({
-  monitorInterval: 10,
-  msgCheckInterval: 5,
-  shmDumpFile: null,
-  logFile: null,
-  syslog: true,
-  syslogFacility: 'daemon',
-  syslogSocket: '/dev/log',
-  scriptTimeout: 300,
-  restartWait: 30,
-  ...METRICS_DEFAULTS,
-});
 
 export const PARAM_KEYS = [
   'IPCKEY',
@@ -81,16 +71,6 @@ interface Sections {
 }
 
 /** Reads and parses the pfile at `file`; Pfile.path and error locations use its absolute path. */
-/**
- * The value of `key` in the PARAM section of a pfile's text (its first `KEY VALUE` line), read
- * without parsing the file: padmin needs only IPCKEY of a pfile of 1,000 entries, and pcheck
- * needs LOG_FILE and SYSLOG* of a pfile that does not parse, to log why.
- */
-export function rawParamValue(text: string, key: string): string | undefined {
-  const param = /#+\s*PARAM\s*#+([\s\S]*?)(#+\s*PENT\s*#+|$)/.exec(text)?.[1] ?? '';
-  return new RegExp(`^[ \\t]*${key}[ \\t]+(\\S+)[ \\t]*\\r?$`, 'm').exec(param)?.[1];
-}
-
 export function loadPfile(file: string, opts: ParseOptions = {}): Pfile {
   const { abs, text } = readConfigFile(file, '-f', 'pfile', ['#']);
   return parsePfile(text, abs, opts);

@@ -199,18 +199,48 @@ interface ImmutableParts {
   exe: string | null;
 }
 
+/** The buffer every cmdline is read into; grown for a longer one, and given back after it
+ *  (a java command line can be 100 KB; most are under 200 bytes). */
+const ARGV_BUFFER_SIZE = 4096;
+const ARGV_BUFFER_KEPT = 64 * 1024;
+let argvBuf = Buffer.allocUnsafe(ARGV_BUFFER_SIZE);
+
+/** Reads a whole /proc file into argvBuf; returns its length. Not fs.readFileSync: procfs
+ *  files have no size, so it allocates 64 KiB per read, and a scan that reads thousands of new
+ *  processes (a mass restart) left tens of MB in the allocator for good (measured: 30 MB). */
+function readIntoArgvBuf(path: string): number {
+  const fd = fs.openSync(path, 'r');
+  try {
+    let len = 0;
+    for (;;) {
+      if (len === argvBuf.length) {
+        const bigger = Buffer.allocUnsafe(argvBuf.length * 2);
+        argvBuf.copy(bigger, 0, 0, len);
+        argvBuf = bigger;
+      }
+      const n = fs.readSync(fd, argvBuf, len, argvBuf.length - len, null);
+      if (n === 0) return len;
+      len += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** argv from /proc/PID/cmdline: NUL-separated, with one trailing NUL. Frozen because the
  *  array is shared between scans through the cache. Null if the process is gone. */
 function readArgv(dir: string): string[] | null {
-  let raw: Buffer;
+  let len: number;
   try {
-    raw = fs.readFileSync(`${dir}/cmdline`);
+    len = readIntoArgvBuf(`${dir}/cmdline`);
   } catch (err) {
     if (isUnreadableError(err)) return null;
     throw err;
   }
-  const end = raw.length > 0 && raw[raw.length - 1] === 0 ? raw.length - 1 : raw.length;
-  return Object.freeze(end === 0 ? [] : raw.toString('utf8', 0, end).split('\0')) as string[];
+  const end = len > 0 && argvBuf[len - 1] === 0 ? len - 1 : len;
+  const argv = Object.freeze(end === 0 ? [] : argvBuf.toString('utf8', 0, end).split('\0')) as string[];
+  if (argvBuf.length > ARGV_BUFFER_KEPT) argvBuf = Buffer.allocUnsafe(ARGV_BUFFER_SIZE);
+  return argv;
 }
 
 /** Target of /proc/PID/exe; null when unreadable (another user's process without root,
@@ -286,6 +316,8 @@ function readPidMax(procRoot: string): number {
 interface Seen {
   info: ProcInfo | null;
   since: number;
+  /** the scan that last saw it (entries not seen by a scan are dropped at its end) */
+  gen: number;
 }
 
 /** A process a scan looks for: its argv[0] or program file is a looked-for name. */
@@ -295,10 +327,14 @@ function isCandidate(parts: ImmutableParts, names: ReadonlySet<string>): boolean
 
 export function createProcTable(procRoot = '/proc'): ProcessTable {
   const buf = Buffer.allocUnsafe(STAT_BUFFER_SIZE);
-  let cache = new Map<number, ImmutableParts>();
+  // Both maps are updated in place, not rebuilt by each scan: with thousands of processes,
+  // two new maps per scan (several per restart) were promoted by V8 and piled up as old-space
+  // garbage, ~0.35 MB per restart (docs/PERFORMANCE.md).
+  const cache = new Map<number, ImmutableParts>();
   /** what the last scan reported of each pid (null: a kernel thread) and when it was first
    *  seen (performance.now()), for quick scans. */
-  let seen = new Map<number, Seen>();
+  const seen = new Map<number, Seen>();
+  let gen = 0;
 
   function readParts(dir: string, stat: ProcStat): ImmutableParts | null {
     const argv = readArgv(dir);
@@ -325,6 +361,22 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
     return { pid, startTime: stat.startTime, argv: parts.argv, exe: parts.exe, uid, state: stat.state };
   }
 
+  /** The last scan's ProcInfo when nothing in it changed (callers never modify one), else a new one. */
+  function infoFor(prev: ProcInfo | null | undefined, pid: number, stat: ProcStat, parts: ImmutableParts, uid: number): ProcInfo {
+    const same = prev && prev.startTime === stat.startTime && prev.argv === parts.argv && prev.exe === parts.exe && prev.uid === uid && prev.state === stat.state;
+    return same ? prev : toInfo(pid, stat, parts, uid);
+  }
+
+  function remember(pid: number, prev: Seen | undefined, info: ProcInfo | null, since: number): void {
+    if (prev === undefined) {
+      seen.set(pid, { info, since, gen });
+      return;
+    }
+    prev.info = info;
+    prev.since = since;
+    prev.gen = gen;
+  }
+
   /** Known to the last scan, old enough and not a name being looked for: reuse it. */
   function reusable(pid: number, opts: ScanOptions): Seen | undefined {
     const known = seen.get(pid);
@@ -341,29 +393,24 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
   function scan(opts?: ScanOptions): ProcInfo[] {
     lastPid = readLastPid(procRoot);
     const now = performance.now();
-    const next = new Map<number, ImmutableParts>();
-    const nextSeen = new Map<number, Seen>();
+    gen++;
     const out: ProcInfo[] = [];
     for (const name of fs.readdirSync(procRoot)) {
       const c = name.charCodeAt(0);
       if (c < 0x30 || c > 0x39) continue; // not a pid directory (self, sys, meminfo, ...)
       const pid = Number(name);
-      if (opts) {
-        const known = reusable(pid, opts);
-        if (known !== undefined) {
-          nextSeen.set(pid, known);
-          const parts = cache.get(pid);
-          if (parts) next.set(pid, parts);
-          if (known.info) out.push(known.info);
-          continue;
-        }
+      const known = opts ? reusable(pid, opts) : undefined;
+      if (known !== undefined) {
+        known.gen = gen;
+        if (known.info) out.push(known.info);
+        continue;
       }
-      const since = seen.get(pid)?.since ?? now;
+      const prev = seen.get(pid);
       const stat = readStatWith(buf, `${procRoot}/${name}/stat`);
       // Kernel threads are recognised by their flag, so their cmdline is never read, and quick
       // scans skip them. Nothing else is remembered as "nothing": a zombie's pid or one caught
       // mid-exec may be the restarted process by the next look.
-      if (stat !== null && stat.flags & PF_KTHREAD) nextSeen.set(pid, { info: null, since });
+      if (stat !== null && stat.flags & PF_KTHREAD) remember(pid, prev, null, prev?.since ?? now);
       if (stat === null || isDead(stat) || stat.flags & PF_KTHREAD) continue;
       const dir = liveDir(`${procRoot}/${name}`, pid, stat);
       let parts = partsFor(pid, dir, stat);
@@ -378,17 +425,22 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
       // An empty argv is never cached: during execve the kernel sets comm and arg_start before
       // the new argv is readable, so a cached empty argv would hide the process for ever.
       if (parts.argv.length === 0) continue; // exiting, mid-exec, or a kernel thread without the flag
-      next.set(pid, parts);
+      cache.set(pid, parts);
       const uid = readUid(dir);
       if (uid === null) continue;
-      const info = toInfo(pid, stat, parts, uid);
+      const info = infoFor(prev?.info, pid, stat, parts, uid);
       // a pid reused since (another start time) is a new process: first seen now
-      const prev = seen.get(pid);
-      nextSeen.set(pid, { info, since: prev?.info?.startTime === stat.startTime ? prev.since : now });
+      remember(pid, prev, info, prev?.info?.startTime === stat.startTime ? prev.since : now);
       out.push(info);
     }
-    cache = next; // drops the entries of processes that are gone
-    seen = nextSeen;
+    // drop the processes that are gone (deleting while iterating a Map is safe; forEach, unlike
+    // for-of, makes no [key, value] array per entry)
+    seen.forEach((s, pid) => {
+      if (s.gen !== gen) seen.delete(pid);
+    });
+    cache.forEach((_, pid) => {
+      if (seen.get(pid)?.gen !== gen) cache.delete(pid);
+    });
     return out;
   }
 

@@ -107,6 +107,6 @@ export function readFailsafeState(path: string): ReadFailsafeResult {
   return 'value' in r ? { snapshot: r.value as FailsafeSnapshot } : r;
 }
 
-export function writeFailsafeState(path: string, s: FailsafeSnapshot): void {
-  writeJsonFile(path, s);
+export function writeFailsafeState(path: string, s: FailsafeSnapshot, opts: { sync?: boolean } = {}): void {
+  writeJsonFile(path, s, opts);
 }

@@ -218,7 +218,7 @@ describe('the persistence room', () => {
     const path = join(tmp(), 'sub', 'failsafe.state');
     const a = state(path).s;
     a.finalActions.push({ action: 'reboot', at: 123, source: 'monitor m' });
-    a.storeFor('/etc/a.pfile').write({ version: 1, pfile: '/etc/a.pfile', pcheckPid: 1, writtenAt: 1, bootId: 'boot-1', ended: null, entries: [] });
+    a.storeFor('/etc/a.pfile').write({ version: 1, pfile: '/etc/a.pfile', pcheckPid: 1, writtenAt: 1, bootId: 'boot-1', ended: null }, { json: () => [], objects: () => [] }, false);
     a.ended = 'SIGTERM';
     a.persistNow();
     const b = state(path).s;

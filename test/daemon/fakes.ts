@@ -9,7 +9,7 @@ import type { Pent, Pfile } from '../../src/core/model';
 import { Logger } from '../../src/log/logger';
 import type { DeathInfo, DeathWatcher, ProcId, ProcInfo, ProcessTable, ScanOptions } from '../../src/proc/types';
 import { closeEntryServices, createEntryServices, type EntryServices } from '../../src/daemon/entries/services';
-import type { StateStore } from '../../src/daemon/entries/entry-state-file';
+import type { EntriesOut, StateHead, StateStore } from '../../src/daemon/entries/entry-state-file';
 import type { ReadStateResult, StateSnapshot } from '../../src/state/state-file';
 
 export class FakeTable implements ProcessTable {
@@ -177,10 +177,11 @@ export function memStore(): StateStore & { saved: StateSnapshot | null; writes: 
     read(): ReadStateResult {
       return s.saved === null ? { missing: true } : { snapshot: s.saved };
     },
-    write(snap: StateSnapshot): void {
+    write(head: StateHead, entries: EntriesOut): void {
       if (s.fail !== null) throw new Error(s.fail);
       s.writes++;
-      s.saved = JSON.parse(JSON.stringify(snap)) as StateSnapshot;
+      // the text a file store writes, read back
+      s.saved = JSON.parse(JSON.stringify({ ...head, entries: entries.json().map((j) => JSON.parse(j) as unknown) })) as StateSnapshot;
     },
   };
   return s;

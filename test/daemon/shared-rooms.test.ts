@@ -17,12 +17,12 @@ after(closeAll);
 const rt = (n: number) => ({ pent: { pname: `/opt/e${n}` } }) as unknown as EntryRuntime;
 
 describe('the restart-script queue of the process', () => {
-  it('starts four scripts per loop turn, all pfiles together, and names them in each owner’s state file once per turn', async () => {
+  it('starts four scripts per loop turn, all pfiles together: each owner’s due write first, the scripts named in its next one', async () => {
     const q = new ScriptQueue();
     const started: number[] = [];
     const persisted: string[] = [];
-    const a = { persistNow: () => persisted.push('a') };
-    const b = { persistNow: () => persisted.push('b') };
+    const a = { flushState: () => persisted.push('a'), persistSoon: () => persisted.push('a soon') };
+    const b = { flushState: () => persisted.push('b'), persistSoon: () => persisted.push('b soon') };
     for (let i = 0; i < 6; i++) {
       q.push(i % 2 === 0 ? a : b, rt(i), () => {
         q.started();
@@ -32,7 +32,7 @@ describe('the restart-script queue of the process', () => {
     assert.deepEqual(started, [], 'not in the turn that queued them');
     await turns(1);
     assert.deepEqual(started, [0, 1, 2, 3]);
-    assert.deepEqual(persisted.sort(), ['a', 'b']);
+    assert.deepEqual(persisted, ['a', 'b', 'a soon', 'b soon']);
     await turns(1);
     assert.deepEqual(started, [0, 1, 2, 3, 4, 5]);
     q.close();
@@ -41,7 +41,7 @@ describe('the restart-script queue of the process', () => {
   it(`runs at most ${MAX_CONCURRENT_SCRIPTS} at once: the next starts when one exits`, async () => {
     const q = new ScriptQueue();
     let running = 0;
-    const owner = { persistNow: () => undefined };
+    const owner = { flushState: () => undefined, persistSoon: () => undefined };
     for (let i = 0; i < MAX_CONCURRENT_SCRIPTS + 3; i++) {
       q.push(owner, rt(i), () => {
         q.started();
@@ -59,8 +59,8 @@ describe('the restart-script queue of the process', () => {
   it('drop takes one owner’s queued scripts out; after close nothing starts', async () => {
     const q = new ScriptQueue();
     const started: string[] = [];
-    const a = { persistNow: () => undefined };
-    const b = { persistNow: () => undefined };
+    const a = { flushState: () => undefined, persistSoon: () => undefined };
+    const b = { flushState: () => undefined, persistSoon: () => undefined };
     q.push(a, rt(1), () => started.push('a1'));
     q.push(b, rt(2), () => started.push('b2'));
     assert.deepEqual(q.drop(a).map((r) => r.pent.pname), ['/opt/e1']);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextImmediate, setTimeout as delay } from 'node:timers/promises';
-import { createPollDeathWatcher } from '../../src/proc/death-watch';
+import { CPU_BUDGET, createPollDeathWatcher } from '../../src/proc/death-watch';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TestProcesses, buildLeaderExits, killPid, statField, statusState, waitFor } from '../fixtures/proc/processes';
@@ -15,12 +15,12 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Descriptors of this process that point at /proc/PID/stat of `pid`. */
+/** Descriptors of this process that point at /proc/PID/statm of `pid` (what the poll reads). */
 function statFdsOf(pid: number): number {
   let n = 0;
   for (const fd of fs.readdirSync('/proc/self/fd')) {
     try {
-      if (fs.readlinkSync(`/proc/self/fd/${fd}`) === `/proc/${pid}/stat`) n++;
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) === `/proc/${pid}/statm`) n++;
     } catch {
       /* the fd of the readdir itself, closed by now */
     }
@@ -207,6 +207,33 @@ describe('createPollDeathWatcher', () => {
     await d.died;
     await waitFor('the error report', () => errors.length > 0, 1000);
     assert.equal((errors[0] as Error).message, 'callback bug');
+    watcher.close();
+  });
+
+  it('with 1,000 watches the polls keep to their CPU budget, and still report the death within a second', async (t) => {
+    const watcher = createPollDeathWatcher();
+    const s = await procs.sleep();
+    let deaths = 0;
+    let lastAt = 0;
+    for (let i = 0; i < 1000; i++) {
+      watcher.watch(s, () => {
+        deaths++;
+        lastAt = performance.now();
+      });
+    }
+    await delay(1000); // the period settles
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await delay(3000);
+    const used = process.cpuUsage(cpu0);
+    const share = (used.user + used.system) / 1000 / (performance.now() - t0);
+    t.diagnostic(`1,000 watches: ${(share * 100).toFixed(2)} % of a CPU (budget ${(CPU_BUDGET * 100).toFixed(1)} %)`);
+    assert.ok(share < CPU_BUDGET * 2.5, `${(share * 100).toFixed(2)} % of a CPU`);
+    const killedAt = performance.now();
+    killPid(s.pid);
+    await waitFor('1,000 deaths reported', () => deaths === 1000, 5000);
+    t.diagnostic(`all reported ${(lastAt - killedAt).toFixed(0)} ms after the kill`);
+    assert.ok(lastAt - killedAt < 1000, `${lastAt - killedAt} ms`);
     watcher.close();
   });
 

@@ -117,6 +117,20 @@ describe('createProcTable', () => {
     assert.match(p.state, /^[RS]$/);
   });
 
+  it('scan and read give a long command line whole (a java classpath of 100 KB), and a short one after it', async () => {
+    const argv0 = token();
+    const long = ['1000', '0'.repeat(5000), '0'.repeat(100_000)]; // sleep adds its arguments up
+    const s = await procs.sleep([argv0, ...long]);
+    const shortArgv = [token(), '1000'];
+    const short = await procs.sleep(shortArgv);
+    const fresh = createProcTable();
+    const scanned = fresh.scan();
+    assert.deepEqual(scanned.find((p) => p.pid === s.pid)?.argv, [argv0, ...long]);
+    assert.deepEqual(scanned.find((p) => p.pid === short.pid)?.argv, shortArgv);
+    assert.deepEqual(fresh.read(s)?.argv, [argv0, ...long]);
+    assert.deepEqual(fresh.read(short)?.argv, shortArgv);
+  });
+
   it('scan leaves out kernel threads', (t) => {
     const kthreads = fs
       .readdirSync('/proc')

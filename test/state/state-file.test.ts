@@ -7,10 +7,12 @@ import {
   readBootId,
   readStateFile,
   StateFileError,
+  writeStateEntries,
   writeStateFile,
   type EntrySnapshot,
   type StateSnapshot,
 } from '../../src/state/state-file';
+import { syncStateFileLater } from '../../src/state/state-sync';
 
 let root: string;
 before(() => {
@@ -192,5 +194,47 @@ describe('state file', () => {
     const readMs = (performance.now() - t0) / N;
     console.log(`# state file, 100 entries (${statSync(path).size} bytes): write ${writeMs.toFixed(3)} ms, read ${readMs.toFixed(3)} ms`);
     assert.ok(writeMs < 200, `${writeMs} ms per write`);
+  });
+
+  it('without sync, replaces the file at once and leaves no temporary file; the later fsync settles', async () => {
+    const dir = freshDir();
+    const path = join(dir, 'x.dmp');
+    const errors: Error[] = [];
+    const later = syncStateFileLater(path, (e) => errors.push(e));
+    for (const retryCount of [0, 1, 2]) {
+      writeStateFile(path, snapshot([entry({ retryCount })]), { sync: false });
+      later.changed();
+      const r = readStateFile(path);
+      assert.ok('snapshot' in r);
+      assert.equal(r.snapshot.entries[0].retryCount, retryCount, 'the new state is what a reader sees at once');
+    }
+    await later.settled();
+    assert.equal(errors.length, 0, errors.join('; '));
+    assert.deepEqual(readdirSync(dir), ['x.dmp']);
+  });
+
+  it('the later fsync of a file removed meanwhile is no error, and a failed fsync is reported', async () => {
+    const errors: Error[] = [];
+    const gone = syncStateFileLater(join(freshDir(), 'never-written.dmp'), (e) => errors.push(e));
+    gone.changed();
+    await gone.settled();
+    assert.equal(errors.length, 0, errors.join('; '));
+    // a character device cannot be fsynced (EINVAL): what a failing disk would report
+    const failing = syncStateFileLater('/dev/null', (e) => errors.push(e));
+    failing.changed();
+    await failing.settled();
+    assert.equal((errors[0] as NodeJS.ErrnoException | undefined)?.code, 'EINVAL');
+  });
+
+  it('a file written from entries already in JSON is the very file writeStateFile writes', () => {
+    const dir = freshDir();
+    const snap = snapshot([entry(), entry({ pentId: 2, pname: '/opt/app "quoted" ü', restart: { scriptRunning: true, script: null, deadlineMono: null } })]);
+    const { entries, ...head } = snap;
+    writeStateFile(join(dir, 'a.dmp'), snap);
+    writeStateEntries(join(dir, 'b.dmp'), head, entries.map((e) => JSON.stringify(e)));
+    assert.equal(readFileSync(join(dir, 'b.dmp'), 'utf8'), readFileSync(join(dir, 'a.dmp'), 'utf8'));
+    assert.deepEqual(readStateFile(join(dir, 'b.dmp')), { snapshot: snap });
+    writeStateEntries(join(dir, 'c.dmp'), head, []);
+    assert.deepEqual(readStateFile(join(dir, 'c.dmp')), { snapshot: { ...head, entries: [] } });
   });
 });

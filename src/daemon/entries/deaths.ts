@@ -18,7 +18,7 @@ export interface DeathOwner {
   dispatch(rt: EntryRuntime, e: EntryEvent): void;
   /** the pids its entries watch now */
   watchedPids(): Iterable<number>;
-  persistNow(): void;
+  persistNow(durable?: boolean): void;
 }
 
 export class DeathDesk {

@@ -12,14 +12,12 @@ import {
   nextDeadline,
   type EntryAction,
   type EntryEvent,
-  type EntryState,
 } from '../../core/entry-machine';
 import type { EventSink } from '../../core/events';
 import { pentSignature, type Pfile, type PfileParam } from '../../core/model';
 import type { RetryOverAction } from '../../core/states';
 import { openScriptOutputDir, type ScriptOutputDir } from '../../exec/script-output-dir';
 import type { ProcInfo } from '../../proc/types';
-import type { EntrySnapshot } from '../../state/state-file';
 import type { PentView } from '../../views/pent-view';
 import { adopted, entryConfig, newRuntime, pentView, type EntryRuntime } from './entry-runtime';
 import { EntryEvents } from './entry-events';
@@ -59,6 +57,7 @@ export class EntrySet {
   private readonly events: EntryEvents;
   private readonly scripts: RestartScripts;
   private deadlineTimer: NodeJS.Timeout | null = null;
+  private deadlinePending: NodeJS.Immediate | null = null;
   /** where restart scripts write (null: pipes) */
   private output: ScriptOutputDir | null = null;
   private closed = false;
@@ -73,7 +72,7 @@ export class EntrySet {
       log: s.log,
       bootId: o.bootId,
       monoNow: () => s.clock().mono,
-      entries: () => this.entries.map(snapshotOf),
+      entries: () => this.entries,
     });
     this.events = new EntryEvents(o.onEvent, o.serverName, () => this.pfile.path);
     this.scripts = new RestartScripts(this);
@@ -221,6 +220,7 @@ export class EntrySet {
     this.closed = true;
     const killed = this.scripts.stopAll(this.entries, running);
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    if (this.deadlinePending) clearImmediate(this.deadlinePending);
     for (const rt of this.entries) {
       rt.unwatch?.();
       rt.unwatch = null;
@@ -280,8 +280,17 @@ export class EntrySet {
     return this.output;
   }
 
-  persistNow(): void {
-    this.state.persistNow();
+  /** `durable`: fsynced before it returns (before an OS action). */
+  persistNow(durable = false): void {
+    this.state.persistNow(durable);
+  }
+
+  persistSoon(): void {
+    this.state.persistSoon();
+  }
+
+  flushState(): void {
+    this.state.flush();
   }
 
   // ---- events in, actions out -------------------------------------------------------------
@@ -299,7 +308,7 @@ export class EntrySet {
       this.o.onStateChange?.();
     }
     for (const a of r.actions) this.execute(rt, a);
-    this.armDeadline();
+    this.armDeadlineSoon();
   }
 
   private execute(rt: EntryRuntime, a: EntryAction): void {
@@ -342,8 +351,19 @@ export class EntrySet {
     }
   }
 
+  /** armDeadline once this turn's events are handled: an event moves one entry's deadline, and
+   *  a look at every entry per event was O(entries²) in a mass death (1,000,000 looks for 1,000). */
+  private armDeadlineSoon(): void {
+    this.deadlinePending ??= setImmediate(() => {
+      this.deadlinePending = null;
+      this.armDeadline();
+    });
+  }
+
   /** One timer for the nearest deadline of the set's entries. */
   private armDeadline(): void {
+    if (this.deadlinePending) clearImmediate(this.deadlinePending);
+    this.deadlinePending = null;
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = null;
     if (this.closed) return;
@@ -356,7 +376,10 @@ export class EntrySet {
 
   private onDeadline(): void {
     this.deadlineTimer = null;
-    this.services.scanner.scan(); // a process that appeared just now is not a failure
+    // a process that appeared just now is not a failure: a due entry that is looking for its
+    // process looks once more first (a grace window that ends needs no scan of /proc)
+    const due = this.services.clock().mono;
+    if (this.entries.some((rt) => isSeeking(rt.state) && (nextDeadline(rt.state, rt.cfg) ?? Infinity) <= due)) this.services.scanner.scan();
     const now = this.services.clock().mono;
     for (const rt of [...this.entries]) {
       const d = nextDeadline(rt.state, rt.cfg);
@@ -374,22 +397,4 @@ function killIfStill(still: boolean, pid: number): void {
   } catch {
     // gone meanwhile
   }
-}
-
-function snapshotOf(rt: EntryRuntime): EntrySnapshot {
-  const s: EntryState = rt.state;
-  return {
-    pentId: rt.pent.id,
-    signature: rt.signature,
-    pname: rt.pent.pname,
-    procSts: s.procSts,
-    monitorSts: s.monitorSts,
-    pid: s.pid,
-    startTime: s.startTime,
-    retryCount: s.retryCount,
-    restartCount: s.restartCount,
-    rerunTime: s.rerunTime,
-    upSinceMono: s.upSinceMono,
-    restart: s.procSts === 'RESTARTING' ? { scriptRunning: s.scriptRunning, script: rt.script, deadlineMono: s.deadlineMono } : null,
-  };
 }

@@ -1,7 +1,9 @@
 // The state file of one entry set (SHM_DUMP_FILE, SPEC §5): claimed at start (one pcheck per
 // state file), read once to resume what the previous pcheck left (counters, a restart under way
-// with its script), written atomically whenever an entry changes. A FailSafe pfile without
-// SHM_DUMP_FILE keeps its entries in the FailSafe state file instead (a `StateStore` of it).
+// with its script), written atomically whenever an entry changes — once per loop turn, each
+// entry's JSON kept while it is unchanged, fsynced off the loop (state-sync.ts) but at once at
+// stop and before an OS action. A FailSafe pfile without SHM_DUMP_FILE keeps its entries in the
+// FailSafe state file instead (a `StateStore` of it).
 import { pentSignature, type Pfile } from '../../core/model';
 import type { RestoredEntry } from '../../core/entry-machine';
 import { freshReason, resumedEntry, type PcheckEnd } from '../../core/resume-policy';
@@ -11,7 +13,20 @@ import { selectOldest } from '../../proc/match';
 import { CLK_TCK, readEnviron, readStat } from '../../proc/proc-table';
 import type { ProcInfo, ProcessTable } from '../../proc/types';
 import { claimStateFile, type StateClaim } from '../../state/state-claim';
-import { readStateFile, writeStateFile, type EntrySnapshot, type ReadStateResult, type RunningScriptId, type StateSnapshot } from '../../state/state-file';
+import { readStateFile, writeStateEntries, type EntrySnapshot, type ReadStateResult, type RunningScriptId, type StateSnapshot } from '../../state/state-file';
+import { syncStateFileLater } from '../../state/state-sync';
+import type { EntryRuntime } from './entry-runtime';
+import { entrySnapshot, EntryJson } from './state-entries';
+
+/** The state file's head: everything but the entries. */
+export type StateHead = Omit<StateSnapshot, 'entries'>;
+
+/** The entries to write, as each store takes them: their JSON (kept while an entry is unchanged)
+ *  or the objects. */
+export interface EntriesOut {
+  json(): readonly string[];
+  objects(): EntrySnapshot[];
+}
 
 /** Where a snapshot lives: a file of its own, or a part of another file. */
 export interface StateStore {
@@ -20,11 +35,23 @@ export interface StateStore {
   /** the file claims (flock) only when it is the pfile's own */
   readonly ownFile: boolean;
   read(): ReadStateResult;
-  write(s: StateSnapshot): void;
+  /** `durable`: on disk before this returns (at stop, before an OS action); else fsynced soon,
+   *  off the loop (a killed pcheck's write is in the page cache: only a power loss loses it). */
+  write(head: StateHead, entries: EntriesOut, durable: boolean): void;
 }
 
-export function fileStore(path: string): StateStore {
-  return { path, ownFile: true, read: () => readStateFile(path), write: (s) => writeStateFile(path, s) };
+/** SHM_DUMP_FILE: a file of the pfile's own. A failed fsync off the loop is told through `onSyncError`. */
+export function fileStore(path: string, onSyncError: (m: string) => void = () => undefined): StateStore {
+  const sync = syncStateFileLater(path, (e) => onSyncError(`Cannot write state file: fsync of ${path} failed: ${e.message}`));
+  return {
+    path,
+    ownFile: true,
+    read: () => readStateFile(path),
+    write: (head, entries, durable) => {
+      writeStateEntries(path, head, entries.json(), { sync: durable });
+      if (!durable) sync.changed();
+    },
+  };
 }
 
 /** An entry as the previous pcheck left it; `resumed`: its counters are taken over. */
@@ -39,8 +66,8 @@ export interface EntryStateFileDeps {
   log: Logger;
   bootId: string;
   monoNow: () => number;
-  /** the snapshot of the entries now */
-  entries: () => EntrySnapshot[];
+  /** the entries now */
+  entries: () => readonly EntryRuntime[];
 }
 
 export class EntryStateFile {
@@ -49,6 +76,7 @@ export class EntryStateFile {
   private claimed: StateClaim | null = null;
   private pending: NodeJS.Immediate | null = null;
   private lastError: string | null = null;
+  private readonly json = new EntryJson();
 
   constructor(
     private store: StateStore | null,
@@ -80,29 +108,40 @@ export class EntryStateFile {
     return this.store?.path ?? null;
   }
 
-  snapshot(): StateSnapshot {
-    return { version: 1, pfile: this.pfilePath, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.d.bootId, ended: this.ended, entries: this.d.entries() };
+  private head(): StateHead {
+    return { version: 1, pfile: this.pfilePath, pcheckPid: process.pid, writtenAt: Date.now(), bootId: this.d.bootId, ended: this.ended };
   }
 
+  /** One write in the next loop turn, for every change of this one. */
   persistSoon(): void {
     this.pending ??= setImmediate(() => this.persistNow());
   }
 
-  /** Writes the state; a failure is logged once per distinct error (a full disk must not flood
-   *  the log), and monitoring goes on. */
-  persistNow(): void {
+  /** A write is due (persistSoon): it is done now (before restart scripts start). */
+  flush(): void {
+    if (this.pending) this.persistNow();
+  }
+
+  /** Writes the state (`durable`: fsynced before it returns); a failure is logged once per
+   *  distinct error (a full disk must not flood the log), and monitoring goes on. */
+  persistNow(durable = false): void {
     if (this.pending) clearImmediate(this.pending);
     this.pending = null;
     if (this.store === null) return;
+    const entries = this.d.entries();
     try {
-      this.store.write(this.snapshot());
+      this.store.write(this.head(), { json: () => entries.map((rt) => this.json.of(rt)), objects: () => entries.map(entrySnapshot) }, durable);
       if (this.lastError !== null) this.d.log.notice(`State file ${this.store.path} written again`);
       this.lastError = null;
     } catch (e) {
-      const m = (e as Error).message;
-      if (m !== this.lastError) this.d.log.err(`Cannot write state file: ${m}`);
-      this.lastError = m;
+      this.failed((e as Error).message);
     }
+  }
+
+  /** A write (or its fsync off the loop) failed: said once per distinct error. */
+  failed(m: string): void {
+    if (m !== this.lastError) this.d.log.err(m.startsWith('Cannot write state file') ? m : `Cannot write state file: ${m}`);
+    this.lastError = m;
   }
 
   /** A failed write is tried again at each periodic tick, so the file is right again soon after the disk is. */

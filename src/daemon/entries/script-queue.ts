@@ -8,9 +8,12 @@ import type { EntryRuntime } from './entry-runtime';
 export const MAX_CONCURRENT_SCRIPTS = 32;
 const SCRIPTS_PER_TURN = 4;
 
-/** Whose scripts they are: its state file names the scripts that started (persistNow). */
+/** Whose scripts they are: its state file has the entries' RESTARTING before their scripts
+ *  start, and names the scripts once they have. */
 export interface ScriptOwner {
-  persistNow(): void;
+  /** a write is due: do it now */
+  flushState(): void;
+  persistSoon(): void;
 }
 
 interface Job {
@@ -58,17 +61,16 @@ export class ScriptQueue {
   /** Starts up to SCRIPTS_PER_TURN queued scripts now. */
   drainNow(): void {
     this.drainPending = false;
-    const owners = new Set<ScriptOwner>();
-    let n = 0;
-    while (this.running < MAX_CONCURRENT_SCRIPTS && this.jobs.length > 0 && !this.closed && n < SCRIPTS_PER_TURN) {
-      const job = this.jobs.shift()!;
-      job.start();
-      owners.add(job.owner);
-      n++;
-    }
-    // name the new scripts in the state files now, before they can start the program: a pcheck
-    // started after this one is killed then waits for them instead of running them again
-    for (const o of owners) o.persistNow();
+    const n = this.closed ? 0 : Math.max(0, Math.min(SCRIPTS_PER_TURN, MAX_CONCURRENT_SCRIPTS - this.running, this.jobs.length));
+    const batch = this.jobs.splice(0, n);
+    const owners = new Set(batch.map((j) => j.owner));
+    // the entries' RESTARTING is on disk before their scripts start (a pcheck started after
+    // this one is killed must not run them again)
+    for (const o of owners) o.flushState();
+    for (const job of batch) job.start();
+    // name the new scripts in the state file, so that such a pcheck waits for them (until then
+    // it finds them by path and PS_PNAME): in the next turn, with its deaths, one write a turn
+    for (const o of owners) o.persistSoon();
     if (this.jobs.length > 0 && this.running < MAX_CONCURRENT_SCRIPTS) this.drain();
   }
 

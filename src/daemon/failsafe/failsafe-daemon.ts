@@ -129,7 +129,7 @@ export class FailsafeDaemon {
       runDir: opts.runDir,
       limit: () => ({ max: cfg.daemon.maxFinalActions, windowSec: cfg.daemon.finalActionWindow }),
       history: state.finalActions,
-      persistNow: () => state.persistNow(),
+      persistNow: () => state.persistNow(true),
       stopGroup: (g) => groups.stopByFinalAction(g),
       stopDaemon: (reason) => void this.stop(1, reason, 'stop_daemon'),
       beforeOsAction: async () => opts.alerter?.close(),
@@ -282,7 +282,7 @@ export class FailsafeDaemon {
     if (killed.length > 0) await Promise.race([Promise.all(killed), new Promise((res) => setTimeout(res, STOP_SCRIPTS_WAIT_MS).unref())]);
     this.outputDir?.close();
     r.state.ended = this.opts.keepRunning && code === 0 ? 'keep-running' : ended;
-    r.state.persistNow();
+    r.state.persistNow(true);
     await this.control?.close().catch(() => undefined);
     await this.web?.close();
     await this.opts.alerter?.close(); // the last alerts (a final action) go out first, 2 s at most

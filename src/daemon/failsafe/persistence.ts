@@ -1,11 +1,13 @@
 // The FailSafe state file as the daemon keeps it (src/state/failsafe-state.ts): read once at
 // start (what the previous pcheck left: groups, chains, final actions, the entries of pfiles
-// without SHM_DUMP_FILE), written atomically soon after every change and at once before an OS
-// action and at the end. A write that fails is logged once per distinct error and tried again.
+// without SHM_DUMP_FILE), written atomically in the loop turn after a change (fsynced off the
+// loop, state-sync.ts), and durably at once before an OS action and at the end. A write that
+// fails is logged once per distinct error and tried again.
 import type { FinalActionRecord } from '../../core/final-action-limit';
 import type { Logger } from '../../log/logger';
 import type { ReadStateResult, StateSnapshot } from '../../state/state-file';
 import { readFailsafeState, writeFailsafeState, type ChainRecord, type FailsafeSnapshot, type GroupRecord } from '../../state/failsafe-state';
+import { syncStateFileLater, type StateSync } from '../../state/state-sync';
 import type { StateStore } from '../entries/entry-state-file';
 
 /** How FailSafe pcheck ended, in the last write: the next one leaves groups as they are after
@@ -32,12 +34,14 @@ export class FailsafeState {
   private readonly pfiles = new Map<string, StateSnapshot>();
   private pending: NodeJS.Immediate | null = null;
   private lastError: string | null = null;
+  private readonly sync: StateSync;
 
   constructor(private readonly d: PersistenceDeps) {
     this.previous = this.read();
     this.sameBoot = this.previous !== null && d.bootId !== '' && this.previous.bootId === d.bootId;
     this.finalActions = [...(this.previous?.finalActions ?? [])];
     for (const [path, s] of Object.entries(this.previous?.pfiles ?? {})) this.pfiles.set(path, s);
+    this.sync = syncStateFileLater(d.path, (e) => this.failed(`fsync of ${d.path} failed: ${e.message}`));
   }
 
   get path(): string {
@@ -78,9 +82,10 @@ export class FailsafeState {
         const s = this.pfiles.get(pfile);
         return s === undefined ? { missing: true } : { snapshot: s };
       },
-      write: (s) => {
-        this.pfiles.set(pfile, s);
-        this.persistSoon();
+      write: (head, entries, durable) => {
+        this.pfiles.set(pfile, { ...head, entries: entries.objects() });
+        if (durable) this.persistNow(true);
+        else this.persistSoon();
       },
     };
   }
@@ -109,18 +114,23 @@ export class FailsafeState {
     this.pending ??= setImmediate(() => this.persistNow());
   }
 
-  persistNow(): void {
+  /** `durable`: fsynced before it returns (before an OS action, at the end); else soon, off the loop. */
+  persistNow(durable = false): void {
     if (this.pending) clearImmediate(this.pending);
     this.pending = null;
     try {
-      writeFailsafeState(this.d.path, this.snapshot());
+      writeFailsafeState(this.d.path, this.snapshot(), { sync: durable });
+      if (!durable) this.sync.changed();
       if (this.lastError !== null) this.d.log.notice(`State file ${this.d.path} written again`);
       this.lastError = null;
     } catch (e) {
-      const m = (e as Error).message;
-      if (m !== this.lastError) this.d.log.err(`Cannot write state file: ${m}`);
-      this.lastError = m;
+      this.failed((e as Error).message);
     }
+  }
+
+  private failed(m: string): void {
+    if (m !== this.lastError) this.d.log.err(`Cannot write state file: ${m}`);
+    this.lastError = m;
   }
 
   /** Called every second: a failed write is tried again once the disk is back. */

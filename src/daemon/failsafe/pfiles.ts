@@ -55,7 +55,7 @@ export class Pfiles {
   }
 
   private storeOf(p: Pfile): StateStore {
-    return p.param.shmDumpFile === null ? this.d.sectionStore(p.path) : fileStore(p.param.shmDumpFile);
+    return p.param.shmDumpFile === null ? this.d.sectionStore(p.path) : fileStore(p.param.shmDumpFile, (m) => this.held.get(p.path)?.set.state.failed(m));
   }
 
   /** Starts watching the entries of `path` (held off until `group` is Online). Throws when the
@@ -100,7 +100,7 @@ export class Pfiles {
   private async finish(h: Held, ended: 'stopped'): Promise<unknown[]> {
     const killed = h.set.close();
     h.set.state.ended = ended;
-    h.set.state.persistNow();
+    h.set.state.persistNow(true);
     h.set.state.release();
     await h.control.close().catch(() => undefined);
     return killed;

@@ -74,7 +74,7 @@ export class PfileDaemon {
       services: this.services,
       socket: this.socket,
       runDir: opts.runDir,
-      store: shm === null ? null : fileStore(shm),
+      store: shm === null ? null : fileStore(shm, (m) => this.set.state.failed(m)),
       bootId: readBootId(),
       serverName: hostname(),
       onEvent: opts.onEvent,
@@ -143,7 +143,7 @@ export class PfileDaemon {
     try {
       next = this.opts.loadPfile(cur);
       checkPfileReload(this.set.current, next, { groupAllowed: false });
-      this.set.claimFor(next, next.param.shmDumpFile === null ? null : fileStore(next.param.shmDumpFile));
+      this.set.claimFor(next, next.param.shmDumpFile === null ? null : fileStore(next.param.shmDumpFile, (m) => this.set.state.failed(m)));
     } catch (e) {
       return refuseReload(this.log, by, reasonOf(e));
     }
@@ -166,7 +166,7 @@ export class PfileDaemon {
     if (action === 'exit') {
       void this.stop(1, null, 'RETRY_OVER:EXIT');
     } else if (isOsAction(action)) {
-      this.set.persistNow();
+      this.set.persistNow(true); // on disk before a reboot
       void doOsAction(action, { rehearse: this.opts.rehearse, runDir: this.opts.runDir, log: this.log });
     }
     // `none` keeps watching; `group` is refused at start-up and on reload in this mode.
@@ -180,7 +180,7 @@ export class PfileDaemon {
     closeEntryServices(this.services);
     // the killed scripts' last output before the last line (they die at once: SIGKILL)
     if (killed.length > 0) await Promise.race([Promise.all(killed), new Promise((r) => setTimeout(r, STOP_SCRIPTS_WAIT_MS).unref())]);
-    this.set.state.persistNow();
+    this.set.state.persistNow(true);
     this.set.state.release();
     await this.control?.close().catch(() => undefined);
     if (lastLine !== null) this.log.notice(lastLine);
