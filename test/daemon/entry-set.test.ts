@@ -172,4 +172,21 @@ describe('entry sets of one process share the edges', () => {
     assert.notEqual(a.views()[0].pid, other.pid, "b's process is b's");
     assert.equal(a.views()[0].proc_sts, 'RETRY_OVER');
   });
+
+  it('a process an entry of another pfile watches is never adopted by a looking entry: said once, and it keeps looking', () => {
+    const f = fakeServices();
+    const a = makeSet(f, '/etc/a.pfile', ['app']);
+    const b = makeSet(f, '/etc/b.pfile', ['app']);
+    const p = f.table.spawn(['/opt/app']);
+    a.start();
+    b.start();
+    assert.equal(a.views()[0].pid, p.pid);
+    assert.equal(b.views()[0].pid, null, "a's process is not b's");
+    f.services.scanner.scan();
+    const told = f.lines.filter((l) => l.includes(`pid=${p.pid} matches but is watched by pent_id 1: not adopted`));
+    assert.equal(told.length, 1, f.lines.join('\n'));
+    const own = f.table.spawn(['/opt/app']);
+    f.services.scanner.scan();
+    assert.equal(b.views()[0].pid, own.pid, 'a process of its own is adopted');
+  });
 });

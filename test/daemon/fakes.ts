@@ -107,7 +107,7 @@ export function fakeServices(): Fakes {
   const watcher = new FakeWatcher();
   const clock = new FakeClock();
   const { log, lines } = memLogger();
-  const services = createEntryServices({ table, watcher, log, clock: clock.now });
+  const services = createEntryServices({ table, watcher, log, me: 'pcheck (fakes)', clock: clock.now });
   made.push(services);
   const runDir = mkdtempSync(join(tmpdir(), 'procsafe-rooms-'));
   closers.push(() => rmSync(runDir, { recursive: true, force: true }));

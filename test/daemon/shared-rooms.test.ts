@@ -74,13 +74,13 @@ describe('the restart-script queue of the process', () => {
 });
 
 function seeker(rts: EntryRuntime[], intervalSec: number, found: string[]): Seeker {
-  return { seeking: () => rts, expecting: () => false, found: (r, p) => found.push(`${r.pent.pname}=${p.pid}`), monitorIntervalSec: () => intervalSec };
+  return { seeking: () => rts, all: () => rts, expecting: () => false, found: (r, p) => found.push(`${r.pent.pname}=${p.pid}`), monitorIntervalSec: () => intervalSec };
 }
 
 describe('the scanner of the process', () => {
   it('one /proc scan looks for the entries of every set; none when no entry looks', () => {
     const table = new FakeTable();
-    const s = new Scanner(table);
+    const s = new Scanner(table, memLogger().log);
     const found: string[] = [];
     const match = (name: string) => ({ pent: { pname: name, id: 1 }, pnameReal: null, matches: (p: { argv: string[] }) => p.argv[0] === name, state: {} }) as unknown as EntryRuntime;
     const a = seeker([match('/opt/a')], 10, found);

@@ -8,6 +8,7 @@ import type { Logger } from '../../log/logger';
 import type { ProcessTable } from '../../proc/types';
 import { lookAfterDeaths } from './death-look';
 import type { EntryRuntime } from './entry-runtime';
+import type { ReapGate } from './reap-gate';
 import type { Scanner } from './scanner';
 import type { ScriptQueue } from './script-queue';
 
@@ -18,6 +19,8 @@ export interface DeathOwner {
   dispatch(rt: EntryRuntime, e: EntryEvent): void;
   /** the pids its entries watch now */
   watchedPids(): Iterable<number>;
+  /** all its entries */
+  all(): readonly EntryRuntime[];
   persistNow(durable?: boolean): void;
 }
 
@@ -32,6 +35,7 @@ export class DeathDesk {
     private readonly log: Logger,
     private readonly scanner: Scanner,
     private readonly scripts: ScriptQueue,
+    private readonly reaps: ReapGate<EntryRuntime>,
   ) {}
 
   add(o: DeathOwner): void {
@@ -48,6 +52,13 @@ export class DeathDesk {
     const pids = new Set<number>(this.scanner.ending);
     for (const o of this.owners) for (const pid of o.watchedPids()) pids.add(pid);
     return pids;
+  }
+
+  /** Which entry, of any set, watches each pid now. */
+  watchers(): Map<number, EntryRuntime> {
+    const m = new Map<number, EntryRuntime>();
+    for (const o of this.owners) for (const rt of o.all()) if (rt.state.pid !== null) m.set(rt.state.pid, rt);
+    return m;
   }
 
   /** The watched process of `rt` died; `duringScript`: while its restart script ran. */
@@ -76,7 +87,8 @@ export class DeathDesk {
     const owners = new Set<DeathOwner>();
     for (const [rt, { owner, duringScript }] of batch) {
       const look = looks.get(rt);
-      if (rt.watched) rt.lastDead = { pid: rt.watched.pid, startTime: rt.watched.startTime };
+      // its restart script waits for its reap (reap-gate.ts)
+      if (rt.watched) this.reaps.died(rt, { pid: rt.watched.pid, startTime: rt.watched.startTime });
       rt.watched = null;
       owner.dispatch(rt, { type: 'died', successor: look?.successor ?? null, workers: look?.workers ?? [], duringScript });
       owners.add(owner);

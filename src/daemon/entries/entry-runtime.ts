@@ -7,6 +7,7 @@ import { compileMatcher, resolvePname } from '../../proc/match';
 import type { ProcId, ProcInfo, ProcessTable } from '../../proc/types';
 import { readStat } from '../../proc/proc-table';
 import type { PentView } from '../../views/pent-view';
+import type { ProgramIdentity } from './restart-lock';
 
 export interface EntryRuntime {
   pent: Pent;
@@ -27,12 +28,13 @@ export interface EntryRuntime {
   stopAwait: (() => void) | null;
   /** the process watched now, as it was when adopted: what its death is compared with. */
   watched: Adopted | null;
-  /** ending the workers the dead program left (endWorkers): the next script waits for it. */
+  /** what the next script waits for: the workers the dead program left being ended (endWorkers),
+   *  the dead process's reap (ReapGate), the host-wide restart lock; null when nothing holds it back. */
   clearing: Promise<void> | null;
   /** our own restart script's run (its exit and last output); null when none runs. */
   running: { pid: number; done: Promise<unknown> } | null;
-  /** the process whose death is being handled (the ending of its workers waits for its reap) */
-  lastDead: ProcId | null;
+  /** the process (pid:startTime) last told as matching but watched by another entry: told once */
+  toldWatched: string | null;
 }
 
 /** A watched process as adopted: its identity, argv[0], program file and session. */
@@ -76,8 +78,27 @@ export function newRuntime(pent: Pent, param: PfileParam, state: EntryState): En
     watched: null,
     clearing: null,
     running: null,
-    lastDead: null,
+    toldWatched: null,
   };
+}
+
+/** A reload kept this entry with `pent` (the same one, or its options edited while it restarts):
+ *  its configuration, signature and matcher follow the pfile; its state and handles stay. */
+export function retarget(rt: EntryRuntime, pent: Pent, param: PfileParam): void {
+  const signature = pentSignature(pent);
+  rt.cfg = entryConfig(pent, param);
+  if (signature !== rt.signature) {
+    rt.pnameReal = resolvePname(pent.pname);
+    rt.matches = compileMatcher(pent, rt.pnameReal);
+  }
+  rt.pent = pent;
+  rt.signature = signature;
+}
+
+/** What the host-wide restart lock is named by (restart-lock.ts): what the entry matches. */
+export function programIdentity(rt: EntryRuntime): ProgramIdentity {
+  const { pent } = rt;
+  return { program: rt.pnameReal ?? pent.pname, includeStrings: pent.includeStrings, excludeStrings: pent.excludeStrings, uid: pent.uid };
 }
 
 /** What is known of a process as it is adopted, for the look at its death. */

@@ -14,12 +14,13 @@ import {
   type EntryEvent,
 } from '../../core/entry-machine';
 import type { EventSink } from '../../core/events';
-import { pentSignature, type Pfile, type PfileParam } from '../../core/model';
+import type { Pfile, PfileParam } from '../../core/model';
 import type { RetryOverAction } from '../../core/states';
 import { openScriptOutputDir, type ScriptOutputDir } from '../../exec/script-output-dir';
 import type { ProcInfo } from '../../proc/types';
 import type { PentView } from '../../views/pent-view';
-import { adopted, entryConfig, newRuntime, pentView, type EntryRuntime } from './entry-runtime';
+import { adopted, newRuntime, pentView, type EntryRuntime } from './entry-runtime';
+import { reloadEntries } from './entry-reload';
 import { EntryEvents } from './entry-events';
 import { EntryStateFile, type StateStore } from './entry-state-file';
 import { RestartScripts } from './restart-scripts';
@@ -173,33 +174,17 @@ export class EntrySet {
 
   /** The entries whose program does not run now (one full scan): a group adopted as it ran must have them all. */
   notRunning(): EntryRuntime[] {
-    const found = findForEntries(this.entries, this.services.table.scan());
+    // what an entry of another set watches is not this set's program (its own entries' are)
+    const watchers = this.services.deaths.watchers();
+    for (const rt of this.entries) if (rt.state.pid !== null) watchers.delete(rt.state.pid);
+    const found = findForEntries(this.entries, this.services.table.scan(), (pid) => watchers.get(pid)).adopt;
     return this.entries.filter((rt) => !found.has(rt));
   }
 
   /** Applies a pfile already checked for reload: an entry that stays (same signature) keeps its
    *  state, its death watch and its running script; a new one starts; a removed one is let go. */
   apply(next: Pfile): void {
-    const old = new Map(this.entries.map((rt) => [rt.signature, rt]));
-    const now = this.services.clock();
-    const kept: EntryRuntime[] = [];
-    for (const pent of next.pents) {
-      const prev = old.get(pentSignature(pent));
-      if (prev) {
-        old.delete(prev.signature);
-        prev.pent = pent;
-        prev.cfg = entryConfig(pent, next.param);
-        kept.push(prev);
-      } else {
-        const rt = newRuntime(pent, next.param, initialState());
-        rt.state = startEntry(rt.cfg, now).state;
-        kept.push(rt);
-      }
-    }
-    for (const gone of old.values()) {
-      gone.unwatch?.();
-      gone.stopAwait?.();
-    }
+    const kept = reloadEntries(this.entries, next, this.services.clock(), (gone) => this.services.locks.release(gone));
     const intervalChanged = next.param.monitorInterval !== this.pfile.param.monitorInterval;
     this.pfile = next;
     this.entries = kept;
@@ -216,7 +201,7 @@ export class EntrySet {
   close(): Promise<unknown>[] {
     if (this.closed) return [];
     const seeking = this.entries.filter((rt) => isSeeking(rt.state));
-    const running = () => new Set([...findForEntries(seeking, this.services.table.scan()).values()].map((p) => p.pid));
+    const running = () => new Set([...findForEntries(seeking, this.services.table.scan()).adopt.values()].map((p) => p.pid));
     this.closed = true;
     const killed = this.scripts.stopAll(this.entries, running);
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
@@ -225,6 +210,7 @@ export class EntrySet {
       rt.unwatch?.();
       rt.unwatch = null;
       rt.stopAwait?.();
+      this.services.locks.release(rt);
     }
     this.output?.close();
     const s = this.services;
@@ -246,6 +232,10 @@ export class EntrySet {
 
   seeking(): EntryRuntime[] {
     return this.entries.filter((rt) => isSeeking(rt.state));
+  }
+
+  all(): readonly EntryRuntime[] {
+    return this.entries;
   }
 
   expecting(): boolean {
@@ -301,6 +291,7 @@ export class EntrySet {
     const now = this.services.clock();
     const r = step(before, event, rt.cfg, now);
     rt.state = r.state;
+    if (r.state.procSts !== 'RESTARTING') this.services.locks.release(rt); // the restart is decided
     this.events.report(rt, before, r.state, now);
     // queued before the actions, so the new counters are on disk before a script runs
     if (r.state !== before) {
@@ -320,6 +311,7 @@ export class EntrySet {
       case 'watch': {
         rt.unwatch?.();
         rt.watched = adopted(s.table, a);
+        s.reaps.forget(rt); // a process runs: an earlier death holds back no script
         const unwatch = s.watcher.watch({ pid: a.pid, startTime: a.startTime }, (info) => {
           if (rt.unwatch !== unwatch) return; // a stale watch of an earlier pid
           rt.unwatch = null;
@@ -331,7 +323,7 @@ export class EntrySet {
         return;
       }
       case 'endWorkers':
-        endWorkers(s, rt, a.workers, rt.lastDead, () => this.closed);
+        endWorkers(s, rt, a.workers, () => this.closed);
         return;
       case 'kill':
         killIfStill(s.table.read(a) !== null, a.pid);

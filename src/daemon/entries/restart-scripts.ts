@@ -4,7 +4,7 @@
 // started is awaited by pid and start time; and when pcheck stops, nothing starts afterwards:
 // queued scripts are dropped and running ones stopped (SPEC §10 "Nothing starts after pcheck
 // has stopped").
-import type { EntryEvent } from '../../core/entry-machine';
+import { scriptWanted, type EntryEvent } from '../../core/entry-machine';
 import type { PfileParam } from '../../core/model';
 import { ScriptOutput, type OutputLine } from '../../core/script-output';
 import { scriptLogEnv } from '../../control/script-log';
@@ -14,7 +14,7 @@ import { readStat } from '../../proc/proc-table';
 import { killScriptTree, type TreeKill } from '../../proc/script-tree';
 import type { ProcId } from '../../proc/types';
 import type { RunningScriptId } from '../../state/state-file';
-import type { EntryRuntime } from './entry-runtime';
+import { programIdentity, type EntryRuntime } from './entry-runtime';
 import type { ScriptOwner } from './script-queue';
 import type { EntryServices } from './services';
 
@@ -40,12 +40,26 @@ export class RestartScripts {
     return this.host.services;
   }
 
-  /** Queues the entry's restart script; the workers of the dead program hold its ports: the new
-   *  one starts once they are gone. */
+  /** Queues the entry's restart script. The workers of the dead program hold its ports, a
+   *  pidfile check takes its unreaped zombie for a running copy, and another pcheck may be
+   *  restarting the same program: the new one starts once they are gone (and that one decided). */
   start(rt: EntryRuntime, env: Record<string, string>): void {
     const queue = (): void => this.s.scripts.push(this.host, rt, () => this.spawn(rt, env));
-    if (rt.clearing !== null) void rt.clearing.then(queue);
-    else queue();
+    const waits = [rt.clearing, this.s.reaps.before(rt, rt.pent.pname), this.lockBefore(rt)].filter((p) => p !== null);
+    if (waits.length === 0) return queue();
+    const gate: Promise<void> = Promise.all(waits).then(() => {
+      if (rt.clearing === gate) rt.clearing = null;
+    });
+    rt.clearing = gate;
+    void gate.then(queue);
+  }
+
+  /** The host-wide restart lock of rt's program (restart-lock.ts): null when taken at once; else
+   *  the wait for it, after which the program is looked for (the other pcheck's copy). */
+  private lockBefore(rt: EntryRuntime): Promise<void> | null {
+    const wanted = () => !this.host.stopped && this.host.has(rt) && scriptWanted(rt.state);
+    const told = (holder: string) => this.s.log.notice(`(${rt.pent.pname}) ${holder} restarts the same program: this restart script waits for its outcome`);
+    return this.s.locks.before(rt, programIdentity(rt), wanted, told)?.then((waited) => void (waited && wanted() && this.s.scanner.scan())) ?? null;
   }
 
   private timeoutSec(rt: EntryRuntime): number {
@@ -54,6 +68,8 @@ export class RestartScripts {
 
   private spawn(rt: EntryRuntime, env: Record<string, string>): void {
     if (!this.host.has(rt)) return; // removed by a reload while queued
+    // held back (reap, workers, lock, queue): found meanwhile, or monitoring turned off → not run
+    if (!scriptWanted(rt.state)) return this.host.dispatch(rt, { type: 'scriptSkipped' });
     this.s.scripts.started();
     const pname = rt.pent.pname;
     const output = new ScriptOutput();

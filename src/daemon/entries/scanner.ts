@@ -2,11 +2,13 @@
 // has one; FailSafe mode one per pfile): one periodic full scan of /proc for all of them, and
 // one run of quick "seek" scans while a process is expected to appear (after a restart script,
 // at start-up), backing off from 5 ms to 200 ms. When no entry looks for its process there is
-// no scan at all: deaths arrive as events from the death watcher.
+// no scan at all: deaths arrive as events from the death watcher. A process one entry watches is
+// never adopted by another, in any set (SPEC §10; docs/decisions.md "Field rules").
+import type { Logger } from '../../log/logger';
 import type { ProcInfo, ProcessTable } from '../../proc/types';
 import { refreshProgram } from './death-look';
 import type { EntryRuntime } from './entry-runtime';
-import { findForEntries, lookedFor } from './scan-index';
+import { findForEntries, lookedFor, tellWatchedElsewhere } from './scan-index';
 
 const SEEK_FIRST_MS = 5;
 const SEEK_MAX_MS = 200;
@@ -15,6 +17,8 @@ const SEEK_MAX_MS = 200;
 export interface Seeker {
   /** entries looking for their process now */
   seeking(): readonly EntryRuntime[];
+  /** all its entries (those that watch a process are never another's to adopt) */
+  all(): readonly EntryRuntime[];
   /** an entry waits for its process to appear (restart, start-up): keep seeking */
   expecting(): boolean;
   found(rt: EntryRuntime, p: ProcInfo): void;
@@ -40,7 +44,10 @@ export class Scanner {
   /** scans done, full and quick (for the figures of docs/architecture.md) */
   readonly count = { full: 0, quick: 0 };
 
-  constructor(private readonly table: ProcessTable) {}
+  constructor(
+    private readonly table: ProcessTable,
+    private readonly log: Logger,
+  ) {}
 
   add(s: Seeker): void {
     this.seekers.add(s);
@@ -89,9 +96,13 @@ export class Scanner {
     // a full scan reads every process (recheckSince -Infinity), and the candidates' argv afresh
     const procs = this.table.scan({ recheck: lookedFor(seeking), recheckSince: quick ? (this.seekSince ?? performance.now()) : -Infinity });
     this.count[quick ? 'quick' : 'full']++;
-    const found = findForEntries(seeking, this.ending.size === 0 ? procs : procs.filter((p) => !this.ending.has(p.pid)));
+    const watchers = new Map<number, EntryRuntime>();
+    for (const s of this.seekers) for (const rt of s.all()) if (rt.state.pid !== null) watchers.set(rt.state.pid, rt);
+    // a process another entry (of any set) watches is never adopted; workers being ended are nobody's
+    const looked = findForEntries(seeking, this.ending.size === 0 ? procs : procs.filter((p) => !this.ending.has(p.pid)), (pid) => watchers.get(pid));
     this.lastScanMs = performance.now() - t0;
-    for (const [rt, p] of found) owner.get(rt)!.found(rt, p);
+    for (const [rt, b] of looked.blocked) tellWatchedElsewhere(rt, b.proc, b.by, this.log);
+    for (const [rt, p] of looked.adopt) owner.get(rt)!.found(rt, p);
   }
 
   /** A process is about to appear (restart, start-up, reset): scan soon, then back off. */

@@ -53,6 +53,11 @@ export class ScriptQueue {
     setImmediate(() => this.drainNow());
   }
 
+  /** pcheck stops: no script starts. */
+  get stopped(): boolean {
+    return this.closed;
+  }
+
   /** A drain is due (the deaths of this turn queued scripts). */
   get pending(): boolean {
     return this.drainPending;

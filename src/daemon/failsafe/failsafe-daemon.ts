@@ -85,7 +85,7 @@ export class FailsafeDaemon {
     const log = (this.log = opts.logger);
     this.socket = failsafeSocketPath(opts.runDir);
     this.stops = new StopSequence(log);
-    this.services = createEntryServices({ table: opts.table, watcher: opts.watcher, log });
+    this.services = createEntryServices({ table: opts.table, watcher: opts.watcher, log, me: `pcheck pid ${process.pid} (config ${opts.config.path})` });
     const bootId = readBootId();
     const changed = () => this.rooms.state.persistSoon();
     let cfg = opts.config;

@@ -67,7 +67,7 @@ export class PfileDaemon {
     this.log = opts.logger;
     this.stops = new StopSequence(this.log);
     this.socket = socketPath(opts.runDir, opts.pfile.param.ipckey);
-    this.services = createEntryServices({ table: opts.table, watcher: opts.watcher, log: this.log, clock: opts.clock });
+    this.services = createEntryServices({ table: opts.table, watcher: opts.watcher, log: this.log, me: `pcheck pid ${process.pid} (pfile ${opts.pfile.path})`, clock: opts.clock });
     const shm = opts.pfile.param.shmDumpFile;
     this.set = new EntrySet({
       pfile: opts.pfile,
