@@ -20,7 +20,8 @@ import {
   startEntry,
   step,
 } from '../core/entry-machine';
-import { pentSignature, type Pfile } from '../core/model';
+import { pentSignature, type Pfile, type PfileParam } from '../core/model';
+import { metricsChangeOnReload } from '../config/pfile-metrics';
 import { isOsAction, type RetryOverAction } from '../core/states';
 import { freshReason, resumedEntry, type PcheckEnd } from '../core/resume-policy';
 import type { Logger } from '../log/logger';
@@ -100,6 +101,8 @@ const STOP_SCRIPTS_WAIT_MS = 1000;
 
 export class PfileDaemon {
   private pfile: Pfile;
+  /** the METRICS_* keys the /metrics listener runs with: those of the start */
+  private readonly metricsParam: PfileParam;
   private entries: EntryRuntime[] = [];
   private readonly clock: () => Clock;
   private readonly log: Logger;
@@ -138,6 +141,7 @@ export class PfileDaemon {
 
   constructor(private readonly opts: PfileDaemonOptions) {
     this.pfile = opts.pfile;
+    this.metricsParam = opts.pfile.param;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
     this.socket = socketPath(opts.runDir, opts.pfile.param.ipckey);
@@ -934,11 +938,13 @@ export class PfileDaemon {
     }
     this.sd.changed();
     this.log.info(`Reloaded pfile='${next.path}': ${kept.length} entries`);
+    const metricsNote = metricsChangeOnReload(this.metricsParam, next.param);
+    if (metricsNote !== null) this.log.warning(`Reload: ${metricsNote}`);
     this.scan();
     this.persist();
     this.armDeadline();
     this.seekSoon();
-    return { ok: true, text: `reloaded ${next.path}: ${kept.length} entries` };
+    return { ok: true, text: `reloaded ${next.path}: ${kept.length} entries${metricsNote === null ? '' : `\n${metricsNote}`}` };
   }
 
   // ---- stop ---------------------------------------------------------------------------
