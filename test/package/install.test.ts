@@ -216,6 +216,33 @@ describe('installing procsafe on a server without a compiler', () => {
     await stop(pc);
   });
 
+  it("the .deb's maintainer scripts, where systemd runs: an upgrade try-restarts the running pcheck units on the new code, a removal stops them, a first install only reloads", () => {
+    const control = join(sb.dir, 'deb-control');
+    assert.equal(run('dpkg-deb', ['-e', deb, control]).code, 0);
+    // a systemctl that notes its arguments, and a stand-in for /run/systemd/system (this
+    // machine runs no systemd; the scripts do nothing without it)
+    const bin = join(sb.dir, 'fake-systemctl');
+    const calls = join(sb.dir, 'systemctl.calls');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> '${calls}'\n`, { mode: 0o755 });
+    const booted = join(sb.dir, 'run-systemd-system');
+    const maint = (script: string, args: string[], systemd = true): string[] => {
+      rmSync(calls, { force: true });
+      const text = readFileSync(join(control, script), 'utf8').replaceAll('/run/systemd/system', systemd ? booted : join(sb.dir, 'absent'));
+      const r = run('sh', ['-c', text, script, ...args], { env: { PATH: `${bin}:/usr/bin:/bin` } });
+      assert.equal(r.code, 0, r.stderr);
+      return existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').filter(Boolean) : [];
+    };
+    mkdirSync(booted);
+    const units = 'pcheck@*.service procsafe.service';
+    assert.deepEqual(maint('postinst', ['configure', '']), ['daemon-reload'], 'a first install');
+    assert.deepEqual(maint('postinst', ['configure', '0.0.9']), ['daemon-reload', `try-restart ${units}`], 'an upgrade');
+    assert.deepEqual(maint('prerm', ['upgrade', '0.1.1']), [], 'the old package before an upgrade: the new one restarts');
+    assert.deepEqual(maint('prerm', ['remove']), [`stop ${units}`], 'a removal');
+    assert.deepEqual(maint('postrm', ['remove']), ['daemon-reload']);
+    assert.deepEqual(maint('postinst', ['configure', '0.0.9'], false), [], 'no systemd: nothing');
+  });
+
   it('dpkg -r and dpkg -P remove every file the .deb installed, and /etc/procsafe once it is empty', () => {
     assert.ok(debInstalled, 'needs the .deb installed by the test before');
     rmSync(UNIT_PFILE, { force: true });
