@@ -116,8 +116,7 @@ try {
       '',
     ].join('\n'),
   );
-  const reload = '#!/bin/sh\nset -e\nif [ -d /run/systemd/system ]; then systemctl daemon-reload >/dev/null || true; fi\n';
-  for (const s of ['postinst', 'postrm']) fs.writeFileSync(path.join(debian, s), reload, { mode: 0o755 });
+  for (const [name, text] of Object.entries(maintainerScripts())) fs.writeFileSync(path.join(debian, name), text, { mode: 0o755 });
   const files = run('find', ['.', '-type', 'f', '!', '-path', './DEBIAN/*'], { cwd: stage }).trim().split('\n').sort();
   fs.writeFileSync(path.join(debian, 'md5sums'), run('md5sum', files.map((f) => f.slice(2)), { cwd: stage }));
   run('chmod', ['-R', 'u=rwX,go=rX', stage]);
@@ -127,4 +126,22 @@ try {
   for (const f of [tgz, deb]) console.log(`${f} (${(fs.statSync(f).size / 1024).toFixed(0)} KiB)`);
 } finally {
   fs.rmSync(stage, { recursive: true, force: true });
+}
+
+/**
+ * The maintainer scripts, as dh_installsystemd writes them for a service that keeps running
+ * through an upgrade: an upgrade restarts the running pchecks on the new code (try-restart:
+ * only those that run; KillMode=process keeps the watched programs, which the new pcheck
+ * adopts), a removal stops them (their programs keep running, unwatched) instead of leaving
+ * them to run from deleted files without padmin. Nothing without systemd as PID 1.
+ */
+function maintainerScripts() {
+  const units = "'pcheck@*.service' procsafe.service";
+  const sh = (body) => `#!/bin/sh\nset -e\nif [ -d /run/systemd/system ]; then\n${body}fi\n`;
+  return {
+    // $1 configure, $2 the version replaced (empty on a first install)
+    postinst: sh(`  systemctl daemon-reload >/dev/null || true\n  if [ "$1" = configure ] && [ -n "$2" ]; then\n    systemctl try-restart ${units} >/dev/null || true\n  fi\n`),
+    prerm: sh(`  if [ "$1" = remove ]; then\n    systemctl stop ${units} >/dev/null || true\n  fi\n`),
+    postrm: sh('  systemctl daemon-reload >/dev/null || true\n'),
+  };
 }

@@ -56,3 +56,19 @@ export function checkMetricsParams(p: PfileParam, lineOf: (key: MetricsParamKey)
   const problem = listenNeedsAllow(p.metricsListen, p.metricsAllow, `METRICS_ALLOW ${METRICS_EXAMPLES.METRICS_ALLOW}`);
   if (problem !== null) failAt(at, `METRICS_LISTEN ${q(p.metricsListen)}: ${problem}`);
 }
+
+/**
+ * What a reload changed in the METRICS_* keys, which are read at start (the listener, its token
+ * and its allow list stay): a sentence for the log and padmin, or null when nothing changed.
+ */
+export function metricsChangeOnReload(running: PfileParam, next: PfileParam): string | null {
+  const show = (v: string | readonly string[] | null): string => (v === null ? '(none)' : typeof v === 'string' ? v : v.join(', '));
+  const pairs: [MetricsParamKey, string, string][] = [
+    ['METRICS_LISTEN', show(running.metricsListen), show(next.metricsListen)],
+    ['METRICS_TOKEN_FILE', show(running.metricsTokenFile), show(next.metricsTokenFile)],
+    ['METRICS_ALLOW', show(running.metricsAllow), show(next.metricsAllow)],
+  ];
+  const changed = pairs.filter(([, a, b]) => a !== b).map(([k, a, b]) => `${k} changed from ${a} to ${b}`);
+  if (changed.length === 0) return null;
+  return `${changed.join('; ')}, but the METRICS_* keys are read at start: /metrics keeps the old ones until pcheck is restarted`;
+}

@@ -23,8 +23,14 @@ export function execStartFor(shipped = SHIPPED_PCHECK, node = process.execPath):
   return [node, ours].map(quote).join(' ');
 }
 
-/** systemd's quoting: a word with blanks in double quotes. */
-const quote = (w: string): string => (/[\s"\\]/.test(w) ? `"${w.replace(/["\\]/g, '\\$&')}"` : w);
+/**
+ * systemd's quoting: a word with blanks in double quotes; % and $ doubled, or systemd would
+ * read `%i` as the instance and `$HOME` as a variable in a path like `/opt/my tools%i$HOME`.
+ */
+const quote = (w: string): string => {
+  const literal = w.replace(/[%$]/g, '$&$&');
+  return /[\s"\\]/.test(literal) ? `"${literal.replace(/["\\]/g, '\\$&')}"` : literal;
+};
 
 /** The unit text; `addon` says whether this copy loads its native addon. */
 export function unitText(name: string, addon: boolean, execStart = execStartFor()): string {
@@ -37,5 +43,5 @@ export function unitText(name: string, addon: boolean, execStart = execStartFor(
       ? '# Its native addon loads: pidfd death watch, and pcheck sends sd_notify itself.'
       : '# Its native addon does not load: deaths are polled, and sd_notify goes through\n# systemd-notify(1) as pcheck\'s pid, which needs root (pcheck runs as root here).',
   ];
-  return `${head.join('\n')}\n${shipped.replaceAll(`ExecStart=${SHIPPED_PCHECK} `, `ExecStart=${execStart} `)}`;
+  return `${head.join('\n')}\n${shipped.replaceAll(`ExecStart=${SHIPPED_PCHECK} `, () => `ExecStart=${execStart} `)}`;
 }

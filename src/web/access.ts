@@ -3,12 +3,21 @@
 // outside the list learns nothing, not even whether its token would do.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BlockList, isIPv4 } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { BlockList, isIPv4, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { LOOPBACK_CIDRS, listenHost, listenNeedsAllow, parseCidr } from '../config/net-access';
 import type { Logger } from '../log/logger';
-import { printable, sendJson } from './http';
+import { MAX_CONNECTIONS, printable, sendJson } from './http';
+
+/**
+ * Connections from addresses outside the list that may be open at once, and how long each may
+ * stay (its 403 needs only the request line and headers). More are closed at once: a scanner
+ * or a flood from outside the list must never take the connections of the allowed clients
+ * (Prometheus, the fleet's other servers, the operators).
+ */
+export const MAX_OUTSIDE_CONNECTIONS = 16;
+const OUTSIDE_TIMEOUT_MS = 5000;
 
 /** A token from a file: one line of at least 16 visible ASCII characters. */
 const TOKEN_SHAPE = /^[\x21-\x7e]{16,1024}$/;
@@ -66,11 +75,18 @@ export interface GateOptions {
   allowKey: string;
   token: string;
   log: Logger;
+  /** the first word of the refusal log lines: `Web` (default), `Metrics` */
+  logPrefix?: string;
 }
 
 export interface Gate {
   /** The client's address is in the list; otherwise the answer is 403 and false. */
   admit(req: IncomingMessage, res: ServerResponse): boolean;
+  /**
+   * Call once the server listens: at most MAX_OUTSIDE_CONNECTIONS connections from outside the
+   * list at once, each for at most a few seconds; the allowed clients keep MAX_CONNECTIONS.
+   */
+  guard(server: Server): void;
   /** constant-time comparison with the token */
   tokenOk(given: string | null | undefined): boolean;
   /** the token of `Authorization: Bearer …`; '' for another scheme, null without the header */
@@ -93,33 +109,38 @@ export function clientList(allow: readonly string[] | null): BlockList {
 }
 
 /** At most one log line a minute per kind of refusal: a scanner must not flood the log. */
-function refusalLog(log: Logger, what: string): (req: IncomingMessage) => void {
+function refusalLog(log: Logger, prefix: string, what: string): (addr: string | undefined, request: string) => void {
   let last = -Infinity;
   let since = 0;
-  return (req) => {
+  return (addr, request) => {
     since++;
     const now = performance.now();
     if (now - last <= 60_000) return;
-    log.warning(`Web: refused ${since} request(s) ${what}, the last from ${req.socket.remoteAddress ?? '?'} (${printable(req.method ?? '')} ${printable(req.url ?? '')})`);
+    log.warning(`${prefix}: refused ${since} request(s) ${what}, the last from ${addr ?? '?'} (${request})`);
     last = now;
     since = 0;
   };
 }
+
+const requestText = (req: IncomingMessage): string => `${printable(req.method ?? '')} ${printable(req.url ?? '')}`;
 
 export function createGate(o: GateOptions): Gate {
   const problem = listenNeedsAllow(o.listen, o.allow, `${o.allowKey} = …`);
   if (problem !== null) throw new Error(`${o.allowKey}: ${problem}`);
   const clients = clientList(o.allow);
   const digest = sha256(o.token);
-  const forbidden = refusalLog(o.log, `from an address not in ${o.allowKey}`);
-  const unauthorized = refusalLog(o.log, 'without a valid token');
+  const prefix = o.logPrefix ?? 'Web';
+  const forbidden = refusalLog(o.log, prefix, `from an address not in ${o.allowKey}`);
+  const unauthorized = refusalLog(o.log, prefix, 'without a valid token');
+  const admitted = (addr: string): boolean => addr !== '' && clients.check(addr, isIPv4(addr) ? 'ipv4' : 'ipv6');
+  let outside = 0;
   const where = o.allow === null ? `loopback only: ${o.allowKey} is not set and ${listenHost(o.listen)} is a loopback address` : `${o.allowKey}`;
   return {
     admit(req, res) {
       const addr = req.socket.remoteAddress ?? '';
-      if (addr !== '' && clients.check(addr, isIPv4(addr) ? 'ipv4' : 'ipv6')) return true;
-      forbidden(req);
-      sendJson(res, 403, { error: `forbidden: the address ${addr || '?'} is not allowed (${where}; see docs/web.md)` });
+      if (admitted(addr)) return true;
+      forbidden(addr, requestText(req));
+      sendJson(res, 403, { error: `forbidden: the address ${addr || '?'} is not allowed (${where}; see docs/web.md)` }, { Connection: 'close' });
       return false;
     },
     // both sides are hashed to 32 bytes first, so lengths leak nothing either
@@ -130,8 +151,23 @@ export function createGate(o: GateOptions): Gate {
       const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(h);
       return m ? m[1] : '';
     },
+    guard(server) {
+      server.maxConnections = MAX_CONNECTIONS + MAX_OUTSIDE_CONNECTIONS;
+      server.on('connection', (socket: Socket) => {
+        const addr = socket.remoteAddress ?? '';
+        if (admitted(addr)) return;
+        if (outside >= MAX_OUTSIDE_CONNECTIONS) {
+          forbidden(addr, `a connection closed at once: ${MAX_OUTSIDE_CONNECTIONS} from outside the list already open`);
+          socket.destroy();
+          return;
+        }
+        outside++;
+        socket.once('close', () => outside--);
+        socket.setTimeout(OUTSIDE_TIMEOUT_MS, () => socket.destroy());
+      });
+    },
     refuse(req, res) {
-      unauthorized(req);
+      unauthorized(req.socket.remoteAddress, requestText(req));
       sendJson(res, 401, { error: 'unauthorized: send Authorization: Bearer TOKEN (see docs/api.md)' }, { 'WWW-Authenticate': 'Bearer realm="procsafe"' });
     },
   };

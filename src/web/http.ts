@@ -3,6 +3,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 export const MAX_BODY_BYTES = 16 * 1024;
+/** Connections of the allowed clients open at once (the Gate adds a few for refused ones). */
+export const MAX_CONNECTIONS = 256;
 const MAX_NAME_LENGTH = 200;
 
 export const SECURITY_HEADERS: Record<string, string> = {
@@ -174,7 +176,7 @@ function listenProblem(e: NodeJS.ErrnoException, host: string, port: number, key
 export async function listen(server: Server, host: string, port: number, listenText: string, what: string, key = '[web] listen'): Promise<void> {
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000; // the whole request; an open live feed is a response, not affected
-  server.maxConnections = 256;
+  server.maxConnections = MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
       const short = e.code === 'EADDRINUSE' ? 'the address is in use' : e.message;

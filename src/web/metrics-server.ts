@@ -33,7 +33,7 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
   const { host, port } = parseListen(o.listen, 'METRICS_LISTEN');
   const { token, created } = loadOrCreateToken(o.tokenFile, o.log, 'metrics token file');
   if (created) o.log.notice(`Metrics token generated in ${o.tokenFile} (mode 0600)`);
-  const gate = createGate({ listen: o.listen, allow: o.allow, allowKey: o.allowKey, token, log: o.log });
+  const gate = createGate({ listen: o.listen, allow: o.allow, allowKey: o.allowKey, token, log: o.log, logPrefix: 'Metrics' });
   const server = createServer((req, res) => {
     try {
       if (!gate.admit(req, res)) return;
@@ -47,6 +47,7 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
     }
   });
   await listen(server, host, port, o.listen, '/metrics');
+  gate.guard(server);
   server.on('error', (e) => o.log.err(`Metrics server error: ${e.message}`));
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const url = `http://${hostPart}:${(server.address() as AddressInfo).port}/metrics`;

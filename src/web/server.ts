@@ -193,6 +193,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     // a configuration this server cannot serve: exit 2, before any group is started
     throw e instanceof ListenError ? new ProcsafeError(`[web] listen = ${opts.listen}: cannot listen for the web page: ${e.problem}`, ExitCode.USAGE) : e;
   });
+  gate.guard(server);
   server.on('error', (e) => log.err(`Web server error: ${e.message}`));
   poller?.start();
 

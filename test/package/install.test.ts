@@ -46,8 +46,8 @@ describe('installing procsafe on a server without a compiler', () => {
   });
 
   /** Runs an installed pcheck on a fresh service, kills the service, waits for the heal. */
-  async function heal(pcheckBin: string, padminBin: string, tag: string, opts: { pfileAt?: string; args?: (pfile: string) => string[]; env?: Record<string, string> } = {}) {
-    const svc = sb.service(tag);
+  async function heal(pcheckBin: string, padminBin: string, tag: string, opts: { pfileAt?: string; args?: (pfile: string) => string[]; env?: Record<string, string>; scriptBody?: string } = {}) {
+    const svc = sb.service(tag, { scriptBody: opts.scriptBody });
     let pfile = sb.pfile({ pents: [`${svc.pname}:${svc.script}:60:3:none`] });
     if (opts.pfileAt) {
       writeFileSync(opts.pfileAt, readFileSync(pfile));
@@ -197,6 +197,51 @@ describe('installing procsafe on a server without a compiler', () => {
       assert.ok(r.got.some((d) => d.head === 'STOPPING=1' && d.pid === pc.pid), 'STOPPING=1 from the main pid');
     });
   }
+
+  it('dpkg -i of the same .deb again (an upgrade) while its pcheck runs: the running pcheck keeps healing, padmin and its scripts\' clplogcmd still work', async () => {
+    assert.ok(debInstalled, 'needs the .deb installed by the test before');
+    const scriptBody = `clplogcmd -m "upgsvc restarted after $PS_OLD_PID" -l WARN\nsetsid bash -c 'exec -a "$0" sleep infinity' '${join(sb.dir, 'upgsvc')}' </dev/null >/dev/null 2>&1 &\n`;
+    const { pc, padmin, svc } = await heal('/usr/bin/pcheck', '/usr/bin/padmin', 'upgsvc', { scriptBody });
+    const again = run('dpkg', ['-i', deb]);
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.equal(pc.child.exitCode, null, `pcheck ended during the upgrade:\n${pc.stderr}`);
+    const [pid] = sb.pidsOf(svc);
+    const from = pc.lines.length;
+    kill(pid, 'SIGKILL');
+    await pc.waitLine(`Process [${svc.pname} , pid=${pid}] Down`, 10_000, from);
+    const up = await pc.waitLine(/ ,pid=(\d+)\) Up/, 10_000, from);
+    sb.track(Number(/pid=(\d+)/.exec(up.text)![1]));
+    assert.match(padmin('show pent').stdout, /restart_count += *2/);
+    await pc.waitLine(`upgsvc restarted after ${pid}`, 5000, from);
+    await stop(pc);
+  });
+
+  it("the .deb's maintainer scripts, where systemd runs: an upgrade try-restarts the running pcheck units on the new code, a removal stops them, a first install only reloads", () => {
+    const control = join(sb.dir, 'deb-control');
+    assert.equal(run('dpkg-deb', ['-e', deb, control]).code, 0);
+    // a systemctl that notes its arguments, and a stand-in for /run/systemd/system (this
+    // machine runs no systemd; the scripts do nothing without it)
+    const bin = join(sb.dir, 'fake-systemctl');
+    const calls = join(sb.dir, 'systemctl.calls');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> '${calls}'\n`, { mode: 0o755 });
+    const booted = join(sb.dir, 'run-systemd-system');
+    const maint = (script: string, args: string[], systemd = true): string[] => {
+      rmSync(calls, { force: true });
+      const text = readFileSync(join(control, script), 'utf8').replaceAll('/run/systemd/system', systemd ? booted : join(sb.dir, 'absent'));
+      const r = run('sh', ['-c', text, script, ...args], { env: { PATH: `${bin}:/usr/bin:/bin` } });
+      assert.equal(r.code, 0, r.stderr);
+      return existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').filter(Boolean) : [];
+    };
+    mkdirSync(booted);
+    const units = 'pcheck@*.service procsafe.service';
+    assert.deepEqual(maint('postinst', ['configure', '']), ['daemon-reload'], 'a first install');
+    assert.deepEqual(maint('postinst', ['configure', '0.0.9']), ['daemon-reload', `try-restart ${units}`], 'an upgrade');
+    assert.deepEqual(maint('prerm', ['upgrade', '0.1.1']), [], 'the old package before an upgrade: the new one restarts');
+    assert.deepEqual(maint('prerm', ['remove']), [`stop ${units}`], 'a removal');
+    assert.deepEqual(maint('postrm', ['remove']), ['daemon-reload']);
+    assert.deepEqual(maint('postinst', ['configure', '0.0.9'], false), [], 'no systemd: nothing');
+  });
 
   it('dpkg -r and dpkg -P remove every file the .deb installed, and /etc/procsafe once it is empty', () => {
     assert.ok(debInstalled, 'needs the .deb installed by the test before');

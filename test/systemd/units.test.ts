@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFailsafeConfig } from '../../src/config/ini';
@@ -104,6 +104,19 @@ describe('systemd units', () => {
     const bad = spawnSync(process.execPath, [REPO_PCHECK, '--print-unit', 'tomcat'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--print-unit takes pcheck@ or procsafe, not 'tomcat'/);
+  });
+
+  it('pcheck --print-unit for a copy under a path with a blank, a % and a $ (an npm prefix like "/opt/my tools%i$HOME") names it as is: the unit verifies clean', () => {
+    // a copy of what --print-unit reads: bin/pcheck, dist/src, etc/systemd, package.json
+    const odd = join(dir, 'my tools%i$HOME');
+    for (const p of ['bin/pcheck', 'dist/src', 'etc/systemd', 'package.json']) cpSync(join(ROOT, p), join(odd, p), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(odd, 'node_modules'));
+    const r = spawnSync(process.execPath, [join(odd, 'bin', 'pcheck'), '--print-unit', 'pcheck@'], { encoding: 'utf8', env: { ...process.env, PROCSAFE_NATIVE: 'off' } });
+    assert.equal(r.status, 0, r.stderr);
+    const unit = directives(writeUnit(dir, 'odd-path.service', r.stdout));
+    assert.deepEqual(unit.get('ExecStart'), [`${process.execPath} "${join(dir, 'my tools%%i$$HOME', 'bin', 'pcheck')}" -f /etc/procsafe/%i.pfile`]);
+    const v = verify(dir, ['odd-path.service']);
+    assert.equal(v.output, '', `systemd-analyze verify of the unit printed for ${odd}:\n${v.output}`);
   });
 
   it("procsafe.service gives pcheck time to stop the sample configuration's groups (each up to its stop_timeout)", () => {

@@ -3,11 +3,13 @@
 // refused client is a real connection from another address, not a faked header.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '../../src/log/logger';
-import { createGate } from '../../src/web/access';
+import { MAX_OUTSIDE_CONNECTIONS, createGate } from '../../src/web/access';
+import { startMetricsServer } from '../../src/web/metrics-server';
 import { startWebServer, type WebServer } from '../../src/web/server';
 import { FailsafeSandbox } from '../helpers/failsafe';
 import { sampleEvent, sampleStatus } from './fixture';
@@ -127,5 +129,76 @@ describe('a real pcheck --config with [web] on a non-loopback address', () => {
     assert.equal((await getFrom('127.0.0.1', base, '/')).status, 200);
     assert.equal((await getFrom('127.0.0.1', base, '/api/status')).status, 401);
     assert.equal((await getFrom('127.0.0.2', base, '/api/status')).status, 403);
+  });
+});
+
+describe('a flood of connections from outside the list', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'procsafe-flood-'));
+  const logLines: string[] = [];
+  const log = new Logger([{ write: (_s, m) => void logLines.push(m) }]);
+  const sockets: Socket[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const s of sockets) s.destroy();
+    for (const c of closers) await c();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Opens `n` idle connections (no request) from 127.0.0.2; resolves once all are accepted or closed. */
+  const flood = async (base: string, n: number): Promise<{ open: () => number }> => {
+    const u = new URL(base);
+    let open = 0;
+    const mine = await Promise.all(
+      Array.from({ length: n }, () => new Promise<Socket>((resolve, reject) => {
+        const s = connect({ host: u.hostname, port: Number(u.port), localAddress: '127.0.0.2' }, () => {
+          open++;
+          resolve(s);
+        });
+        s.on('error', () => undefined);
+        s.once('close', () => open--);
+        s.once('error', reject);
+      })),
+    );
+    sockets.push(...mine);
+    // the server closes what it will not keep: wait until that has settled
+    let last = -1;
+    while (last !== open) {
+      last = open;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    return { open: () => open };
+  };
+
+  it('the web server keeps serving the allowed clients while 300 idle connections from outside are open; it keeps 16 of them, 5 s at most', async () => {
+    const web = await startWebServer({
+      listen: '127.0.0.1:0', allow: ['127.0.0.1/32'], tokenFile: join(dir, 'web.token'), stateDir: dir, log,
+      status: () => sampleStatus(), recentEvents: () => [sampleEvent()], metrics: () => '', act: async () => ({ ok: true, message: 'done' }),
+    });
+    closers.push(() => web.close());
+    const token = new URL(web.url).searchParams.get('token')!;
+    const f = await flood(web.baseUrl, 300);
+    const t0 = performance.now();
+    for (let i = 0; i < 5; i++) assert.equal((await getFrom('127.0.0.1', web.baseUrl, '/api/status', { Authorization: `Bearer ${token}` })).status, 200);
+    assert.ok(performance.now() - t0 < 2000, `5 requests took ${Math.round(performance.now() - t0)} ms`);
+    assert.equal(f.open(), MAX_OUTSIDE_CONNECTIONS, 'the server closed the connections beyond the cap at once');
+    assert.match(logLines.join('\n'), /^Web: refused \d+ request\(s\) from an address not in \[web\] allow, the last from 127\.0\.0\.2 \(a connection closed at once: 16 from outside the list already open\)$/m);
+    const t1 = performance.now();
+    while (f.open() > 0 && performance.now() - t1 < 12_000) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(f.open(), 0, 'the idle connections from outside are closed after 5 s');
+    // then a polite client outside the list gets again its 403 and the connection is closed after it
+    const refused = await getFrom('127.0.0.2', web.baseUrl, '/api/status');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers.connection, 'close');
+  });
+
+  it('so does the /metrics server of pcheck -f (METRICS_ALLOW), logging as Metrics', async () => {
+    const m = await startMetricsServer({ listen: '127.0.0.1:0', tokenFile: join(dir, 'metrics.token'), allow: ['127.0.0.1'], allowKey: 'METRICS_ALLOW', log, metrics: () => 'procsafe_up 1\n' });
+    closers.push(() => m.close());
+    const token = readFileSync(join(dir, 'metrics.token'), 'utf8').trim();
+    const f = await flood(m.url, 300);
+    const r = await getFrom('127.0.0.1', m.url, '/metrics', { Authorization: `Bearer ${token}` });
+    assert.equal(r.status, 200);
+    assert.equal(f.open(), MAX_OUTSIDE_CONNECTIONS);
+    assert.match(logLines.join('\n'), /^Metrics: refused \d+ request\(s\) from an address not in METRICS_ALLOW, the last from 127\.0\.0\.2 \(a connection closed at once/m);
   });
 });

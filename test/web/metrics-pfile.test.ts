@@ -75,6 +75,26 @@ describe('pcheck -f with METRICS_LISTEN', () => {
     assert.equal(refused, 403);
   });
 
+  it('a reload that changes METRICS_ALLOW says, in the log and to padmin, that the METRICS_* keys need a restart (the entries are reloaded)', async () => {
+    const port = new URL(base).port;
+    const from = pc.lines.length;
+    sb.pfile({ param: { METRICS_LISTEN: `127.0.0.1:${port}`, METRICS_TOKEN_FILE: tokenFile, METRICS_ALLOW: '127.0.0.1, 127.0.0.2' }, pents: [`${svc.pname}:${svc.script}:60:3:none`] });
+    const r = sb.padmin(pfile, 'reload');
+    assert.equal(r.code, 0, r.stderr);
+    const want = 'METRICS_ALLOW changed from 127.0.0.1 to 127.0.0.1, 127.0.0.2, but the METRICS_* keys are read at start: /metrics keeps the old ones until pcheck is restarted';
+    assert.match(r.stdout, new RegExp(want.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    await pc.waitLine(`Reload: ${want}`, 5000, from);
+    // as documented: the running listener keeps its list
+    assert.equal((await http(base, 'GET', '/metrics', { headers: { Authorization: `Bearer ${token}` }, from: '127.0.0.2' })).status, 403);
+    // a second reload still says it (the listener still runs with the list of the start) ...
+    assert.match(sb.padmin(pfile, 'reload').stdout, /METRICS_ALLOW changed from 127\.0\.0\.1 to 127\.0\.0\.1, 127\.0\.0\.2/);
+    // ... and once the pfile is back as at start, nothing
+    sb.pfile({ param: { METRICS_LISTEN: `127.0.0.1:${port}`, METRICS_TOKEN_FILE: tokenFile, METRICS_ALLOW: '127.0.0.1' }, pents: [`${svc.pname}:${svc.script}:60:3:none`] });
+    const back = sb.padmin(pfile, 'reload');
+    assert.equal(back.code, 0, back.stderr);
+    assert.doesNotMatch(back.stdout, /METRICS/);
+  });
+
   it('an address already in use stops the start-up with exit 2, naming the pfile and METRICS_LISTEN; nothing was started', async () => {
     const busy = createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));

@@ -5,7 +5,8 @@
 import { hostname } from 'node:os';
 import type { EventSink } from '../../core/events';
 import type { Clock } from '../../core/entry-machine';
-import type { Pfile } from '../../core/model';
+import type { Pfile, PfileParam } from '../../core/model';
+import { metricsChangeOnReload } from '../../config/pfile-metrics';
 import type { PcheckEnd } from '../../core/resume-policy';
 import { isOsAction, type RetryOverAction } from '../../core/states';
 import { startControlServer } from '../../control/server';
@@ -53,6 +54,8 @@ export class PfileDaemon {
   private readonly set: EntrySet;
   private readonly sd: SystemdLink;
   private readonly stops: StopSequence;
+  /** the METRICS_* keys the /metrics listener runs with: those of the start */
+  private readonly metricsParam: PfileParam;
   private control: { close(): Promise<void> } | null = null;
   private finish: (code: number) => void = () => undefined;
   readonly socket: string;
@@ -65,6 +68,7 @@ export class PfileDaemon {
 
   constructor(private readonly opts: PfileDaemonOptions) {
     this.log = opts.logger;
+    this.metricsParam = opts.pfile.param;
     this.stops = new StopSequence(this.log);
     this.socket = socketPath(opts.runDir, opts.pfile.param.ipckey);
     this.services = createEntryServices({ table: opts.table, watcher: opts.watcher, log: this.log, me: `pcheck pid ${process.pid} (pfile ${opts.pfile.path})`, clock: opts.clock });
@@ -153,7 +157,9 @@ export class PfileDaemon {
     if (intervalChanged) this.sd.setMonitorInterval(next.param.monitorInterval);
     this.sd.changed();
     this.log.info(`Reloaded pfile='${next.path}': ${this.set.size} entries`);
-    return { ok: true, text: `reloaded ${next.path}: ${this.set.size} entries` };
+    const metricsNote = metricsChangeOnReload(this.metricsParam, next.param);
+    if (metricsNote !== null) this.log.warning(`Reload: ${metricsNote}`);
+    return { ok: true, text: `reloaded ${next.path}: ${this.set.size} entries${metricsNote === null ? '' : `\n${metricsNote}`}` };
   }
 
   /** On an internal error: nothing may start afterwards (the restart scripts are stopped). */
