@@ -31,13 +31,19 @@ function pchecksOn(pfile: string): number[] {
 
 describe('the pcheck OCF agent against a pcheck it did not start, unwritable files and look-alike pfile paths', () => {
   const boxes = sandboxes();
-  after(() => boxes.cleanup());
+  const pfilesUsed: string[] = [];
+  after(() => {
+    // a pcheck the agent started is nobody's child: ended by pid, also when an assertion failed
+    for (const p of pfilesUsed) for (const pid of pchecksOn(p)) process.kill(pid, 'SIGKILL');
+    boxes.cleanup();
+  });
 
   const setup = async () => {
     const sb = boxes.box();
     const svc = sb.service('app');
     const pfile = sb.pfile({ param: { INITIAL_WAIT: 1 }, pents: [`${svc.pname}:${svc.script}:0:1:exit`] });
     await sb.startService(svc);
+    pfilesUsed.push(pfile);
     return { sb, pfile, agent: agentFor(sb, pfile) };
   };
 
@@ -124,6 +130,7 @@ describe('the pcheck OCF agent against a pcheck it did not start, unwritable fil
     await sb.startService(svc);
     const pfiles = [join(sb.dir, 'web_app.pfile'), join(sb.dir, 'web', 'app.pfile')];
     mkdirSync(join(sb.dir, 'web'));
+    pfilesUsed.push(...pfiles);
     pfiles.forEach((p, i) =>
       writeFileSync(
         p,
