@@ -5,7 +5,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, PCHECK, sandboxes, type Sandbox } from '../helpers/harness';
 import { alive } from '../helpers/pacemaker';
@@ -46,6 +46,19 @@ describe('the pcheck OCF agent against a pcheck it did not start, unwritable fil
     pfilesUsed.push(pfile);
     return { sb, pfile, agent: agentFor(sb, pfile) };
   };
+
+  it('ocf-tester, as docs/pacemaker.md runs it, passes: meta-data valid against ra-api-1.dtd, start, monitor, stop, and a second stop', async () => {
+    const { sb, pfile } = await setup();
+    for (const tool of ['/usr/sbin/ocf-tester', '/usr/bin/xmllint']) {
+      assert.ok(existsSync(tool), `${tool} missing: apt-get install resource-agents libxml2-utils (.ci/run does)`);
+    }
+    const params = { pfile, pcheck: PCHECK, run_dir: sb.runDir, pid_dir: join(sb.dir, 'rsctmp') };
+    const args = ['-n', 't', ...Object.entries(params).flatMap(([k, v]) => ['-o', `${k}=${v}`]), AGENT];
+    const r = spawnSync('ocf-tester', args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PROCSAFE_RUN_DIR: sb.runDir } });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /passed all tests/);
+    assert.deepEqual(pchecksOn(pfile), [], 'ocf-tester stopped what it started');
+  });
 
   it('a pcheck on the pfile started outside the agent (as pcheck@.service would) is reported by the probe, taken over by start instead of a second copy, and stopped by stop', async () => {
     const { sb, pfile, agent } = await setup();
