@@ -137,6 +137,21 @@ describe('the pcheck OCF agent against a pcheck it did not start, unwritable fil
     assert.equal(agent('stop', { log }).code, 0);
   });
 
+  it('a pcheck run by "/usr/bin/env node" with no node on the agent\'s PATH fails validate-all and start with OCF_ERR_INSTALLED saying so (not "exited with status 127")', async () => {
+    const { sb, pfile, agent } = await setup();
+    const bin = join(sb.dir, 'bin');
+    mkdirSync(bin);
+    for (const f of ['pcheck', 'padmin']) {
+      writeFileSync(join(bin, f), readFileSync(join(ROOT, 'bin', f), 'utf8').replace(/^#!.*/, '#!/usr/bin/env node-not-installed'), { mode: 0o755 });
+    }
+    for (const action of ['validate-all', 'start']) {
+      const r = agent(action, { pcheck: join(bin, 'pcheck') });
+      assert.equal(r.code, 5, `${action}: ${r.stderr}`);
+      assert.match(r.stderr, /ocf-exit-reason:node-not-installed is not on the PATH Pacemaker gives its agents \(.*bin\/pcheck starts with #!\/usr\/bin\/env node-not-installed\); PATH=/);
+    }
+    assert.deepEqual(pchecksOn(pfile), []);
+  });
+
   it('two pfiles whose paths differ only in "/" against "_" get pid files of their own: both pchecks run and both monitors say so', async () => {
     const { sb } = await setup();
     const svc = sb.service('other');
