@@ -5,7 +5,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, PCHECK, sandboxes, type Sandbox } from '../helpers/harness';
 import { alive } from '../helpers/pacemaker';
@@ -149,6 +149,28 @@ describe('the pcheck OCF agent against a pcheck it did not start, unwritable fil
       assert.equal(r.code, 5, `${action}: ${r.stderr}`);
       assert.match(r.stderr, /ocf-exit-reason:node-not-installed is not on the PATH Pacemaker gives its agents \(.*bin\/pcheck starts with #!\/usr\/bin\/env node-not-installed\); PATH=/);
     }
+    assert.deepEqual(pchecksOn(pfile), []);
+  });
+
+  it('after an upgrade from an agent that wrote "_" unescaped in pid file names, the running pcheck is still reported running (no failure counted) and its pid file renamed', async () => {
+    const { sb, pfile: base } = await setup();
+    const pfile = join(sb.dir, 'my_app.pfile');
+    writeFileSync(pfile, readFileSync(base, 'utf8'));
+    pfilesUsed.push(pfile);
+    const agent = agentFor(sb, pfile);
+    assert.equal(agent('start').code, 0);
+    const rsctmp = join(sb.dir, 'rsctmp');
+    const now = join(rsctmp, `pcheck${pfile.replace(/_/g, '%5f').replace(/\//g, '_')}.pid`);
+    const legacy = join(rsctmp, `pcheck${pfile.replace(/\//g, '_')}.pid`);
+    const pid = readFileSync(now, 'utf8');
+    renameSync(now, legacy); // what the earlier agent left
+    const m = agent('monitor');
+    assert.equal(m.code, 0, m.stderr);
+    assert.match(m.stderr, /recorded in .* by an earlier version of this agent/);
+    assert.doesNotMatch(m.stderr, /started outside this agent/);
+    assert.equal(readFileSync(now, 'utf8').trim(), pid.trim());
+    assert.equal(existsSync(legacy), false);
+    assert.equal(agent('stop').code, 0);
     assert.deepEqual(pchecksOn(pfile), []);
   });
 
