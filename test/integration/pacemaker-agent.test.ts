@@ -5,7 +5,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, PCHECK, sandboxes, type Sandbox } from '../helpers/harness';
 import { alive } from '../helpers/pacemaker';
@@ -44,7 +44,7 @@ describe('the pcheck OCF agent against a pcheck it did not start, unwritable fil
     const pfile = sb.pfile({ param: { INITIAL_WAIT: 1 }, pents: [`${svc.pname}:${svc.script}:0:1:exit`] });
     await sb.startService(svc);
     pfilesUsed.push(pfile);
-    return { sb, pfile, agent: agentFor(sb, pfile) };
+    return { sb, pfile, svc, agent: agentFor(sb, pfile) };
   };
 
   it('ocf-tester, as docs/pacemaker.md runs it, passes: meta-data valid against ra-api-1.dtd, start, monitor, stop, and a second stop', async () => {
@@ -134,6 +134,25 @@ describe('the pcheck OCF agent against a pcheck it did not start, unwritable fil
     const ok = agent('start', { log });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(readFileSync(log, 'utf8'), /Start pcheck/);
+    assert.equal(agent('stop', { log }).code, 0);
+  });
+
+  it('the agent log (tmpfs by default) is cut to its last 256 KiB by a monitor once past 1 MiB, and pcheck keeps appending to it', async () => {
+    const { sb, svc, agent } = await setup();
+    const log = join(sb.dir, 'agent.log');
+    assert.equal(agent('start', { log }).code, 0);
+    appendFileSync(log, `${'x'.repeat(99)}\n`.repeat(12_000)); // 1.2 MB of old lines
+    assert.equal(agent('monitor', { log }).code, 0);
+    const size = statSync(log).size;
+    assert.ok(size <= 256 * 1024 + 4096, `log is ${size} bytes after the monitor`);
+    const pid = sb.pidsOf(svc)[0];
+    process.kill(pid, 'SIGKILL'); // pcheck (retry 1, then exit) logs the death at the log's new end
+    const down = `pid=${pid}] Down`;
+    const deadline = Date.now() + 5000;
+    while (!readFileSync(log, 'utf8').includes(down) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const text = readFileSync(log, 'utf8');
+    assert.ok(text.includes(down), 'the Down line is in the cut log');
+    assert.ok(!text.includes('\0'), 'no hole of zero bytes before it');
     assert.equal(agent('stop', { log }).code, 0);
   });
 
