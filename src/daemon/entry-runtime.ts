@@ -26,10 +26,13 @@ export interface EntryRuntime {
   stopAwait: (() => void) | null;
   /** the process watched now, as it was when adopted: what its death is compared with. */
   watched: Adopted | null;
-  /** ending the workers the dead program left (endWorkers): the next script waits for it. */
+  /** what the next script waits for: the workers the dead program left being ended (endWorkers),
+   *  the dead process's reap (ReapGate); null when nothing holds it back. */
   clearing: Promise<void> | null;
   /** our own restart script's run (its exit and last output); null when none runs. */
   running: { pid: number; done: Promise<unknown> } | null;
+  /** the process (pid:startTime) last told as matching but watched by another entry: told once */
+  toldWatched: string | null;
 }
 
 /** A watched process as adopted: its identity, argv[0], program file and session. */
@@ -73,6 +76,7 @@ export function newRuntime(pent: Pent, param: PfileParam, state: EntryState): En
     watched: null,
     clearing: null,
     running: null,
+    toldWatched: null,
   };
 }
 

@@ -29,6 +29,7 @@ import { runScript } from '../exec/run-script';
 import { endProcesses } from '../proc/end-processes';
 import { killScriptTree, type TreeKill } from '../proc/script-tree';
 import { lookAfterDeaths, refreshProgram } from './death-look';
+import { ReapGate } from './reap-gate';
 import { ScriptOutput, type OutputLine } from '../core/script-output';
 import { CLK_TCK, readEnviron, readStat } from '../proc/proc-table';
 import { selectOldest } from '../proc/match';
@@ -88,8 +89,6 @@ export const MAX_CONCURRENT_SCRIPTS = 32;
 const SCRIPTS_PER_TURN = 4;
 /** Workers a dead program left get this long to end after SIGTERM, then SIGKILL (and 1 s more). */
 export const WORKER_TERM_MS = 1000;
-/** ... and the dead main process this long to be reaped by its parent (PID 1). */
-const REAP_WAIT_MS = 1500;
 /** How often the state of processes with hang_timeout is read. */
 const HANG_SAMPLE_MS = 1000;
 /** On stop, how long pcheck waits for the scripts it killed to be reaped (their last output). */
@@ -120,8 +119,8 @@ export class PfileDaemon {
   private readonly deaths = new Map<EntryRuntime, boolean>();
   private deathsPending = false;
   private hangTimer: NodeJS.Timeout | null = null;
-  /** the process whose death is being handled, per entry (its workers' ending waits for its reap) */
-  private readonly lastDead = new WeakMap<EntryRuntime, ProcId>();
+  /** a restart script waits for the reap of the dead process it replaces */
+  private readonly reapGate: ReapGate<EntryRuntime>;
   /** pids of workers being ended: never adopted meanwhile (they match their entry) */
   private readonly ending = new Set<number>();
   private finish: (code: number) => void = () => undefined;
@@ -132,6 +131,7 @@ export class PfileDaemon {
     this.pfile = opts.pfile;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
+    this.reapGate = new ReapGate(opts.logger, () => this.stopping);
     this.socket = socketPath(opts.runDir, opts.pfile.param.ipckey);
     this.sd = createSystemdLink({
       notifier: opts.notifier ?? null,
@@ -388,6 +388,7 @@ export class PfileDaemon {
       case 'watch': {
         rt.unwatch?.();
         rt.watched = adopted(this.opts.table, a);
+        this.reapGate.forget(rt); // a process runs: an earlier death holds back no script
         const unwatch = this.opts.watcher.watch({ pid: a.pid, startTime: a.startTime }, (info) => {
           if (rt.unwatch !== unwatch) return; // a stale watch of an earlier pid
           rt.unwatch = null;
@@ -399,7 +400,7 @@ export class PfileDaemon {
         return;
       }
       case 'endWorkers':
-        this.endWorkers(rt, a.workers, this.lastDead.get(rt) ?? null);
+        this.endWorkers(rt, a.workers);
         return;
       case 'kill':
         // the hung process, if it is still that one: its death comes back through the watch
@@ -433,9 +434,15 @@ export class PfileDaemon {
       this.scriptQueue.push({ rt, start: () => this.spawnScript(rt, env) });
       this.drainScripts();
     };
-    // the workers of the dead program hold its ports: the new one starts once they are gone
-    if (rt.clearing !== null) void rt.clearing.then(queue);
-    else queue();
+    // the workers of the dead program hold its ports, and a pidfile check takes its unreaped
+    // zombie for a running copy: the new one starts once they are gone
+    const waits = [rt.clearing, this.reapGate.before(rt, rt.pent.pname)].filter((p) => p !== null);
+    if (waits.length === 0) return queue();
+    const gate: Promise<void> = Promise.all(waits).then(() => {
+      if (rt.clearing === gate) rt.clearing = null;
+    });
+    rt.clearing = gate;
+    void gate.then(queue);
   }
 
   /** Starts queued scripts a few per loop turn: a fork costs milliseconds, and the death
@@ -561,7 +568,7 @@ export class PfileDaemon {
       }
       for (const d of dead) {
         const look = looks.get(d);
-        if (d.watched) this.lastDead.set(d, { pid: d.watched.pid, startTime: d.watched.startTime });
+        if (d.watched) this.reapGate.died(d, { pid: d.watched.pid, startTime: d.watched.startTime });
         d.watched = null;
         this.dispatch(d, { type: 'died', successor: look?.successor ?? null, workers: look?.workers ?? [], duringScript: during.get(d) ?? false });
       }
@@ -583,14 +590,13 @@ export class PfileDaemon {
   }
 
   /** Ends the processes a dead program left in its session (they hold its ports); the entry's
-   *  next script waits for this (startScript), and for the dead process to be reaped (a start
-   *  script that checks a pidfile with `kill -0`, as apachectl does, takes a zombie for alive). */
-  private endWorkers(rt: EntryRuntime, workers: ProcId[], dead: ProcId | null): void {
+   *  next script waits for this (startScript). */
+  private endWorkers(rt: EntryRuntime, workers: ProcId[]): void {
     const pname = rt.pent.pname;
     const pids = workers.map((w) => w.pid).join(',');
     this.log.notice(`(${pname}) ending what the dead process left in its session (it may hold the program's ports): pid=${pids}`);
     for (const w of workers) this.ending.add(w.pid);
-    const opts = { watcher: this.opts.watcher, table: this.opts.table, graceMs: WORKER_TERM_MS, killWaitMs: 1000, reaped: dead, reapWaitMs: REAP_WAIT_MS };
+    const opts = { watcher: this.opts.watcher, table: this.opts.table, graceMs: WORKER_TERM_MS, killWaitMs: 1000 };
     const clearing = endProcesses(workers, opts).then(
       (r) => {
         if (this.stopping) return;
@@ -922,6 +928,7 @@ export class PfileDaemon {
     for (const t of [this.deadlineTimer, this.seekTimer]) if (t) clearTimeout(t);
     for (const t of [this.scanTimer, this.hangTimer]) if (t) clearInterval(t);
     this.opts.watcher.close();
+    this.reapGate.close();
     for (const rt of this.entries) rt.stopAwait?.();
     // the killed scripts' last output before the last line (they die at once: SIGKILL)
     if (killed.length > 0) await Promise.race([Promise.all(killed), new Promise((r) => setTimeout(r, STOP_SCRIPTS_WAIT_MS).unref())]);
