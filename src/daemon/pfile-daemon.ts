@@ -45,7 +45,7 @@ import { formatShowParam, formatShowPent, type PentView } from '../cli/format';
 import { systemClock } from './clock';
 import { CommandError, parseCommand, type PadminCommand } from './commands';
 import { entryConfig, newRuntime, pentView, type Adopted, type EntryRuntime } from './entry-runtime';
-import { findForEntries, lookedFor } from './scan-index';
+import { findForEntries, lookedFor, tellWatchedElsewhere } from './scan-index';
 import { deathWatchOf, deathWatchStatus, deathWatchText } from './watcher';
 import { nativeAddonFile } from '../native/index';
 import { createSystemdLink, formatStatus, type SystemdLink } from '../systemd/daemon-link';
@@ -310,9 +310,13 @@ export class PfileDaemon {
     // a full scan reads every process (recheckSince -Infinity), and the candidates' argv afresh
     const opts = { recheck: lookedFor(seeking), recheckSince: quick ? (this.seekSince ?? performance.now()) : -Infinity };
     const procs = this.opts.table.scan(opts);
-    const found = findForEntries(seeking, this.ending.size === 0 ? procs : procs.filter((p) => !this.ending.has(p.pid)));
+    const watchers = new Map<number, EntryRuntime>();
+    for (const rt of this.entries) if (rt.state.pid !== null) watchers.set(rt.state.pid, rt);
+    // a process another entry watches is never adopted; workers being ended are nobody's
+    const looked = findForEntries(seeking, this.ending.size === 0 ? procs : procs.filter((p) => !this.ending.has(p.pid)), (pid) => watchers.get(pid));
     this.lastScanMs = performance.now() - t0;
-    for (const [rt, p] of found) this.dispatch(rt, { type: 'found', pid: p.pid, startTime: p.startTime });
+    for (const [rt, b] of looked.blocked) tellWatchedElsewhere(rt, b.proc, b.by, this.log);
+    for (const [rt, p] of looked.adopt) this.dispatch(rt, { type: 'found', pid: p.pid, startTime: p.startTime });
   }
 
   private armScanTimer(): void {
@@ -660,7 +664,7 @@ export class PfileDaemon {
     if (live.length === 0) return [];
     const spare = this.watchedPids();
     const seeking = this.entries.filter((rt) => isSeeking(rt.state));
-    for (const p of findForEntries(seeking, this.opts.table.scan()).values()) spare.add(p.pid);
+    for (const p of findForEntries(seeking, this.opts.table.scan()).adopt.values()) spare.add(p.pid);
     const waits: Promise<unknown>[] = [];
     for (const rt of live) {
       const id = rt.script!;
