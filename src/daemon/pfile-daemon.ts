@@ -17,6 +17,7 @@ import {
   initialState,
   isSeeking,
   nextDeadline,
+  scriptWanted,
   startEntry,
   step,
 } from '../core/entry-machine';
@@ -474,6 +475,8 @@ export class PfileDaemon {
 
   private spawnScript(rt: EntryRuntime, env: Record<string, string>): void {
     if (!this.entries.includes(rt)) return; // removed by a reload while queued
+    // held back (reap, workers, queue): found meanwhile, or monitoring turned off → not run
+    if (!scriptWanted(rt.state)) return this.dispatch(rt, { type: 'scriptSkipped' });
     this.scriptsRunning++;
     const timeout = rt.pent.scriptTimeout ?? this.pfile.param.scriptTimeout;
     const pname = rt.pent.pname;

@@ -120,3 +120,54 @@ describe('the restart script waits for the dead process to be reaped', () => {
     assert.deepEqual(sb.pidsOf({ pname: z.pname, script: z.script }), [], 'nothing started');
   });
 });
+
+describe('a program started by someone else while its restart script waits for the reap', () => {
+  const { box, cleanup } = sandboxes();
+  after(cleanup);
+
+  it('is adopted, and the restart script is not run on top of it: one copy', async () => {
+    const sb = box();
+    const z = program(sb, 'stuck', false);
+    const pfile = sb.pfile({ pents: [`${z.pname}:${z.script}:0:3:none`] });
+    spawnSync(z.script, { stdio: 'ignore' });
+    const zPid = await waitFor(() => sb.pidsOf({ pname: z.pname, script: z.script })[0], 5000, 'stuck to run');
+    const pc = sb.pcheck(pfile);
+    await pc.waitLine(`(${z.pname} ,pid=${zPid}) Up`);
+    kill(zPid, 'SIGKILL');
+    const down = await pc.waitLine(`Process [${z.pname} , pid=${zPid}] Down`);
+    // the operator (or another tool) starts it by hand during the wait
+    spawnSync(z.script, { stdio: 'ignore' });
+    const byHand = await waitFor(() => sb.pidsOf({ pname: z.pname, script: z.script })[0], 5000, 'the copy started by hand');
+    await pc.waitLine(`(${z.pname} ,pid=${byHand}) Up`, 5000, down.index);
+    await sleep(4000); // past the end of the wait
+    const log = pc.lines.map((l) => l.text).join('\n');
+    assert.deepEqual(sb.pidsOf({ pname: z.pname, script: z.script }), [byHand], `one copy: the one started by hand\n${log}`);
+    assert.equal(z.runs(), 2, `the restart script did not run after the one started by hand\n${log}`);
+    const v = sb.showPent(pfile)[0];
+    assert.equal(v.proc_sts, 'AVAIL');
+    assert.equal(v.pid, String(byHand));
+    kill(pc.pid, 'SIGTERM');
+    await pc.exited;
+  });
+
+  it('monitoring turned off during the wait (stop pent; a FailSafe group going offline): the script is not run, the entry is DOWN', async () => {
+    const sb = box();
+    const z = program(sb, 'stuck', false);
+    const pfile = sb.pfile({ pents: [`${z.pname}:${z.script}:0:3:none`] });
+    spawnSync(z.script, { stdio: 'ignore' });
+    const zPid = await waitFor(() => sb.pidsOf({ pname: z.pname, script: z.script })[0], 5000, 'stuck to run');
+    const pc = sb.pcheck(pfile);
+    await pc.waitLine(`(${z.pname} ,pid=${zPid}) Up`);
+    kill(zPid, 'SIGKILL');
+    await pc.waitLine(`Try to restart (${z.pname})`);
+    assert.equal(sb.padmin(pfile, 'stop pent 1').code, 0);
+    await pc.waitLine(`Restart script of (${z.pname}) not run: monitoring is off`, 6000);
+    await sleep(500);
+    const log = pc.lines.map((l) => l.text).join('\n');
+    assert.equal(z.runs(), 1, `the restart script never ran\n${log}`);
+    assert.deepEqual(sb.pidsOf({ pname: z.pname, script: z.script }), [], 'nothing started');
+    assert.equal(sb.showPent(pfile)[0].proc_sts, 'DOWN');
+    kill(pc.pid, 'SIGTERM');
+    await pc.exited;
+  });
+});
