@@ -80,6 +80,19 @@ export function newRuntime(pent: Pent, param: PfileParam, state: EntryState): En
   };
 }
 
+/** A reload kept this entry with `pent` (the same one, or its options edited while it restarts):
+ *  its configuration, signature and matcher follow the pfile; its state and handles stay. */
+export function retarget(rt: EntryRuntime, pent: Pent, param: PfileParam): void {
+  const signature = pentSignature(pent);
+  rt.cfg = entryConfig(pent, param);
+  if (signature !== rt.signature) {
+    rt.pnameReal = resolvePname(pent.pname);
+    rt.matches = compileMatcher(pent, rt.pnameReal);
+  }
+  rt.pent = pent;
+  rt.signature = signature;
+}
+
 export function pentView(rt: EntryRuntime): PentView {
   const { pent, state } = rt;
   return {

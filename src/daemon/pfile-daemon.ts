@@ -21,7 +21,7 @@ import {
   startEntry,
   step,
 } from '../core/entry-machine';
-import { pentSignature, type Pfile } from '../core/model';
+import { pentSignature, type Pent, type Pfile } from '../core/model';
 import { isOsAction, type RetryOverAction } from '../core/states';
 import { freshReason, resumedEntry, type PcheckEnd } from '../core/resume-policy';
 import type { Logger } from '../log/logger';
@@ -45,7 +45,7 @@ import { ControlErrorCode as ErrorCode, socketPath, type ControlRequest, type Co
 import { formatShowParam, formatShowPent, type PentView } from '../cli/format';
 import { systemClock } from './clock';
 import { CommandError, parseCommand, type PadminCommand } from './commands';
-import { entryConfig, newRuntime, pentView, type Adopted, type EntryRuntime } from './entry-runtime';
+import { newRuntime, pentView, retarget, type Adopted, type EntryRuntime } from './entry-runtime';
 import { findForEntries, lookedFor, tellWatchedElsewhere } from './scan-index';
 import { deathWatchOf, deathWatchStatus, deathWatchText } from './watcher';
 import { nativeAddonFile } from '../native/index';
@@ -890,21 +890,19 @@ export class PfileDaemon {
     this.executeCommand('reload');
     const old = new Map(this.entries.map((rt) => [rt.signature, rt]));
     const now = this.clock();
-    const kept: EntryRuntime[] = [];
-    for (const pent of next.pents) {
-      const prev = old.get(pentSignature(pent));
+    const same = next.pents.map((pent) => old.get(pentSignature(pent)) ?? null);
+    for (const prev of same) if (prev) old.delete(prev.signature);
+    const kept = next.pents.map((pent, i): EntryRuntime => {
+      // the same entry: it keeps its state, its death watch and its running script
+      const prev = same[i] ?? takeRestarting(old, pent);
       if (prev) {
-        // the same entry: it keeps its state, its death watch and its running script
-        old.delete(prev.signature);
-        prev.pent = pent;
-        prev.cfg = entryConfig(pent, next.param);
-        kept.push(prev);
-      } else {
-        const rt = newRuntime(pent, next.param, initialState());
-        rt.state = startEntry(rt.cfg, now).state;
-        kept.push(rt);
+        retarget(prev, pent, next.param);
+        return prev;
       }
-    }
+      const rt = newRuntime(pent, next.param, initialState());
+      rt.state = startEntry(rt.cfg, now).state;
+      return rt;
+    });
     for (const gone of old.values()) {
       gone.unwatch?.();
       gone.stopAwait?.();
@@ -955,6 +953,20 @@ function findScript(procs: ProcInfo[], path: string, pname: string, nowMono: num
   if (best === null) return null;
   // start times are clock ticks since boot: the monotonic clock, but for time spent suspended
   return { pid: best.pid, startTime: best.startTime, startedMono: Math.min(nowMono, (best.startTime * 1000) / CLK_TCK) };
+}
+
+/** An entry that a reload edits (its options) while its restart is under way (the script runs,
+ *  or waits for the reap or the workers): the same program and restart script, so the edited
+ *  entry carries that restart on (never a second script and copy; a SIGTERM still stops it). */
+function takeRestarting(old: Map<string, EntryRuntime>, pent: Pent): EntryRuntime | null {
+  for (const [sig, rt] of old) {
+    const underWay = rt.state.procSts === 'RESTARTING' && (rt.state.scriptRunning || rt.clearing !== null);
+    if (underWay && rt.pent.pname === pent.pname && rt.pent.restartScript === pent.restartScript) {
+      old.delete(sig);
+      return rt;
+    }
+  }
+  return null;
 }
 
 /** What is known of a process as it is adopted, for the look at its death. */
