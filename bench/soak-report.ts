@@ -128,8 +128,10 @@ const TRY_RE = /^Try to restart \((.+)\)$/;
 const UP_RE = /^\((.+) ,pid=(\d+)\) Up$/;
 const GRACE_RE = /^\((.+)\) up for \d+s: retry_count reset to 0$/;
 const FAIL_RE = /^Set pid fail \((.+)\)$/;
-const QUEUED_RE = /^\((.+)\) the previous restart script still runs: this one starts when it ends$/;
-const LIFECYCLE_RE = /^(Start pcheck |Stop pcheck!!$|SIGTERM Catch )/;
+/** a kill that lands while the entry's restart script still runs: its restart is queued, or (when the
+ *  killed process was found during the script) decided when the script ends — both expected in a soak */
+const QUEUED_RE = /^\((.+)\) (the previous restart script still runs: this one starts when it ends|pid=\d+ exited while its restart script still ran: what runs when the script has ended decides)$/;
+const LIFECYCLE_RE = /^(Start pcheck |Stop pcheck!!$|SIGTERM Catch |Closed \d+ descriptor\(s\) inherited from pcheck's parent)/;
 
 interface Seen {
   down: number[];

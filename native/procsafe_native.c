@@ -1,6 +1,10 @@
 // procsafe's optional native helpers (plain C N-API, no node-addon-api):
-//   syslogSend(socketPath, message) -> 0 | errno   one blocking datagram, ~1 s send timeout;
-//                                                   '@name' is an abstract socket (sd_notify)
+//   syslogSend(socketPath, message[, dontWait]) -> 0 | errno
+//                                                   one datagram, blocking (~1 s send timeout) or,
+//                                                   with dontWait, EAGAIN at once when the queue is
+//                                                   full; '@name' is an abstract socket (sd_notify)
+//   sendDontWait(fd, buffer) -> bytes | -errno      send(MSG_DONTWAIT) on a stream socket (stdout
+//                                                   under systemd): never blocks, flags untouched
 //   pidfdOpen(pid) -> fd                            throws Error{code: 'ESRCH'|'ENOSYS'|...}
 //   pidfdWatch(fd, cb) -> handle                    cb() once, from the loop, when fd is readable
 //   pidfdUnwatch(handle) -> bool                    true if it stopped a watch that had not fired
@@ -94,8 +98,8 @@ static void syslog_open(void) {
 }
 
 static napi_value syslog_send(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 2) {
     napi_throw_type_error(env, NULL, "syslogSend(socketPath, message)");
@@ -143,6 +147,8 @@ static napi_value syslog_send(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
+  bool dont_wait = false;
+  if (argc >= 3 && napi_get_value_bool(env, argv[2], &dont_wait) != napi_ok) dont_wait = false;
   uv_once(&syslog_once, syslog_open);
   int err = 0;
   if (syslog_fd < 0) {
@@ -150,12 +156,37 @@ static napi_value syslog_send(napi_env env, napi_callback_info info) {
   } else {
     ssize_t n;
     do {
-      n = sendto(syslog_fd, msg, len, MSG_NOSIGNAL, (struct sockaddr*)&addr, addr_len);
+      n = sendto(syslog_fd, msg, len, MSG_NOSIGNAL | (dont_wait ? MSG_DONTWAIT : 0), (struct sockaddr*)&addr, addr_len);
     } while (n < 0 && errno == EINTR);
     if (n < 0) err = errno;
   }
   free(msg);
   CHECK(env, napi_create_int32(env, err, &result));
+  return result;
+}
+
+// One send() with MSG_DONTWAIT: a full socket buffer returns EAGAIN instead of blocking, and
+// the file status flags (shared with whoever else holds the socket) stay as they are.
+static napi_value send_dont_wait(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1;
+  bool is_buffer = false;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+      napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer) {
+    napi_throw_type_error(env, NULL, "sendDontWait(fd, buffer)");
+    return NULL;
+  }
+  void* data = NULL;
+  size_t len = 0;
+  CHECK(env, napi_get_buffer_info(env, argv[1], &data, &len));
+  ssize_t n;
+  do {
+    n = send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  napi_value result;
+  CHECK(env, napi_create_int64(env, n < 0 ? -(int64_t)errno : (int64_t)n, &result));
   return result;
 }
 
@@ -413,6 +444,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
 
   napi_property_descriptor props[] = {
       {"syslogSend", NULL, syslog_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sendDontWait", NULL, send_dont_wait, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pidfdOpen", NULL, pidfd_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pidfdWatch", NULL, pidfd_watch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pidfdUnwatch", NULL, pidfd_unwatch, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -22,7 +22,8 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
     'Usage: procsafe-build-native [--verbose]\n\n' +
       "Compiles procsafe's native addon for this machine (needs a C compiler, make and python3)\n" +
       'where the package has no prebuild for it. pcheck uses it from its next start: pidfd\n' +
-      'death watch, sd_notify, synchronous syslog. --verbose shows all of node-gyp\'s output.\n' +
+      'death watch, sd_notify, syslog and stdout sends that never block. --verbose shows all of\n' +
+      "node-gyp's output.\n" +
       'Exit codes: 0 built (or PROCSAFE_NATIVE=off); 1 not built (the reason is printed).\n',
   );
   process.exit(0);
@@ -86,4 +87,4 @@ try {
 } catch (e) {
   fail([e instanceof Error ? e.message : String(e)], `${built} was built but does not load.`);
 }
-say(`built ${built}: pcheck uses it from its next start (pidfd death watch, sd_notify, synchronous syslog)`);
+say(`built ${built}: pcheck uses it from its next start (pidfd death watch, sd_notify, syslog and stdout sends that never block)`);

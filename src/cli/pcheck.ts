@@ -34,6 +34,7 @@ import { deathWatchMode } from '../daemon/watcher';
 import { createNotifier } from '../systemd/notify';
 import { ensureStateDir } from '../state/state-dir';
 import { pfileMetrics } from '../web/metrics-server';
+import { closeInheritedFds, describeClosed } from '../exec/inherited-fds';
 
 const HELP = `Usage: pcheck -f PFILE [--rehearse]
        pcheck --config FILE.ini [--rehearse] [--keep-running]
@@ -113,7 +114,7 @@ const TAG = 'pcheck';
 
 function sinks(s: LogSettings): LogSink[] {
   return [
-    createFdSink(1, { tag: TAG, pid: process.pid, systemd: underSystemd() }),
+    createFdSink(1, { tag: TAG, pid: process.pid, systemd: underSystemd(), native: loadNative() }),
     ...logSinks(s, (sink, e) => {
       if (sink === 'file') {
         throw new ConfigError(s.source, null, `${s.key} ${s.logFile} cannot be opened (${(e as NodeJS.ErrnoException).code ?? String(e)}); create its directory or fix ${s.key}`);
@@ -260,6 +261,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(unitText(args.printUnit, loadNative() !== null));
     return ExitCode.OK;
   }
+  // before pcheck opens anything of its own: what it inherited is not passed on to scripts
+  const inherited = closeInheritedFds();
   let started: { logger: Logger; daemon: Runnable };
   try {
     started = args.mode === 'pfile' ? pfileMode(args) : failsafeMode(args);
@@ -269,6 +272,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const { logger, daemon } = started;
   warnDegraded(logger);
+  if (inherited.length > 0) {
+    logger.notice(`Closed ${inherited.length} descriptor(s) inherited from pcheck's parent, so that scripts do not inherit them: ${describeClosed(inherited)}`);
+  }
   // Once pcheck is dying of an internal error, a signal must not log after its last line
   // nor turn exit 1 into 0.
   const unlessDying = (f: () => unknown) => () => {

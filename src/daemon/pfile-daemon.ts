@@ -27,6 +27,7 @@ import { freshReason, resumedEntry, type PcheckEnd } from '../core/resume-policy
 import type { Logger } from '../log/logger';
 import type { DeathWatcher, ProcId, ProcInfo, ProcessTable } from '../proc/types';
 import { runScript } from '../exec/run-script';
+import { openScriptOutputDir, ScriptOutputDir } from '../exec/script-output-dir';
 import { endProcesses } from '../proc/end-processes';
 import { killScriptTree, type TreeKill } from '../proc/script-tree';
 import { lookAfterDeaths, refreshProgram } from './death-look';
@@ -108,6 +109,8 @@ export class PfileDaemon {
   /** how long the last /proc scan took (ms), to keep seek scans to a fraction of the loop */
   private lastScanMs = 0;
   private control: { close(): Promise<void> } | null = null;
+  /** where restart scripts write (null: pipes) */
+  private outputDir: ScriptOutputDir | null = null;
   private lastPersistError: string | null = null;
   private persistPending: NodeJS.Immediate | null = null;
   private readonly scriptQueue: { rt: EntryRuntime; start: () => void }[] = [];
@@ -186,6 +189,7 @@ export class PfileDaemon {
       this.failStarted(e);
       throw e;
     }
+    this.outputDir = openScriptOutputDir(this.opts.runDir, `pcheck-0x${this.pfile.param.ipckey.toString(16).padStart(8, '0')}`, (m) => this.log.warning(m));
     const restored = this.restoreState();
     const now = this.clock();
     const starts: [EntryRuntime, EntryAction[]][] = [];
@@ -488,9 +492,13 @@ export class PfileDaemon {
       path: rt.pent.restartScript,
       env: { ...env, ...scriptLogEnv(this.socket) }, // clplogcmd writes to this pcheck's log
       timeoutMs: timeout * 1000,
-      // every line is read (a full pipe would block the script), but only the head and the
-      // tail are logged (ScriptOutput): megabytes of output must not bury pcheck's own lines
+      // every line is read, but only the head and the tail are logged (ScriptOutput): megabytes
+      // of output must not bury pcheck's own lines
       maxOutputBytes: Infinity,
+      // files, not pipes: the program the script starts may write to them after pcheck is gone
+      output: this.outputDir
+        ? { dir: this.outputDir, name: ScriptOutputDir.pairName(rt.signature, pname), onFallback: (why) => this.log.warning(`(${pname}) ${why}: this run of the script writes to pipes`) }
+        : undefined,
       onLine: (stream, text) => {
         const line = output.add({ stream, text });
         if (line) logLine(line);
@@ -934,6 +942,7 @@ export class PfileDaemon {
     for (const t of [this.scanTimer, this.hangTimer]) if (t) clearInterval(t);
     this.opts.watcher.close();
     this.reapGate.close();
+    this.outputDir?.close();
     for (const rt of this.entries) rt.stopAwait?.();
     // the killed scripts' last output before the last line (they die at once: SIGKILL)
     if (killed.length > 0) await Promise.race([Promise.all(killed), new Promise((r) => setTimeout(r, STOP_SCRIPTS_WAIT_MS).unref())]);

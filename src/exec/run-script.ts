@@ -1,10 +1,14 @@
 // Runs a restart (or start/stop) script: no shell, a clean environment, a umask of at least
 // 022, its output as log lines, and a timeout that kills its whole process group.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { Readable } from 'node:stream';
+import { FileCapture } from './file-capture';
+import { Forwarder, LineSplitter, type ScriptStream } from './script-lines';
+import type { RunFiles, ScriptOutputDir } from './script-output-dir';
 
-export type ScriptStream = 'stdout' | 'stderr';
+export type { ScriptStream } from './script-lines';
 
 export interface RunScriptOptions {
   /** absolute path of an executable; run as is, without a shell. */
@@ -21,6 +25,10 @@ export interface RunScriptOptions {
   maxLineBytes?: number;
   /** total bytes forwarded per run (default 1 MiB), then one "... output truncated" line. */
   maxOutputBytes?: number;
+  /** the script's stdout and stderr go to this pair of files (ScriptOutputDir.pairName) instead
+   *  of pipes, so that a program it starts in the background survives pcheck. Without it, or when
+   *  the files cannot be opened (then `onFallback` says why), pipes. */
+  output?: { dir: ScriptOutputDir; name: string; onFallback?: (why: string) => void };
   /** how the timeout ends the script (its pid, also its group and session id); default: SIGKILL
    *  to its process group. pcheck passes one that spares the program the script started. */
   kill?: (pid: number) => void;
@@ -80,8 +88,8 @@ function withScriptUmask<T>(spawnIt: () => T): T {
  * sanitised environment plus `env`, a umask of at least 022, output on pipes. A PATH lookup
  * of `file` uses that environment's fixed PATH. Throws on invalid arguments.
  */
-export function spawnScriptProcess(file: string, args: readonly string[], env: Record<string, string>): ChildProcess {
-  return withScriptUmask(() => spawn(file, args, { detached: true, env: scriptEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }));
+export function spawnScriptProcess(file: string, args: readonly string[], env: Record<string, string>, stdio: StdioOptions = ['ignore', 'pipe', 'pipe']): ChildProcess {
+  return withScriptUmask(() => spawn(file, args, { detached: true, env: scriptEnv(env), stdio }));
 }
 
 export function scriptEnv(extra: Record<string, string>): Record<string, string> {
@@ -91,89 +99,6 @@ export function scriptEnv(extra: Record<string, string>): Record<string, string>
     if (v !== undefined) env[k] = v;
   }
   return { ...env, ...extra };
-}
-
-/** Forwards lines to onLine within a total budget. */
-class Forwarder {
-  private used = 0;
-  private truncated = false;
-  constructor(
-    private readonly onLine: RunScriptOptions['onLine'],
-    private readonly maxTotal: number,
-  ) {}
-
-  line(stream: ScriptStream, buf: Buffer, cut: boolean): void {
-    if (this.truncated) return;
-    if (this.used + buf.length > this.maxTotal) {
-      this.truncated = true;
-      this.call(stream, '... output truncated');
-      return;
-    }
-    this.used += buf.length + 1;
-    let text = buf.toString('utf8');
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    this.call(stream, cut ? `${text} ...[line truncated]` : text);
-  }
-
-  private call(stream: ScriptStream, text: string): void {
-    try {
-      this.onLine(stream, text);
-    } catch {
-      // A faulty log sink must not become an uncaught exception in a stream callback.
-    }
-  }
-}
-
-/** Splits one stream into lines, holding at most maxLine bytes of an unfinished line. */
-class LineSplitter {
-  private pending: Buffer[] = [];
-  private pendingLen = 0;
-  /** inside a line already forwarded cut: drop bytes up to its newline. */
-  private skipping = false;
-
-  constructor(
-    private readonly stream: ScriptStream,
-    private readonly maxLine: number,
-    private readonly out: Forwarder,
-  ) {}
-
-  push(chunk: Buffer): void {
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(0x0a, start);
-      if (nl === -1) {
-        this.append(chunk.subarray(start));
-        return;
-      }
-      this.append(chunk.subarray(start, nl));
-      if (this.skipping) this.skipping = false;
-      else this.emit(false);
-      start = nl + 1;
-    }
-  }
-
-  /** The last line, if it had no newline. */
-  flush(): void {
-    if (!this.skipping && this.pendingLen > 0) this.emit(false);
-  }
-
-  private append(seg: Buffer): void {
-    if (this.skipping || seg.length === 0) return;
-    this.pending.push(seg);
-    this.pendingLen += seg.length;
-    if (this.pendingLen > this.maxLine) {
-      this.emit(true);
-      this.skipping = true;
-    }
-  }
-
-  private emit(cut: boolean): void {
-    let line = Buffer.concat(this.pending, this.pendingLen);
-    if (line.length > this.maxLine) line = line.subarray(0, this.maxLine);
-    this.pending = [];
-    this.pendingLen = 0;
-    this.out.line(this.stream, line, cut);
-  }
 }
 
 /** The errno, with what it usually means for a script. */
@@ -217,15 +142,21 @@ function failed(path: string, why: string, started: number): RunningScript {
 export function runScript(opts: RunScriptOptions): RunningScript {
   const started = performance.now();
   if (!isAbsolute(opts.path)) return failed(opts.path, 'not an absolute path', started);
+  const files = openOutput(opts);
   let child: ChildProcess;
   try {
-    child = spawnScriptProcess(opts.path, opts.args ?? [], opts.env);
+    child = spawnScriptProcess(opts.path, opts.args ?? [], opts.env, files ? ['ignore', ...files.child] : undefined);
   } catch (e) {
     // Invalid arguments (e.g. a NUL byte in the environment) throw instead of emitting.
+    if (files) releaseUnused(opts, files);
     return failed(opts.path, (e as Error).message, started);
+  } finally {
+    // the child has its own copies
+    for (const fd of files?.child ?? []) closeSync(fd);
   }
   const pid = child.pid ?? null;
   if (pid === null) {
+    if (files) releaseUnused(opts, files);
     const done = new Promise<ScriptResult>((resolve) => {
       child.once('error', (err: NodeJS.ErrnoException) => {
         resolve({
@@ -239,12 +170,49 @@ export function runScript(opts: RunScriptOptions): RunningScript {
     });
     return { pid, done };
   }
-  return { pid, done: supervise(child, pid, opts, started) };
+  return { pid, done: supervise(child, pid, opts, started, files) };
 }
 
-function supervise(child: ChildProcess, pid: number, opts: RunScriptOptions, started: number): Promise<ScriptResult> {
-  const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE;
-  const out = new Forwarder(opts.onLine, opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
+/** The output files of this run, or null: pipes (none asked for, or they cannot be opened). */
+function openOutput(opts: RunScriptOptions): RunFiles | null {
+  if (!opts.output) return null;
+  try {
+    return opts.output.dir.openRun(opts.output.name);
+  } catch (e) {
+    opts.output.onFallback?.(e instanceof Error ? e.message : String(e));
+    return null;
+  }
+}
+
+function releaseUnused(opts: RunScriptOptions, files: RunFiles): void {
+  closeSync(files.read.stdout);
+  closeSync(files.read.stderr);
+  opts.output?.dir.release(files.name);
+}
+
+/** Where the script's output is read from; finish() is called at its exit. */
+interface Capture {
+  /** resolves once the output written up to the exit has been passed on */
+  finish(): Promise<void>;
+}
+
+/** Files: read up to where they stood at the exit; a program left behind writes on into them. */
+function captureFiles(dir: ScriptOutputDir, files: RunFiles, splitters: Record<ScriptStream, LineSplitter>, out: Forwarder): Capture {
+  const sink = (s: ScriptStream) => ({
+    push: (chunk: Buffer) => splitters[s].push(chunk),
+    skipped(bytes: number) {
+      splitters[s].resync();
+      if (bytes > 0) out.note(s, `... ${bytes} bytes of output skipped (written faster than pcheck reads)`);
+    },
+  });
+  const cap = new FileCapture(dir, files, { stdout: sink('stdout'), stderr: sink('stderr') });
+  return { finish: () => cap.finish() };
+}
+
+/** Pipes: read until the script exits, then (after a short drain) no more; a background child
+ *  still holding a pipe is drained, unreferenced, rather than closed — a daemon writing to a
+ *  closed pipe would die of SIGPIPE. The pipe closes by itself when the last holder exits. */
+function capturePipes(child: ChildProcess, splitters: Record<ScriptStream, LineSplitter>): Capture {
   const streams: [ScriptStream, Readable][] = [
     ['stdout', child.stdout as Readable],
     ['stderr', child.stderr as Readable],
@@ -252,17 +220,44 @@ function supervise(child: ChildProcess, pid: number, opts: RunScriptOptions, sta
   let forwarding = true;
   let open = streams.length;
   let onAllEnded: (() => void) | null = null;
-  const splitters = streams.map(([name, s]) => {
-    const sp = new LineSplitter(name, maxLine, out);
+  for (const [name, s] of streams) {
     s.on('data', (chunk: Buffer) => {
-      if (forwarding) sp.push(chunk);
+      if (forwarding) splitters[name].push(chunk);
     });
     s.on('error', () => {}); // EPIPE/ECONNRESET on a pipe: nothing to do
     s.once('close', () => {
       if (--open === 0) onAllEnded?.();
     });
-    return sp;
-  });
+  }
+  return {
+    finish: () =>
+      new Promise<void>((resolve) => {
+        const stop = (): void => {
+          if (!forwarding) return;
+          forwarding = false;
+          for (const [, s] of streams) {
+            if (!s.destroyed) {
+              (s as Readable & { unref?: () => void }).unref?.();
+              s.resume();
+            }
+          }
+          resolve();
+        };
+        if (open === 0) return stop();
+        const drainTimer = setTimeout(stop, EXIT_DRAIN_MS);
+        onAllEnded = () => {
+          clearTimeout(drainTimer);
+          stop();
+        };
+      }),
+  };
+}
+
+function supervise(child: ChildProcess, pid: number, opts: RunScriptOptions, started: number, files: RunFiles | null): Promise<ScriptResult> {
+  const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE;
+  const out = new Forwarder(opts.onLine, opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
+  const splitters = { stdout: new LineSplitter('stdout', maxLine, out), stderr: new LineSplitter('stderr', maxLine, out) };
+  const capture = files && opts.output ? captureFiles(opts.output.dir, files, splitters, out) : capturePipes(child, splitters);
 
   return new Promise<ScriptResult>((resolve) => {
     let timedOut = false;
@@ -285,29 +280,11 @@ function supervise(child: ChildProcess, pid: number, opts: RunScriptOptions, sta
       if (timer) clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
       const durationMs = performance.now() - started;
-      const finish = (): void => {
-        if (!forwarding) return;
-        forwarding = false;
-        for (const sp of splitters) sp.flush();
-        // A background child still holding a pipe: keep draining it, unreferenced, rather
-        // than closing it — a daemon writing to a closed pipe would die of SIGPIPE. The
-        // pipe closes by itself when the last holder exits.
-        for (const [, s] of streams) {
-          if (!s.destroyed) {
-            (s as Readable & { unref?: () => void }).unref?.();
-            s.resume();
-          }
-        }
+      void capture.finish().then(() => {
+        splitters.stdout.flush();
+        splitters.stderr.flush();
         resolve({ code, signal, timedOut, spawnError: null, durationMs });
-      };
-      if (open === 0) finish();
-      else {
-        const drainTimer = setTimeout(finish, EXIT_DRAIN_MS);
-        onAllEnded = () => {
-          clearTimeout(drainTimer);
-          finish();
-        };
-      }
+      });
     };
 
     child.once('exit', (code, signal) => settle(code, signal));

@@ -1,6 +1,9 @@
 // Sinks that write text lines: stdout (for humans, or for journald under systemd) and LOG_FILE.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
+import type { NativeBinding } from '../native';
 import type { LogSink, Severity } from './types';
+import { WriteQueue, type Report, type WriteResult } from './write-queue';
+import { startWriterThread, type WriterThread } from './writer-thread';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -17,15 +20,83 @@ export function underSystemd(env = process.env): boolean {
   return typeof env.JOURNAL_STREAM === 'string' && env.JOURNAL_STREAM !== '';
 }
 
-/** Writes to a file descriptor synchronously (stdout pipes and files are synchronous on Linux). */
-export function createFdSink(fd: number, opts: { tag: string; pid: number; systemd: boolean }): LogSink {
+/**
+ * stdout. A regular file (or /dev/null) is written synchronously, as LOG_FILE is. A pipe, a
+ * terminal or a socket is a reader that may stop reading (`pcheck | less`, a hung journald):
+ * written without ever blocking — a pipe or terminal reopened non-blocking through
+ * /proc/self/fd (a new open file description: the flags the parent shares are untouched), a
+ * socket with the addon's send(MSG_DONTWAIT), else by a writer thread — and what it does not
+ * take now waits in memory, bounded (write-queue.ts).
+ */
+export function createFdSink(fd: number, opts: { tag: string; pid: number; systemd: boolean; native?: NativeBinding | null }): LogSink {
+  const format = (severity: Severity, message: string): string =>
+    opts.systemd ? `<${severity}>${message}\n` : `${timestamp()} ${opts.tag}[${opts.pid}]: ${message}\n`;
+  const how = nonBlockingWriter(fd, opts.native ?? null);
+  if (how === null) return { write: (severity, message) => writeAll(fd, format(severity, message)) };
+  const thread = typeof how === 'function' ? null : how;
+  let report: Report = () => undefined;
+  const queue = new WriteQueue({
+    name: 'stdout',
+    tryWrite: thread ? (b) => thread.tryWrite(b) : (how as (b: Buffer) => WriteResult),
+    marker: (n) => Buffer.from(format(4, `... ${n} line(s) dropped here: stdout was not read (pcheck's other logs have them)`)),
+    report: (severity, message, alsoHere) => report(severity, message, alsoHere),
+  });
+  if (thread) thread.onProgress = () => void queue.pump();
   return {
-    write(severity: Severity, message: string) {
-      const line = opts.systemd ? `<${severity}>${message}\n` : `${timestamp()} ${opts.tag}[${opts.pid}]: ${message}\n`;
-      writeAll(fd, line);
+    write: (severity, message) => queue.write(Buffer.from(format(severity, message))),
+    attach(r: Report) {
+      report = r;
+    },
+    async close() {
+      // the last lines (FATAL, Stop pcheck!!) still reach a reader that reads, a little late
+      await queue.flush();
+      await thread?.drained(2000);
+      queue.close();
     },
   };
 }
+
+/** How to write to `fd` without blocking: a function that never blocks, a writer thread, or
+ *  null for synchronous writes (a regular file, which does not block on a stopped reader). */
+function nonBlockingWriter(fd: number, native: NativeBinding | null): ((b: Buffer) => WriteResult) | WriterThread | null {
+  let st;
+  try {
+    st = fstatSync(fd);
+  } catch {
+    return null;
+  }
+  if (st.isFile()) return null;
+  if (st.isFIFO() || st.isCharacterDevice()) {
+    let own: number | null = null;
+    try {
+      own = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    } catch {
+      // e.g. no /proc, or a pipe whose reader is gone (ENXIO): the thread finds out
+    }
+    if (own !== null) {
+      const w = own;
+      return (b) => {
+        try {
+          return writeSync(w, b);
+        } catch (e) {
+          return (e as NodeJS.ErrnoException).code === 'EAGAIN' ? 'full' : 'gone';
+        }
+      };
+    }
+  } else if (st.isSocket() && native) {
+    return (b) => {
+      const n = native.sendDontWait(fd, b);
+      return n >= 0 ? n : n === -EAGAIN ? 'full' : 'gone';
+    };
+  }
+  try {
+    return startWriterThread(fd);
+  } catch {
+    return null;
+  }
+}
+
+const EAGAIN = 11;
 
 /** LOG_FILE: appended synchronously, opened once (reopened by reload). */
 export function createFileSink(path: string, opts: { tag: string; pid: number }): LogSink & { path: string } {

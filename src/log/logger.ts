@@ -10,14 +10,20 @@ export class Logger {
 
   constructor(sinks: LogSink[]) {
     this.sinks = [...sinks];
+    for (const s of this.sinks) s.attach?.((severity, message, alsoHere) => this.write(severity, message, alsoHere ? null : s));
   }
 
   log(severity: SeverityName, message: string): void {
+    this.write(severity, message, null);
+  }
+
+  private write(severity: SeverityName, message: string, except: LogSink | null): void {
     // After close() the last line stays the last one: a line logged while the flush is
     // pending (a restart script's output, a late signal) would reach stdout only.
     if (this.closing) return;
     const n = Severity[severity];
     for (const sink of this.sinks) {
+      if (sink === except) continue;
       try {
         sink.write(n, message);
       } catch {

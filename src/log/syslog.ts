@@ -1,13 +1,17 @@
 // Syslog sink: the same datagrams glibc's syslog(3) sends to a local socket, so rsyslog and
 // journald file them as `pcheck[PID]: message` like ProcessSaver's lines.
-// With the addon each line is sent synchronously (a FATAL line is out before exit); without
-// it one long-running logger(1) child gets the lines on its stdin.
+// With the addon each line is sent at once, never waiting (MSG_DONTWAIT); without it one
+// long-running logger(1) child gets the lines on its stdin. Either way, a syslog daemon that
+// stops reading (its queue full) never blocks pcheck: lines wait in a bounded queue
+// (write-queue.ts), the oldest dropped and counted beyond it, and close() delivers what is
+// queued (bounded) before pcheck exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import type { Socket } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { loadNative, type NativeBinding } from '../native';
 import type { LogSink, Severity } from './types';
+import { WriteQueue, type Report, type WriteQueueOptions } from './write-queue';
 
 /** Facility numbers of syslog(3) (LOG_DAEMON is 3<<3, and so on). 'kern' is left out: user
  *  space can't log as the kernel (glibc and logger(1) turn facility 0 into 'user'). */
@@ -97,34 +101,49 @@ export function createSyslogSink(opts: SyslogSinkOptions): SyslogSink {
   return native ? nativeSink(native, facility, opts) : loggerSink(facility, opts);
 }
 
-const ENOENT = 2;
 const EAGAIN = 11;
-const ECONNREFUSED = 111;
-/** After a send timed out (a wedged daemon), skip syslog this long instead of stalling
- *  the supervisor one second per line. */
-const WEDGED_PAUSE_MS = 10_000;
+
+/** The queue of a syslog sink; its reports go to the Logger once attached. `marker` makes the
+ *  line that says where lines were dropped, in the sink's format. */
+function syslogQueue(opts: SyslogSinkOptions, tryWrite: WriteQueueOptions['tryWrite'], marker: (text: string) => Buffer, datagrams: boolean) {
+  let report: Report = () => undefined;
+  const queue = new WriteQueue({
+    name: `syslog (${opts.socketPath})`,
+    tryWrite,
+    datagrams,
+    marker: (n) => marker(`... ${n} line(s) dropped here: syslog was not reading (pcheck's other logs have them)`),
+    report: (severity, message, alsoHere) => report(severity, message, alsoHere),
+  });
+  return { queue, attach: (r: Report) => void (report = r) };
+}
 
 function nativeSink(native: NativeBinding, facility: number, opts: SyslogSinkOptions): SyslogSink {
   let closed = false;
-  let pausedUntil = 0;
+  const datagram = (severity: number, rec: string, at = new Date()) => Buffer.from(formatSyslogDatagram(facility * 8 + severity, opts.tag, opts.pid, rec, at));
+  const { queue, attach } = syslogQueue(
+    opts,
+    (d) => {
+      const err = native.syslogSend(opts.socketPath, d.toString('utf8'), true);
+      if (err === EAGAIN) return 'full';
+      // sent; or no daemon (yet): dropped, the other sinks have it, sending resumes when one
+      // appears; or a fault of this line alone (EMSGSIZE)
+      return d.length;
+    },
+    (text) => datagram(4, text),
+    true,
+  );
   return {
     mode: 'native',
     write(severity: Severity, message: string) {
-      if (closed || performance.now() < pausedUntil) return;
-      const pri = facility * 8 + severity;
+      if (closed) return;
       const now = new Date();
-      for (const rec of records(message)) {
-        const err = native.syslogSend(opts.socketPath, formatSyslogDatagram(pri, opts.tag, opts.pid, rec, now));
-        // No daemon (yet): drop the line, the other sinks have it; try again next line.
-        if (err === ENOENT || err === ECONNREFUSED) return;
-        if (err === EAGAIN) {
-          pausedUntil = performance.now() + WEDGED_PAUSE_MS;
-          return;
-        }
-      }
+      for (const rec of records(message)) queue.write(datagram(severity, rec, now));
     },
+    attach,
     async close() {
       closed = true;
+      await queue.flush();
+      queue.close();
     },
   };
 }
@@ -152,8 +171,8 @@ function findInPath(name: string): string | null {
 
 const RESPAWN_INTERVAL_MS = 1000;
 const CLOSE_TIMEOUT_MS = 2000;
-/** Lines kept while logger(1) is being restarted; older ones are dropped first. */
-const MAX_PENDING = 1000;
+/** Bytes handed to logger(1)'s stdin and not yet taken: beyond, lines wait in the queue. */
+const LOGGER_BUFFER_BYTES = 64 * 1024;
 
 function loggerSink(facility: number, opts: SyslogSinkOptions): SyslogSink {
   const found = findInPath('logger');
@@ -174,20 +193,12 @@ function loggerSink(facility: number, opts: SyslogSinkOptions): SyslogSink {
   ];
   let child: ChildProcess | null = null;
   let lastSpawn = -Infinity;
-  let retry: NodeJS.Timeout | null = null;
   let closed = false;
-  const pending: string[] = [];
 
   function start(force: boolean): ChildProcess | null {
     if (child) return child;
     const now = performance.now();
-    if (!force && now - lastSpawn < RESPAWN_INTERVAL_MS) {
-      retry ??= setTimeout(() => {
-        retry = null;
-        if (!closed) flush(start(false));
-      }, RESPAWN_INTERVAL_MS - (now - lastSpawn)).unref();
-      return null;
-    }
+    if (!force && now - lastSpawn < RESPAWN_INTERVAL_MS) return null; // the queue retries
     lastSpawn = now;
     // logger ignores SIGHUP/INT/TERM (an ignored signal stays ignored across exec): when
     // systemd or a terminal signals the whole group, it still writes our last lines, and it
@@ -198,16 +209,17 @@ function loggerSink(facility: number, opts: SyslogSinkOptions): SyslogSink {
         stdio: ['pipe', 'ignore', 'ignore'],
       });
     } catch {
-      return null; // e.g. EAGAIN from fork: the lines wait in `pending` for the next try
+      return null; // e.g. EAGAIN from fork: the lines wait in the queue for the next try
     }
     c.stdin?.on('error', () => undefined); // EPIPE when logger died: 'exit' below restarts it
+    c.stdin?.on('drain', () => queue.pump());
     c.on('error', () => {
       if (child === c) child = null;
     });
     c.on('exit', () => {
       if (child !== c) return;
       child = null;
-      if (!closed && pending.length > 0) flush(start(false)); // lines that found it dying
+      if (!closed) queue.pump(); // lines that found it dying
     });
     // A log sink must not keep the process alive.
     c.unref();
@@ -216,27 +228,33 @@ function loggerSink(facility: number, opts: SyslogSinkOptions): SyslogSink {
     return c;
   }
 
-  function flush(c: ChildProcess | null): void {
-    if (!c?.stdin?.writable) return;
-    // Pipe writes go to the kernel at once (when the pipe has room), so they survive our exit.
-    if (pending.length > 0) c.stdin.write(pending.splice(0).join(''));
-  }
+  const { queue, attach } = syslogQueue(
+    opts,
+    (line) => {
+      const c = start(closed);
+      // Pipe writes go to the kernel at once (when the pipe has room), so they survive our exit;
+      // what logger has not taken waits in Node's buffer, bounded here.
+      if (!c?.stdin?.writable || c.stdin.writableLength > LOGGER_BUFFER_BYTES) return 'full';
+      c.stdin.write(line);
+      return line.length;
+    },
+    (text) => Buffer.from(`<${facility * 8 + 4}>${text}\n`),
+    false,
+  );
 
   return {
     mode: 'logger',
     write(severity: Severity, message: string) {
       if (closed) return;
       const pri = facility * 8 + severity;
-      for (const rec of records(message)) pending.push(`<${pri}>${rec}\n`);
-      if (pending.length > MAX_PENDING) pending.splice(0, pending.length - MAX_PENDING);
-      flush(start(false));
+      for (const rec of records(message)) queue.write(Buffer.from(`<${pri}>${rec}\n`));
     },
+    attach,
     async close() {
       if (closed) return;
       closed = true;
-      if (retry) clearTimeout(retry);
-      retry = null;
-      if (pending.length > 0) flush(start(true));
+      await queue.flush();
+      queue.close();
       const c = child;
       child = null;
       if (!c || c.exitCode !== null || c.signalCode !== null) return;

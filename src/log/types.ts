@@ -11,9 +11,14 @@ export const Severity = {
 } as const;
 export type Severity = (typeof Severity)[keyof typeof Severity];
 
-/** One destination of log lines. write() must not lose the line if the process exits right after. */
+/** One destination of log lines. write() must not lose the line if the process exits right
+ *  after (a sink whose reader stops reading may queue it: close() delivers it then). */
 export interface LogSink {
   write(severity: Severity, message: string): void;
-  /** resolves once every line written so far has reached its destination. */
+  /** resolves once every line written so far has reached its destination (or, for a reader
+   *  that stopped reading, after a bounded wait). */
   close?(): Promise<void>;
+  /** the Logger gives the sink a way to log about itself: to the other sinks, and to itself
+   *  too when `alsoHere` (e.g. "stdout is reading again: N lines were dropped"). */
+  attach?(report: (severity: 'warning' | 'notice', message: string, alsoHere: boolean) => void): void;
 }

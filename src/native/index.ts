@@ -13,10 +13,13 @@ export interface PidfdWatchHandle {
 }
 
 export interface NativeBinding {
-  /** One blocking datagram (1 s send timeout) to an AF_UNIX SOCK_DGRAM socket.
-   *  Returns 0, or the errno (ENOENT: no such socket, ECONNREFUSED: nobody reads it,
-   *  EAGAIN: timed out). */
-  syslogSend(socketPath: string, message: string): number;
+  /** One datagram to an AF_UNIX SOCK_DGRAM socket: blocking (1 s send timeout), or with
+   *  `dontWait` never (EAGAIN at once when the receiver's queue is full). Returns 0, or the
+   *  errno (ENOENT: no such socket, ECONNREFUSED: nobody reads it, EAGAIN: full or timed out). */
+  syslogSend(socketPath: string, message: string, dontWait?: boolean): number;
+  /** send(fd, buffer, MSG_DONTWAIT | MSG_NOSIGNAL) on a stream socket: the bytes sent, or
+   *  -errno (-EAGAIN: its buffer is full; -ENOTSOCK: not a socket; -EPIPE: the reader is gone). */
+  sendDontWait(fd: number, data: Buffer): number;
   /** pidfd_open(pid, 0): a close-on-exec fd. Throws an Error whose `code` is the errno
    *  name (ESRCH: no such process; ENOSYS: kernel < 5.3; EMFILE...). */
   pidfdOpen(pid: number): number;
@@ -74,7 +77,7 @@ function load(): Loaded {
   try {
     const mod = { exports: {} as Record<string, unknown> };
     process.dlopen(mod, file);
-    for (const fn of ['syslogSend', 'pidfdOpen', 'pidfdWatch', 'pidfdUnwatch']) {
+    for (const fn of ['syslogSend', 'sendDontWait', 'pidfdOpen', 'pidfdWatch', 'pidfdUnwatch']) {
       if (typeof mod.exports[fn] !== 'function') return { binding: null, error: `${file} lacks ${fn}()`, file };
     }
     return { binding: mod.exports as unknown as NativeBinding, error: null, file };

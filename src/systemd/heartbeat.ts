@@ -2,8 +2,8 @@
 //
 // Two layers:
 // - The event loop. The heartbeat is a timer on the same loop as the monitoring, so when
-//   the loop is blocked (a synchronous write to a full stdout pipe, a hung filesystem, an
-//   endless loop, SIGSTOP) no beat is sent at all, and systemd's WatchdogSec= fires.
+//   the loop is blocked (a hung filesystem under LOG_FILE, an endless loop, SIGSTOP) no
+//   beat is sent at all, and systemd's WatchdogSec= fires.
 // - The monitoring loop on top of it. The daemon calls probe.pass() on every pass of its
 //   loop (each MONITOR_INTERVAL scan tick, and every event it handles). alive() is true
 //   while the last pass is at most staleAfterMs old; a loop that stopped passing (its

@@ -44,6 +44,16 @@ describe('restart script output: head and tail', () => {
     assert.deepEqual(o.end().at(-1), out('why it failed', 'stderr'));
   });
 
+  it('the last lines of each stream are logged, even when many lines of the other came after them', () => {
+    const o = new ScriptOutput({ headLines: 1, headBytes: 1000, tailLines: 8 });
+    const lines = [out('h'), out('e1', 'stderr'), out('why it failed', 'stderr'), ...Array.from({ length: 20 }, (_, i) => out(`s${i}`))];
+    assert.deepEqual(feed(o, lines), {
+      now: ['h'],
+      // two lines of each stream kept (a quarter of the tail), the rest the latest lines
+      end: ['... 14 lines (46 bytes) of output not logged; the last 8:', 'e1', 'why it failed', 's14', 's15', 's16', 's17', 's18', 's19'],
+    });
+  });
+
   it('a million lines: memory stays the tail (no line kept beyond it)', () => {
     const o = new ScriptOutput();
     for (let i = 0; i < 1_000_000; i++) o.add(out(`line ${i}`));

@@ -197,7 +197,7 @@ describe('the pcheck OCF agent under a real single-node Pacemaker cluster', () =
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /<parameter name="pfile" unique="1" required="1">/);
     for (const p of ['pcheck', 'run_dir', 'pid_dir']) assert.match(r.stdout, new RegExp(`<parameter name="${p}"`));
-    assert.match(r.stdout, /<content type="string" default="\/usr\/local\/bin\/pcheck" \/>/);
+    assert.match(r.stdout, /<content type="string" default="\/usr\/bin\/pcheck" \/>/);
     for (const a of ['start', 'stop', 'monitor', 'validate-all', 'meta-data']) assert.match(r.stdout, new RegExp(`<action name="${a}" +timeout="\\d+s"`));
   });
 

@@ -58,7 +58,8 @@ describe('security: log files, padmin list, the token at a terminal, monitor com
     child.stdout.on('data', (d: Buffer) => (tty += d.toString()));
     try {
       await waitFor(() => /Open the web page: http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}/.test(tty), 10_000, 'the token URL on the terminal');
-      await waitFor(() => existsSync(join(fs.dir, 'probe.umask')), 10_000, 'the probe to run');
+      // the shell creates the file before umask(1) writes to it: wait for its content
+      await waitFor(() => existsSync(join(fs.dir, 'probe.umask')) && readFileSync(join(fs.dir, 'probe.umask'), 'utf8').endsWith('\n'), 10_000, 'the probe to run');
       const token = readFileSync(join(tokenDir, 'web.token'), 'utf8').trim();
       assert.ok(tty.includes(token));
       assert.ok(!readFileSync(log, 'utf8').includes(token), 'the token is not in log_file');

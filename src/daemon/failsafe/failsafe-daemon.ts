@@ -17,6 +17,7 @@ import { loadPfile } from '../../config/pfile';
 import { startControlServer } from '../../control/server';
 import { ControlErrorCode, failsafeSocketPath, type ControlRequest, type ControlResponse } from '../../control/protocol';
 import { runOsAction } from '../../exec/os-action';
+import { openScriptOutputDir, type ScriptOutputDir } from '../../exec/script-output-dir';
 import type { Logger } from '../../log/logger';
 import { version } from '../../cli/version';
 import { createProcTable } from '../../proc/proc-table';
@@ -77,6 +78,8 @@ export class FailsafeDaemon {
   private schedules: SchedulePlan = planSchedules([], Date.now());
   private readonly suspendTimers = new Map<string, NodeJS.Timeout>();
   private control: { close(): Promise<void> } | null = null;
+  /** where group start/stop scripts write (null: pipes) */
+  private outputDir: ScriptOutputDir | null = null;
   private unwatch: (() => void) | null = null;
   private configHash = '';
   private readonly startedAt = Date.now();
@@ -112,6 +115,7 @@ export class FailsafeDaemon {
   async run(): Promise<number> {
     const done = new Promise<number>((resolve) => (this.finish = resolve));
     this.control = await startControlServer(this.socket, withScriptLog(this.log, (req) => this.onRequest(req)));
+    this.outputDir = openScriptOutputDir(this.opts.runDir, 'failsafe', (m) => this.log.warning(m));
     this.log.info(`Start pcheck (config='${this.cfg.path}', FailSafe mode: ${this.cfg.groups.length} groups, ${this.cfg.monitors.length} monitors${this.opts.rehearse ? ', rehearsal' : ''})`);
     // before anything is started: a [web] listen that cannot be served ends pcheck (exit 2) with nothing running
     if (this.cfg.web) {
@@ -143,6 +147,7 @@ export class FailsafeDaemon {
   private newGroup(cfg: FailsafeConfig['groups'][number]): GroupRunner {
     return new GroupRunner(cfg, {
       log: this.log,
+      outputDir: this.outputDir,
       socket: this.socket,
       onStateChanged: (name, from, to) => this.onGroupState(name, from, to),
       onFinalAction: (name, action) => {
@@ -544,6 +549,7 @@ export class FailsafeDaemon {
         await this.waitGroup(g.cfg.name, (s) => s === 'Offline' || s === 'Error', (g.cfg.stopTimeout + 5) * 1000);
       }
     }
+    this.outputDir?.close();
     await this.control?.close().catch(() => undefined);
     await this.web?.close().catch(() => undefined);
     this.lag?.stop();

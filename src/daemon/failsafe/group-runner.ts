@@ -5,12 +5,15 @@
 import { groupStep, initialGroupState, type GroupAction, type GroupEvent, type GroupRunState, type ScriptEvent } from '../../core/group-machine';
 import type { FinalAction, GroupConfig, GroupState } from '../../core/failsafe-model';
 import { runScript } from '../../exec/run-script';
+import { ScriptOutputDir } from '../../exec/script-output-dir';
 import type { Logger } from '../../log/logger';
 import { systemClock } from '../clock';
 import { scriptLogEnv } from '../../control/script-log';
 
 export interface GroupRunnerDeps {
   log: Logger;
+  /** where start/stop scripts write: files a program they start can outlive pcheck with (null: pipes) */
+  outputDir?: ScriptOutputDir | null;
   onStateChanged(group: string, from: GroupState, to: GroupState): void;
   onFinalAction(group: string, action: FinalAction): void;
   /** the control socket that takes `clplogcmd`'s lines (PS_SOCKET), or null */
@@ -93,6 +96,13 @@ export class GroupRunner {
       env: groupScriptEnv(name, event, this.deps.socket ?? null),
       timeoutMs: timeout,
       onLine: (stream, line) => this.deps.log.log(stream === 'stderr' ? 'warning' : 'info', `Group ${name} ${phase}: ${line}`),
+      output: this.deps.outputDir
+        ? {
+            dir: this.deps.outputDir,
+            name: ScriptOutputDir.pairName(`group\u0000${name}`, name),
+            onFallback: (why) => this.deps.log.warning(`Group ${name} ${phase}: ${why}: this run writes to pipes`),
+          }
+        : undefined,
     });
     void run.done.then((r) => {
       const detail = r.spawnError
