@@ -5,9 +5,9 @@
 // retry per kill, and the script's own exit is not a second failure.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kill, sandboxes, waitFor } from '../helpers/harness';
+import { countLines } from '../helpers/field';
 
 describe('a restart script that starts the program and waits for it', () => {
   const { box, cleanup } = sandboxes();
@@ -18,7 +18,7 @@ describe('a restart script that starts the program and waits for it', () => {
     const pname = join(sb.dir, 'app');
     const runs = join(sb.dir, 'app.runs');
     const script = sb.script('start-app.sh', `echo run >> '${runs}'\nbash -c 'exec -a "$0" sleep infinity' '${pname}' &\nwait`);
-    const runCount = () => readFileSync(runs, 'utf8').split('\n').filter(Boolean).length;
+    const runCount = () => countLines(runs);
     // RESTART_WAIT 20: a heal that waits for it fails the 8 s bound below
     const pfile = sb.pfile({ param: { INITIAL_WAIT: 0.5, RESTART_WAIT: 20 }, pents: [`${pname}:${script}:0:3:none`] });
     const pc = sb.pcheck(pfile);

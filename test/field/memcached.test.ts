@@ -2,30 +2,10 @@
 // the parent exits, the child calls setsid() and drops to the memcache user) on a loopback port.
 // memcached keeps no log of its own when it daemonizes (its stderr is /dev/null): "writes its
 // log" is read as "stores and returns data".
-import { createConnection } from 'node:net';
 import { fieldScenario } from '../helpers/field-daemon';
-import { freePort } from '../helpers/field';
+import { freePort, tcpAsk as ask } from '../helpers/field';
 
 const MEMCACHED = '/usr/bin/memcached';
-
-/** Sends `text` and resolves with what came back once it contains `until`, or null. */
-function ask(port: number, text: string, until: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    let buf = '';
-    const done = (v: string | null) => {
-      s.destroy();
-      resolve(v);
-    };
-    s.setTimeout(1000, () => done(null));
-    s.on('error', () => done(null));
-    s.on('connect', () => s.write(text));
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      if (buf.includes(until)) done(buf);
-    });
-  });
-}
 
 let seq = 0;
 

@@ -6,9 +6,10 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { countLines } from '../helpers/field';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { type Sandbox, kill, sandboxes, sleep, waitFor } from '../helpers/harness';
+import { type Pcheck, type Sandbox, kill, sandboxes, sleep, waitFor } from '../helpers/harness';
 
 /** The parent pid of a process (field 4 of /proc/PID/stat). */
 function ppidOf(pid: number): number {
@@ -27,20 +28,36 @@ function upLine(pname: string): RegExp {
  * whose PID 1 does not reap, a careless wrapper), so once killed it stays a zombie for good;
  * true: its parent is a shell that waits for it (reaps it at once) — as systemd or a subreaper.
  */
-function program(sb: Sandbox, name: string, reaps: boolean): { pname: string; script: string; runs: () => number } {
+function program(sb: Sandbox, name: string, reaps: boolean): Program {
   const pname = join(sb.dir, name);
   const runs = join(sb.dir, `${name}.runs`);
   const app = sb.script(`run-${name}.sh`, `exec -a '${pname}' sleep infinity`);
   const parent = reaps ? `bash -c '"$0"; :' '${app}'` : `bash -c '"$1" & exec -a "$0" sleep 100000' '${pname}-keeper' '${app}'`;
   const script = sb.script(`start-${name}.sh`, `echo run >> '${runs}'\necho "starting ${name}"\nnohup ${parent} >/dev/null 2>&1 &`);
-  const count = () => {
-    try {
-      return readFileSync(runs, 'utf8').split('\n').filter(Boolean).length;
-    } catch {
-      return 0;
-    }
-  };
-  return { pname, script, runs: count };
+  return { pname, script, runs: () => countLines(runs), pids: () => sb.pidsOf({ pname, script }) };
+}
+
+interface Program {
+  pname: string;
+  script: string;
+  /** how many times its restart script ran */
+  runs: () => number;
+  /** its live processes */
+  pids: () => number[];
+}
+
+/** A `stuck` program (its parent never reaps it) started by its script, adopted by pcheck, then
+ *  killed: returns once pcheck has logged its Down. */
+async function killedUnreaped(sb: Sandbox): Promise<{ z: Program; pfile: string; pc: Pcheck; down: { index: number } }> {
+  const z = program(sb, 'stuck', false);
+  const pfile = sb.pfile({ pents: [`${z.pname}:${z.script}:0:3:none`] });
+  spawnSync(z.script, { stdio: 'ignore' });
+  const zPid = await waitFor(() => z.pids()[0], 5000, 'stuck to run');
+  const pc = sb.pcheck(pfile);
+  await pc.waitLine(`(${z.pname} ,pid=${zPid}) Up`);
+  kill(zPid, 'SIGKILL');
+  const down = await pc.waitLine(`Process [${z.pname} , pid=${zPid}] Down`);
+  return { z, pfile, pc, down };
 }
 
 describe('the restart script waits for the dead process to be reaped', () => {
@@ -54,8 +71,8 @@ describe('the restart script waits for the dead process to be reaped', () => {
     const pfile = sb.pfile({ pents: [`${z.pname}:${z.script}:0:3:none`, `${r.pname}:${r.script}:0:3:none`] });
     spawnSync(z.script, { stdio: 'ignore' });
     spawnSync(r.script, { stdio: 'ignore' });
-    const zPid = await waitFor(() => sb.pidsOf({ pname: z.pname, script: z.script })[0], 5000, 'stuck to run');
-    const rPid = await waitFor(() => sb.pidsOf({ pname: r.pname, script: r.script })[0], 5000, 'reaped to run');
+    const zPid = await waitFor(() => z.pids()[0], 5000, 'stuck to run');
+    const rPid = await waitFor(() => r.pids()[0], 5000, 'reaped to run');
     const keeper = ppidOf(zPid);
     const pc = sb.pcheck(pfile);
     await pc.waitLine(`(${z.pname} ,pid=${zPid}) Up`);
@@ -96,14 +113,7 @@ describe('the restart script waits for the dead process to be reaped', () => {
   });
 
   it('SIGTERM while a script waits for the reap: pcheck stops at once and nothing starts', async () => {
-    const sb = box();
-    const z = program(sb, 'stuck', false);
-    const pfile = sb.pfile({ pents: [`${z.pname}:${z.script}:0:3:none`] });
-    spawnSync(z.script, { stdio: 'ignore' });
-    const zPid = await waitFor(() => sb.pidsOf({ pname: z.pname, script: z.script })[0], 5000, 'stuck to run');
-    const pc = sb.pcheck(pfile);
-    await pc.waitLine(`(${z.pname} ,pid=${zPid}) Up`);
-    kill(zPid, 'SIGKILL');
+    const { z, pc } = await killedUnreaped(box());
     await pc.waitLine(`Try to restart (${z.pname})`);
     await sleep(500);
     const t0 = performance.now();
@@ -117,7 +127,7 @@ describe('the restart script waits for the dead process to be reaped', () => {
     assert.ok(stopMs < 2000, `SIGTERM → exit ${Math.round(stopMs)} ms`);
     await sleep(3500); // past the end of the wait
     assert.equal(z.runs(), 1, 'the restart script never ran');
-    assert.deepEqual(sb.pidsOf({ pname: z.pname, script: z.script }), [], 'nothing started');
+    assert.deepEqual(z.pids(), [], 'nothing started');
   });
 });
 
@@ -127,21 +137,14 @@ describe('a program started by someone else while its restart script waits for t
 
   it('is adopted, and the restart script is not run on top of it: one copy', async () => {
     const sb = box();
-    const z = program(sb, 'stuck', false);
-    const pfile = sb.pfile({ pents: [`${z.pname}:${z.script}:0:3:none`] });
-    spawnSync(z.script, { stdio: 'ignore' });
-    const zPid = await waitFor(() => sb.pidsOf({ pname: z.pname, script: z.script })[0], 5000, 'stuck to run');
-    const pc = sb.pcheck(pfile);
-    await pc.waitLine(`(${z.pname} ,pid=${zPid}) Up`);
-    kill(zPid, 'SIGKILL');
-    const down = await pc.waitLine(`Process [${z.pname} , pid=${zPid}] Down`);
+    const { z, pfile, pc, down } = await killedUnreaped(sb);
     // the operator (or another tool) starts it by hand during the wait
     spawnSync(z.script, { stdio: 'ignore' });
-    const byHand = await waitFor(() => sb.pidsOf({ pname: z.pname, script: z.script })[0], 5000, 'the copy started by hand');
+    const byHand = await waitFor(() => z.pids()[0], 5000, 'the copy started by hand');
     await pc.waitLine(`(${z.pname} ,pid=${byHand}) Up`, 5000, down.index);
     await sleep(4000); // past the end of the wait
     const log = pc.lines.map((l) => l.text).join('\n');
-    assert.deepEqual(sb.pidsOf({ pname: z.pname, script: z.script }), [byHand], `one copy: the one started by hand\n${log}`);
+    assert.deepEqual(z.pids(), [byHand], `one copy: the one started by hand\n${log}`);
     assert.equal(z.runs(), 2, `the restart script did not run after the one started by hand\n${log}`);
     const v = sb.showPent(pfile)[0];
     assert.equal(v.proc_sts, 'AVAIL');
@@ -152,20 +155,14 @@ describe('a program started by someone else while its restart script waits for t
 
   it('monitoring turned off during the wait (stop pent; a FailSafe group going offline): the script is not run, the entry is DOWN', async () => {
     const sb = box();
-    const z = program(sb, 'stuck', false);
-    const pfile = sb.pfile({ pents: [`${z.pname}:${z.script}:0:3:none`] });
-    spawnSync(z.script, { stdio: 'ignore' });
-    const zPid = await waitFor(() => sb.pidsOf({ pname: z.pname, script: z.script })[0], 5000, 'stuck to run');
-    const pc = sb.pcheck(pfile);
-    await pc.waitLine(`(${z.pname} ,pid=${zPid}) Up`);
-    kill(zPid, 'SIGKILL');
+    const { z, pfile, pc } = await killedUnreaped(sb);
     await pc.waitLine(`Try to restart (${z.pname})`);
     assert.equal(sb.padmin(pfile, 'stop pent 1').code, 0);
     await pc.waitLine(`Restart script of (${z.pname}) not run: monitoring is off`, 6000);
     await sleep(500);
     const log = pc.lines.map((l) => l.text).join('\n');
     assert.equal(z.runs(), 1, `the restart script never ran\n${log}`);
-    assert.deepEqual(sb.pidsOf({ pname: z.pname, script: z.script }), [], 'nothing started');
+    assert.deepEqual(z.pids(), [], 'nothing started');
     assert.equal(sb.showPent(pfile)[0].proc_sts, 'DOWN');
     kill(pc.pid, 'SIGTERM');
     await pc.exited;
