@@ -6,6 +6,7 @@ import { pentSignature, type Pent, type PfileParam } from '../core/model';
 import { compileMatcher, resolvePname } from '../proc/match';
 import type { ProcInfo } from '../proc/types';
 import type { PentView } from '../cli/format';
+import type { ProgramIdentity } from './restart-lock';
 
 export interface EntryRuntime {
   pent: Pent;
@@ -112,4 +113,10 @@ export function pentView(rt: EntryRuntime): PentView {
     retry_limit: pent.retryLimit,
     grace: pent.grace,
   };
+}
+
+/** What the host-wide restart lock is named by (src/daemon/restart-lock.ts): what the entry matches. */
+export function programIdentity(rt: EntryRuntime): ProgramIdentity {
+  const { pent } = rt;
+  return { program: rt.pnameReal ?? pent.pname, includeStrings: pent.includeStrings, excludeStrings: pent.excludeStrings, uid: pent.uid };
 }

@@ -32,6 +32,7 @@ import { endProcesses } from '../proc/end-processes';
 import { killScriptTree, type TreeKill } from '../proc/script-tree';
 import { lookAfterDeaths, refreshProgram } from './death-look';
 import { ReapGate } from './reap-gate';
+import { RestartLock } from './restart-lock';
 import { ScriptOutput, type OutputLine } from '../core/script-output';
 import { CLK_TCK, readEnviron, readStat } from '../proc/proc-table';
 import { selectOldest } from '../proc/match';
@@ -46,7 +47,7 @@ import { ControlErrorCode as ErrorCode, socketPath, type ControlRequest, type Co
 import { formatShowParam, formatShowPent, type PentView } from '../cli/format';
 import { systemClock } from './clock';
 import { CommandError, parseCommand, type PadminCommand } from './commands';
-import { newRuntime, pentView, retarget, type Adopted, type EntryRuntime } from './entry-runtime';
+import { newRuntime, pentView, programIdentity, retarget, type Adopted, type EntryRuntime } from './entry-runtime';
 import { findForEntries, lookedFor, tellWatchedElsewhere } from './scan-index';
 import { deathWatchOf, deathWatchStatus, deathWatchText } from './watcher';
 import { nativeAddonFile } from '../native/index';
@@ -125,6 +126,8 @@ export class PfileDaemon {
   private hangTimer: NodeJS.Timeout | null = null;
   /** a restart script waits for the reap of the dead process it replaces */
   private readonly reapGate: ReapGate<EntryRuntime>;
+  /** one restart at a time per program, host-wide: another pcheck may watch it too */
+  private readonly restartLock: RestartLock<EntryRuntime>;
   /** pids of workers being ended: never adopted meanwhile (they match their entry) */
   private readonly ending = new Set<number>();
   private finish: (code: number) => void = () => undefined;
@@ -136,6 +139,12 @@ export class PfileDaemon {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
     this.reapGate = new ReapGate(opts.logger, () => this.stopping);
+    const native = loadNative();
+    this.restartLock = new RestartLock({
+      lock: native?.flockExclusive ? (fd) => native.flockExclusive!(fd) : null,
+      me: `pcheck pid ${process.pid} (pfile ${opts.pfile.path})`,
+      warn: (m) => this.log.warning(m),
+    });
     this.socket = socketPath(opts.runDir, opts.pfile.param.ipckey);
     this.sd = createSystemdLink({
       notifier: opts.notifier ?? null,
@@ -252,6 +261,7 @@ export class PfileDaemon {
     const now = this.clock();
     const r = step(before, event, rt.cfg, now);
     rt.state = r.state;
+    if (r.state.procSts !== 'RESTARTING') this.restartLock.release(rt); // the restart is decided
     this.report(rt, before, r.state, now);
     // queued before the actions, so the new counters are on disk before a script runs
     if (r.state !== before) {
@@ -445,13 +455,21 @@ export class PfileDaemon {
     };
     // the workers of the dead program hold its ports, and a pidfile check takes its unreaped
     // zombie for a running copy: the new one starts once they are gone
-    const waits = [rt.clearing, this.reapGate.before(rt, rt.pent.pname)].filter((p) => p !== null);
+    const waits = [rt.clearing, this.reapGate.before(rt, rt.pent.pname), this.lockBefore(rt)].filter((p) => p !== null);
     if (waits.length === 0) return queue();
     const gate: Promise<void> = Promise.all(waits).then(() => {
       if (rt.clearing === gate) rt.clearing = null;
     });
     rt.clearing = gate;
     void gate.then(queue);
+  }
+
+  /** The host-wide restart lock of rt's program (src/daemon/restart-lock.ts): null when taken at
+   *  once; else the wait for it, after which the program is looked for (the other pcheck's copy). */
+  private lockBefore(rt: EntryRuntime): Promise<void> | null {
+    const wanted = () => !this.stopping && this.entries.includes(rt) && scriptWanted(rt.state);
+    const told = (holder: string) => this.log.notice(`(${rt.pent.pname}) ${holder} restarts the same program: this restart script waits for its outcome`);
+    return this.restartLock.before(rt, programIdentity(rt), wanted, told)?.then((waited) => void (waited && wanted() && this.scan())) ?? null;
   }
 
   /** Starts queued scripts a few per loop turn: a fork costs milliseconds, and the death
@@ -912,6 +930,7 @@ export class PfileDaemon {
       return rt;
     });
     for (const gone of old.values()) {
+      this.restartLock.release(gone);
       gone.unwatch?.();
       gone.stopAwait?.();
     }
@@ -942,6 +961,7 @@ export class PfileDaemon {
     for (const t of [this.scanTimer, this.hangTimer]) if (t) clearInterval(t);
     this.opts.watcher.close();
     this.reapGate.close();
+    this.restartLock.close();
     this.outputDir?.close();
     for (const rt of this.entries) rt.stopAwait?.();
     // the killed scripts' last output before the last line (they die at once: SIGKILL)
