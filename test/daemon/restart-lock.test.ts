@@ -127,8 +127,10 @@ describe('the restart lock of a program', () => {
 
   it('without flock (no native addon), or without a usable directory, nothing is held back; the latter is told once', () => {
     const id = program();
-    lock('A').before({}, id, always, () => undefined);
+    const a = lock('A');
+    a.before({}, id, always, () => undefined);
     assert.equal(lock('B', [], { lock: null }).before({}, id, always, () => undefined), null);
+    a.close();
     const warnings: string[] = [];
     // root ignores modes: a path under a regular file cannot be a directory for anyone
     const c = lock('C', warnings, { dirs: [join(dir, lockName(id), 'sub')] });
