@@ -12,7 +12,7 @@
 // leaves a stale lock. flock is non-blocking here: one timer polls every waiting lock.
 // Without the native addon (no flock) there is no lock: each pcheck restarts on its own.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -169,10 +169,17 @@ export class RestartLock<K extends object> {
       for (const d of this.deps.dirs ?? LOCK_DIRS) {
         try {
           mkdirSync(d, { recursive: true, mode: 0o700 });
+          // /run/lock is world-writable: a directory another user made (or a symlink) would let
+          // that user hold our locks, and so every restart of the program, back for good
+          const st = lstatSync(d);
+          if (!st.isDirectory() || st.uid !== process.geteuid?.() || (st.mode & 0o022) !== 0) {
+            this.warn(`${d} is not a directory of this user's that only it can write: not used for restart locks`);
+            continue;
+          }
           this.dir = d;
           break;
         } catch {
-          // read-only or foreign: the next one
+          // read-only: the next one
         }
       }
       if (this.dir === null) this.warn(`no directory for restart locks (${(this.deps.dirs ?? LOCK_DIRS).join(', ')}): two pchecks watching one program may both restart it`);

@@ -4,7 +4,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockName, RestartLock, type ProgramIdentity, type RestartLockDeps } from '../../src/daemon/restart-lock';
@@ -138,6 +138,22 @@ describe('the restart lock of a program', () => {
     assert.equal(c.before({}, program(), always, () => undefined), null);
     assert.equal(warnings.length, 1, warnings.join('\n'));
     assert.match(warnings[0], /no directory for restart locks/);
+  });
+  it('a lock directory others can write (another user may have made it) is not used: the next one is', () => {
+    const open = join(dir, 'open');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const warnings: string[] = [];
+    const id = program();
+    const a = lock('A', warnings, { dirs: [open, dir] });
+    assert.equal(a.before({}, id, always, () => undefined), null);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /only it can write: not used for restart locks/);
+    // the lock was taken in the next directory
+    const b = lock('B');
+    assert.ok(b.before({}, id, always, () => undefined) !== null, 'held in the second directory');
+    b.close();
+    a.close();
   });
 });
 
