@@ -4,7 +4,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockName, RestartLock, type ProgramIdentity, type RestartLockDeps } from '../../src/daemon/restart-lock';
@@ -44,7 +44,15 @@ describe('the restart lock of a program', () => {
     a.release(ka);
     await waitFor(() => got === true, 2000, 'B to get the lock');
     assert.ok(b.holds(kb));
+    // A removed the file as it let go, under B's open file: B locked the file at the path again
+    const c = lock('pcheck C');
+    const kc = {};
+    const waitedC = c.before(kc, id, always, () => undefined);
+    assert.ok(waitedC !== null, 'C is held back by B');
     b.close();
+    assert.equal(await waitedC, true);
+    c.close();
+    assert.equal(existsSync(join(dir, lockName(id))), false, 'no lock file is left behind');
     a.close();
   });
 
@@ -133,7 +141,9 @@ describe('the restart lock of a program', () => {
     a.close();
     const warnings: string[] = [];
     // root ignores modes: a path under a regular file cannot be a directory for anyone
-    const c = lock('C', warnings, { dirs: [join(dir, lockName(id), 'sub')] });
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    const c = lock('C', warnings, { dirs: [join(file, 'sub')] });
     assert.equal(c.before({}, id, always, () => undefined), null);
     assert.equal(c.before({}, program(), always, () => undefined), null);
     assert.equal(warnings.length, 1, warnings.join('\n'));
