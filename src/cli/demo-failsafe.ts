@@ -62,7 +62,7 @@ async function main(): Promise<number> {
   process.kill(pid, 'SIGKILL');
   await sleep(2500);
 
-  say('GET /break: the web server answers 500; monitor web-http fails twice and restarts group web');
+  say('GET /break: the web server answers 500; monitor web-http fails four times and restarts group web');
   await httpGet('/break');
   await until('group web restarted', () => (statusJson()?.groups.find((g) => g.name === 'web')?.restarts ?? 0) >= 1);
   await until('group web Online', () => statusJson()?.groups.find((g) => g.name === 'web')?.state === 'Online');

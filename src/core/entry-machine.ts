@@ -106,6 +106,9 @@ export type EntryEvent =
   /** the restart script of the previous pcheck, awaited since start-up, has ended (its status is
    *  not ours to read); timedOut: this pcheck killed it (and what it started, but the program) at the script timeout. */
   | { type: 'scriptGone'; pid: number; timedOut: boolean; kept?: number[] }
+  /** a restart script held back (the dead process's reap, its workers' end, the queue) was due
+   *  and not run: scriptWanted() was false (the program was found meanwhile, or monitoring is off). */
+  | { type: 'scriptSkipped' }
   /** the shell delivers this when clock.mono reaches nextDeadline(). */
   | { type: 'timer' }
   | { type: 'monitorOff' }
@@ -382,6 +385,27 @@ const scriptGone: Handler<'scriptGone'> = (s, e, cfg, now) => {
   return afterScript(s, cfg, now, [line]);
 };
 
+/**
+ * A restart script that was held back (the dead process's reap, its workers' end, the queue) is
+ * still wanted when it is due only if nothing was found meanwhile and monitoring is on: a program
+ * started by someone else during the wait is the program (never start a second copy), and an
+ * operator's or a FailSafe group's `stop` means nothing starts.
+ */
+export function scriptWanted(s: EntryState): boolean {
+  return s.procSts === 'RESTARTING' && s.monitorSts === 'on';
+}
+
+/** A held-back script not run (scriptWanted false): as after a script, without RESTART_WAIT when
+ *  monitoring is off (nothing was started: the entry is DOWN until monitoring is on again). */
+const scriptSkipped: Handler<'scriptSkipped'> = (s, _e, cfg, now) => {
+  const why = s.procSts === 'AVAIL' ? `pid=${s.pid ?? '-----'} of the program runs (found while the script waited)` : 'monitoring is off';
+  const line = log('notice', `Restart script of (${cfg.pname}) not run: ${why}`);
+  if (s.procSts === 'RESTARTING' && s.monitorSts === 'off') {
+    return { state: { ...s, procSts: 'DOWN', scriptRunning: false, pendingEnv: null, deadlineMono: null, lostDuringScript: false, provisional: false }, actions: [line] };
+  }
+  return afterScript(s, cfg, now, [line]);
+};
+
 function afterScript(s: EntryState, cfg: EntryConfig, now: Clock, actions: EntryAction[]): Step {
   if (s.pendingEnv !== null && s.procSts === 'RESTARTING' && s.monitorSts === 'on') {
     return { state: { ...s, pendingEnv: null, deadlineMono: null }, actions: [...actions, { type: 'runScript', env: s.pendingEnv }, { type: 'seek' }] };
@@ -442,6 +466,7 @@ const TABLE: Table = {
     sample: ignore(), // samples are of a watched process
     scriptExited, // a script of an earlier life (before `stop`) may still end
     scriptGone,
+    scriptSkipped,
     timer: waitTimer,
     monitorOff,
     monitorOn: monitorOnWaiting, // a fresh initial wait: the old one may have run out while off
@@ -453,6 +478,7 @@ const TABLE: Table = {
     sample,
     scriptExited, // the process showed up before its script ended
     scriptGone,
+    scriptSkipped,
     timer: availTimer,
     monitorOff,
     monitorOn: monitorOnKeep,
@@ -464,6 +490,7 @@ const TABLE: Table = {
     sample: ignore(),
     scriptExited,
     scriptGone,
+    scriptSkipped,
     timer: ignore(),
     monitorOff,
     monitorOn: monitorOnWaiting,
@@ -475,6 +502,7 @@ const TABLE: Table = {
     sample: ignore(),
     scriptExited,
     scriptGone,
+    scriptSkipped,
     timer: restartTimer,
     monitorOff,
     monitorOn: monitorOnKeep,
@@ -486,6 +514,7 @@ const TABLE: Table = {
     sample: ignore(),
     scriptExited,
     scriptGone,
+    scriptSkipped,
     timer: ignore(),
     monitorOff,
     monitorOn: monitorOnKeep,

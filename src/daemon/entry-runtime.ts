@@ -6,6 +6,7 @@ import { pentSignature, type Pent, type PfileParam } from '../core/model';
 import { compileMatcher, resolvePname } from '../proc/match';
 import type { ProcInfo } from '../proc/types';
 import type { PentView } from '../cli/format';
+import type { ProgramIdentity } from './restart-lock';
 
 export interface EntryRuntime {
   pent: Pent;
@@ -26,10 +27,13 @@ export interface EntryRuntime {
   stopAwait: (() => void) | null;
   /** the process watched now, as it was when adopted: what its death is compared with. */
   watched: Adopted | null;
-  /** ending the workers the dead program left (endWorkers): the next script waits for it. */
+  /** what the next script waits for: the workers the dead program left being ended (endWorkers),
+   *  the dead process's reap (ReapGate); null when nothing holds it back. */
   clearing: Promise<void> | null;
   /** our own restart script's run (its exit and last output); null when none runs. */
   running: { pid: number; done: Promise<unknown> } | null;
+  /** the process (pid:startTime) last told as matching but watched by another entry: told once */
+  toldWatched: string | null;
 }
 
 /** A watched process as adopted: its identity, argv[0], program file and session. */
@@ -73,7 +77,21 @@ export function newRuntime(pent: Pent, param: PfileParam, state: EntryState): En
     watched: null,
     clearing: null,
     running: null,
+    toldWatched: null,
   };
+}
+
+/** A reload kept this entry with `pent` (the same one, or its options edited while it restarts):
+ *  its configuration, signature and matcher follow the pfile; its state and handles stay. */
+export function retarget(rt: EntryRuntime, pent: Pent, param: PfileParam): void {
+  const signature = pentSignature(pent);
+  rt.cfg = entryConfig(pent, param);
+  if (signature !== rt.signature) {
+    rt.pnameReal = resolvePname(pent.pname);
+    rt.matches = compileMatcher(pent, rt.pnameReal);
+  }
+  rt.pent = pent;
+  rt.signature = signature;
 }
 
 export function pentView(rt: EntryRuntime): PentView {
@@ -95,4 +113,10 @@ export function pentView(rt: EntryRuntime): PentView {
     retry_limit: pent.retryLimit,
     grace: pent.grace,
   };
+}
+
+/** What the host-wide restart lock is named by (src/daemon/restart-lock.ts): what the entry matches. */
+export function programIdentity(rt: EntryRuntime): ProgramIdentity {
+  const { pent } = rt;
+  return { program: rt.pnameReal ?? pent.pname, includeStrings: pent.includeStrings, excludeStrings: pent.excludeStrings, uid: pent.uid };
 }

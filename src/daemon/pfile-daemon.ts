@@ -17,10 +17,11 @@ import {
   initialState,
   isSeeking,
   nextDeadline,
+  scriptWanted,
   startEntry,
   step,
 } from '../core/entry-machine';
-import { pentSignature, type Pfile, type PfileParam } from '../core/model';
+import { pentSignature, type Pent, type Pfile, type PfileParam } from '../core/model';
 import { metricsChangeOnReload } from '../config/pfile-metrics';
 import { isOsAction, type RetryOverAction } from '../core/states';
 import { freshReason, resumedEntry, type PcheckEnd } from '../core/resume-policy';
@@ -31,6 +32,8 @@ import { openScriptOutputDir, ScriptOutputDir } from '../exec/script-output-dir'
 import { endProcesses } from '../proc/end-processes';
 import { killScriptTree, type TreeKill } from '../proc/script-tree';
 import { lookAfterDeaths, refreshProgram } from './death-look';
+import { ReapGate } from './reap-gate';
+import { RestartLock } from './restart-lock';
 import { ScriptOutput, type OutputLine } from '../core/script-output';
 import { CLK_TCK, readEnviron, readStat } from '../proc/proc-table';
 import { selectOldest } from '../proc/match';
@@ -47,8 +50,8 @@ import { ControlErrorCode as ErrorCode, socketPath, type ControlRequest, type Co
 import { formatShowParam, formatShowPent, type PentView } from '../cli/format';
 import { systemClock } from './clock';
 import { CommandError, parseCommand, type PadminCommand } from './commands';
-import { entryConfig, newRuntime, pentView, type Adopted, type EntryRuntime } from './entry-runtime';
-import { findForEntries, lookedFor } from './scan-index';
+import { newRuntime, pentView, programIdentity, retarget, type Adopted, type EntryRuntime } from './entry-runtime';
+import { findForEntries, lookedFor, tellWatchedElsewhere } from './scan-index';
 import { deathWatchOf, deathWatchStatus, deathWatchText } from './watcher';
 import { nativeAddonFile } from '../native/index';
 import { createSystemdLink, formatStatus, type SystemdLink } from '../systemd/daemon-link';
@@ -92,8 +95,6 @@ export const MAX_CONCURRENT_SCRIPTS = 32;
 const SCRIPTS_PER_TURN = 4;
 /** Workers a dead program left get this long to end after SIGTERM, then SIGKILL (and 1 s more). */
 export const WORKER_TERM_MS = 1000;
-/** ... and the dead main process this long to be reaped by its parent (PID 1). */
-const REAP_WAIT_MS = 1500;
 /** How often the state of processes with hang_timeout is read. */
 const HANG_SAMPLE_MS = 1000;
 /** On stop, how long pcheck waits for the scripts it killed to be reaped (their last output). */
@@ -131,8 +132,10 @@ export class PfileDaemon {
   private readonly deaths = new Map<EntryRuntime, boolean>();
   private deathsPending = false;
   private hangTimer: NodeJS.Timeout | null = null;
-  /** the process whose death is being handled, per entry (its workers' ending waits for its reap) */
-  private readonly lastDead = new WeakMap<EntryRuntime, ProcId>();
+  /** a restart script waits for the reap of the dead process it replaces */
+  private readonly reapGate: ReapGate<EntryRuntime>;
+  /** one restart at a time per program, host-wide: another pcheck may watch it too */
+  private readonly restartLock: RestartLock<EntryRuntime>;
   /** pids of workers being ended: never adopted meanwhile (they match their entry) */
   private readonly ending = new Set<number>();
   private finish: (code: number) => void = () => undefined;
@@ -144,6 +147,13 @@ export class PfileDaemon {
     this.metricsParam = opts.pfile.param;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
+    this.reapGate = new ReapGate(opts.logger, () => this.stopping);
+    const native = loadNative();
+    this.restartLock = new RestartLock({
+      lock: native?.flockExclusive ? (fd) => native.flockExclusive!(fd) : null,
+      me: `pcheck pid ${process.pid} (pfile ${opts.pfile.path})`,
+      warn: (m) => this.log.warning(m),
+    });
     this.socket = socketPath(opts.runDir, opts.pfile.param.ipckey);
     this.sd = createSystemdLink({
       notifier: opts.notifier ?? null,
@@ -260,6 +270,7 @@ export class PfileDaemon {
     const now = this.clock();
     const r = step(before, event, rt.cfg, now);
     rt.state = r.state;
+    if (r.state.procSts !== 'RESTARTING') this.restartLock.release(rt); // the restart is decided
     this.report(rt, before, r.state, now);
     // queued before the actions, so the new counters are on disk before a script runs
     if (r.state !== before) {
@@ -323,9 +334,13 @@ export class PfileDaemon {
     // a full scan reads every process (recheckSince -Infinity), and the candidates' argv afresh
     const opts = { recheck: lookedFor(seeking), recheckSince: quick ? (this.seekSince ?? performance.now()) : -Infinity };
     const procs = this.opts.table.scan(opts);
-    const found = findForEntries(seeking, this.ending.size === 0 ? procs : procs.filter((p) => !this.ending.has(p.pid)));
+    const watchers = new Map<number, EntryRuntime>();
+    for (const rt of this.entries) if (rt.state.pid !== null) watchers.set(rt.state.pid, rt);
+    // a process another entry watches is never adopted; workers being ended are nobody's
+    const looked = findForEntries(seeking, this.ending.size === 0 ? procs : procs.filter((p) => !this.ending.has(p.pid)), (pid) => watchers.get(pid));
     this.lastScanMs = performance.now() - t0;
-    for (const [rt, p] of found) this.dispatch(rt, { type: 'found', pid: p.pid, startTime: p.startTime });
+    for (const [rt, b] of looked.blocked) tellWatchedElsewhere(rt, b.proc, b.by, this.log);
+    for (const [rt, p] of looked.adopt) this.dispatch(rt, { type: 'found', pid: p.pid, startTime: p.startTime });
   }
 
   private armScanTimer(): void {
@@ -414,6 +429,7 @@ export class PfileDaemon {
       case 'watch': {
         rt.unwatch?.();
         rt.watched = adopted(this.opts.table, a);
+        this.reapGate.forget(rt); // a process runs: an earlier death holds back no script
         const unwatch = this.opts.watcher.watch({ pid: a.pid, startTime: a.startTime }, (info) => {
           if (rt.unwatch !== unwatch) return; // a stale watch of an earlier pid
           rt.unwatch = null;
@@ -425,7 +441,7 @@ export class PfileDaemon {
         return;
       }
       case 'endWorkers':
-        this.endWorkers(rt, a.workers, this.lastDead.get(rt) ?? null);
+        this.endWorkers(rt, a.workers);
         return;
       case 'kill':
         // the hung process, if it is still that one: its death comes back through the watch
@@ -459,9 +475,23 @@ export class PfileDaemon {
       this.scriptQueue.push({ rt, start: () => this.spawnScript(rt, env) });
       this.drainScripts();
     };
-    // the workers of the dead program hold its ports: the new one starts once they are gone
-    if (rt.clearing !== null) void rt.clearing.then(queue);
-    else queue();
+    // the workers of the dead program hold its ports, and a pidfile check takes its unreaped
+    // zombie for a running copy: the new one starts once they are gone
+    const waits = [rt.clearing, this.reapGate.before(rt, rt.pent.pname), this.lockBefore(rt)].filter((p) => p !== null);
+    if (waits.length === 0) return queue();
+    const gate: Promise<void> = Promise.all(waits).then(() => {
+      if (rt.clearing === gate) rt.clearing = null;
+    });
+    rt.clearing = gate;
+    void gate.then(queue);
+  }
+
+  /** The host-wide restart lock of rt's program (src/daemon/restart-lock.ts): null when taken at
+   *  once; else the wait for it, after which the program is looked for (the other pcheck's copy). */
+  private lockBefore(rt: EntryRuntime): Promise<void> | null {
+    const wanted = () => !this.stopping && this.entries.includes(rt) && scriptWanted(rt.state);
+    const told = (holder: string) => this.log.notice(`(${rt.pent.pname}) ${holder} restarts the same program: this restart script waits for its outcome`);
+    return this.restartLock.before(rt, programIdentity(rt), wanted, told)?.then((waited) => void (waited && wanted() && this.scan())) ?? null;
   }
 
   /** Starts queued scripts a few per loop turn: a fork costs milliseconds, and the death
@@ -492,6 +522,8 @@ export class PfileDaemon {
 
   private spawnScript(rt: EntryRuntime, env: Record<string, string>): void {
     if (!this.entries.includes(rt)) return; // removed by a reload while queued
+    // held back (reap, workers, queue): found meanwhile, or monitoring turned off → not run
+    if (!scriptWanted(rt.state)) return this.dispatch(rt, { type: 'scriptSkipped' });
     this.scriptsRunning++;
     const timeout = rt.pent.scriptTimeout ?? this.pfile.param.scriptTimeout;
     const pname = rt.pent.pname;
@@ -594,7 +626,7 @@ export class PfileDaemon {
       }
       for (const d of dead) {
         const look = looks.get(d);
-        if (d.watched) this.lastDead.set(d, { pid: d.watched.pid, startTime: d.watched.startTime });
+        if (d.watched) this.reapGate.died(d, { pid: d.watched.pid, startTime: d.watched.startTime });
         d.watched = null;
         this.dispatch(d, { type: 'died', successor: look?.successor ?? null, workers: look?.workers ?? [], duringScript: during.get(d) ?? false });
       }
@@ -616,14 +648,13 @@ export class PfileDaemon {
   }
 
   /** Ends the processes a dead program left in its session (they hold its ports); the entry's
-   *  next script waits for this (startScript), and for the dead process to be reaped (a start
-   *  script that checks a pidfile with `kill -0`, as apachectl does, takes a zombie for alive). */
-  private endWorkers(rt: EntryRuntime, workers: ProcId[], dead: ProcId | null): void {
+   *  next script waits for this (startScript). */
+  private endWorkers(rt: EntryRuntime, workers: ProcId[]): void {
     const pname = rt.pent.pname;
     const pids = workers.map((w) => w.pid).join(',');
     this.log.notice(`(${pname}) ending what the dead process left in its session (it may hold the program's ports): pid=${pids}`);
     for (const w of workers) this.ending.add(w.pid);
-    const opts = { watcher: this.opts.watcher, table: this.opts.table, graceMs: WORKER_TERM_MS, killWaitMs: 1000, reaped: dead, reapWaitMs: REAP_WAIT_MS };
+    const opts = { watcher: this.opts.watcher, table: this.opts.table, graceMs: WORKER_TERM_MS, killWaitMs: 1000 };
     const clearing = endProcesses(workers, opts).then(
       (r) => {
         if (this.stopping) return;
@@ -687,7 +718,7 @@ export class PfileDaemon {
     if (live.length === 0) return [];
     const spare = this.watchedPids();
     const seeking = this.entries.filter((rt) => isSeeking(rt.state));
-    for (const p of findForEntries(seeking, this.opts.table.scan()).values()) spare.add(p.pid);
+    for (const p of findForEntries(seeking, this.opts.table.scan()).adopt.values()) spare.add(p.pid);
     const waits: Promise<unknown>[] = [];
     for (const rt of live) {
       const id = rt.script!;
@@ -910,22 +941,21 @@ export class PfileDaemon {
     this.executeCommand('reload');
     const old = new Map(this.entries.map((rt) => [rt.signature, rt]));
     const now = this.clock();
-    const kept: EntryRuntime[] = [];
-    for (const pent of next.pents) {
-      const prev = old.get(pentSignature(pent));
+    const same = next.pents.map((pent) => old.get(pentSignature(pent)) ?? null);
+    for (const prev of same) if (prev) old.delete(prev.signature);
+    const kept = next.pents.map((pent, i): EntryRuntime => {
+      // the same entry: it keeps its state, its death watch and its running script
+      const prev = same[i] ?? takeRestarting(old, pent);
       if (prev) {
-        // the same entry: it keeps its state, its death watch and its running script
-        old.delete(prev.signature);
-        prev.pent = pent;
-        prev.cfg = entryConfig(pent, next.param);
-        kept.push(prev);
-      } else {
-        const rt = newRuntime(pent, next.param, initialState());
-        rt.state = startEntry(rt.cfg, now).state;
-        kept.push(rt);
+        retarget(prev, pent, next.param);
+        return prev;
       }
-    }
+      const rt = newRuntime(pent, next.param, initialState());
+      rt.state = startEntry(rt.cfg, now).state;
+      return rt;
+    });
     for (const gone of old.values()) {
+      this.restartLock.release(gone);
       gone.unwatch?.();
       gone.stopAwait?.();
     }
@@ -957,6 +987,8 @@ export class PfileDaemon {
     for (const t of [this.deadlineTimer, this.seekTimer]) if (t) clearTimeout(t);
     for (const t of [this.scanTimer, this.hangTimer]) if (t) clearInterval(t);
     this.opts.watcher.close();
+    this.reapGate.close();
+    this.restartLock.close();
     this.outputDir?.close();
     for (const rt of this.entries) rt.stopAwait?.();
     // the killed scripts' last output before the last line (they die at once: SIGKILL)
@@ -977,6 +1009,20 @@ function findScript(procs: ProcInfo[], path: string, pname: string, nowMono: num
   if (best === null) return null;
   // start times are clock ticks since boot: the monotonic clock, but for time spent suspended
   return { pid: best.pid, startTime: best.startTime, startedMono: Math.min(nowMono, (best.startTime * 1000) / CLK_TCK) };
+}
+
+/** An entry that a reload edits (its options) while its restart is under way (the script runs,
+ *  or waits for the reap or the workers): the same program and restart script, so the edited
+ *  entry carries that restart on (never a second script and copy; a SIGTERM still stops it). */
+function takeRestarting(old: Map<string, EntryRuntime>, pent: Pent): EntryRuntime | null {
+  for (const [sig, rt] of old) {
+    const underWay = rt.state.procSts === 'RESTARTING' && (rt.state.scriptRunning || rt.clearing !== null);
+    if (underWay && rt.pent.pname === pent.pname && rt.pent.restartScript === pent.restartScript) {
+      old.delete(sig);
+      return rt;
+    }
+  }
+  return null;
 }
 
 /** What is known of a process as it is adopted, for the look at its death. */

@@ -1,7 +1,6 @@
 // Ends processes politely, then firmly: SIGTERM, a bounded wait for their deaths (the death
 // watcher: a pidfd event or the /proc poll), SIGKILL for those still there, a last short wait.
 // Used for the workers a dead program left holding its ports (nginx's, apache's children).
-import { readFileSync } from 'node:fs';
 import type { DeathWatcher, ProcId, ProcessTable } from './types';
 
 export interface Ended {
@@ -47,30 +46,11 @@ function signal(id: ProcId, table: ProcessTable, sig: NodeJS.Signals): boolean {
   }
 }
 
-/** Whether /proc still has the process (alive or a zombie not reaped yet). */
-function present(id: ProcId): boolean {
-  try {
-    const stat = readFileSync(`/proc/${id.pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]) === id.startTime;
-  } catch {
-    return false;
-  }
-}
-
-/** Resolves once `id` has left /proc (reaped), or after `ms`. */
-async function reapOf(id: ProcId, ms: number): Promise<void> {
-  const end = performance.now() + ms;
-  while (present(id) && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
-}
-
 export interface EndOptions {
   watcher: DeathWatcher;
   table: ProcessTable;
   graceMs: number;
   killWaitMs: number;
-  /** also wait (up to reapWaitMs) until this dead process is reaped: its pid then names nothing */
-  reaped?: ProcId | null;
-  reapWaitMs?: number;
 }
 
 export async function endProcesses(ids: ProcId[], opts: EndOptions): Promise<Ended> {
@@ -79,7 +59,6 @@ export async function endProcesses(ids: ProcId[], opts: EndOptions): Promise<End
   await deathsOf(termed, watcher, opts.graceMs);
   const killed = termed.filter((id) => signal(id, table, 'SIGKILL'));
   if (killed.length > 0) await deathsOf(killed, watcher, opts.killWaitMs);
-  if (opts.reaped) await reapOf(opts.reaped, opts.reapWaitMs ?? 0);
   const k = new Set(killed.map((id) => id.pid));
   return { terminated: termed.map((id) => id.pid).filter((p) => !k.has(p)), killed: [...k] };
 }
