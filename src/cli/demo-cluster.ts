@@ -88,9 +88,10 @@ const teardown = () => {
   })();
   return stopping;
 };
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+// 128 + the signal's number, as a shell reports a command a signal ended: 130, 143
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   process.on(sig, () => {
-    void teardown().finally(() => process.exit(130));
+    void teardown().finally(() => process.exit(code));
   });
 }
 

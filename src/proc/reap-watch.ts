@@ -21,6 +21,8 @@ export interface ReapOutcome {
 export interface ReapWatch {
   /** Resolves once `id` has left /proc, or at `deadline` (a performance.now() time) if it has not. */
   wait(id: ProcId, deadline: number): Promise<ReapOutcome>;
+  /** Whether `id` is reaped already (gone, or its pid names another process): nothing to wait for. */
+  reaped(id: ProcId): boolean;
   /** Stops the timer; waits not yet resolved never resolve (pcheck stops: nothing follows them). */
   close(): void;
 }
@@ -66,6 +68,9 @@ export function createReapWatch(opts: { procRoot?: string; now?: () => number } 
   }
 
   return {
+    reaped(id) {
+      return stillThere(id, procRoot) === null;
+    },
     wait(id, deadline) {
       if (closed) return new Promise(() => undefined);
       // reaped already (a parent that reaps at once: systemd, a subreaper): no timer at all

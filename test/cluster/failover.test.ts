@@ -4,16 +4,17 @@
 // OCF agent on a pfile with retry_count 3, action exit), preferring node1. pcheck heals three kills
 // in place while Pacemaker counts nothing; the fourth is a retry-over, pcheck exits 1 and the whole
 // group moves to node2, where the floating IP answers and a fresh pcheck watches the application;
-// `crm_resource --cleanup` brings the group back to node1; node1 lost as a whole moves it to node2.
+// `crm_resource --cleanup` brings the group back to node1; a pcheck started on node2 outside
+// Pacemaker is found by a probe and stopped; node1 lost as a whole moves the group to node2.
 // Each step is timed; the timeline is printed at the end (docs/pacemaker.md shows the figures).
 // Runs once per `npm test` (not in the PROCSAFE_DEATH_WATCH=poll pass: it proves the cluster's
 // part), and never beside the single-node Pacemaker test (test/helpers/cluster-lock.ts).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { sleep } from '../helpers/harness';
+import { PCHECK, sleep, waitFor } from '../helpers/harness';
 import { FailoverStory, type Move } from '../helpers/failover-story';
-import { PCHECK_ID, RETRY } from '../helpers/failover-lab';
-import { VIP } from '../helpers/two-node-cluster';
+import { GROUP, PCHECK_ID, RETRY } from '../helpers/failover-lab';
+import { VIP, until } from '../helpers/two-node-cluster';
 
 describe('two real Pacemaker nodes: pcheck heals in place, and its retry-over moves the whole group to the other node', () => {
   const story = new FailoverStory();
@@ -91,6 +92,23 @@ describe('two real Pacemaker nodes: pcheck heals in place, and its retry-over mo
     assert.equal(m.arp, m.mac, "the client's ARP entry is node1's MAC again");
     assert.deepEqual(m.left, { apps: [], pcheck: [], vip: false }, 'node2 stopped the application and pcheck and released the IP');
     assert.deepEqual(await story.failcounts('node1'), { app: 0, pcheck: 0 }, 'the cleanup cleared the fail counts');
+  });
+
+  it('a pcheck started on the standby node outside Pacemaker (pcheck@.service left enabled there) is found by the probe and stopped; the group stays on node1', async () => {
+    // as the packaged unit runs it: `/usr/bin/pcheck -f PFILE`, detached, inside node2
+    const r = await lab.cluster.inNode('node2', '/bin/sh', ['-c', `setsid ${process.execPath} ${PCHECK} -f ${lab.pfile} </dev/null >/dev/null 2>&1 &`]);
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor(() => lab.pcheckPids('node2').length === 1, 10_000, 'the stray pcheck on node2');
+    const t0 = Date.now();
+    // what a cluster start, a node's return or `crm_resource --refresh` does: probe node2
+    const refresh = await lab.cluster.inNode('node1', 'crm_resource', ['--refresh', '-r', GROUP, '-N', 'node2']);
+    assert.equal(refresh.code, 0, refresh.stderr);
+    // pcheck restarts what is missing: left alone, the stray would keep an application running on node2
+    await until(async () => lab.pcheckPids('node2').length === 0 && lab.appPids('node2').length === 0 && (await lab.groupOn('node1')), 30_000, 'node2 clean, the group on node1', 100);
+    story.figures.push(['stray pcheck on node2: refresh → stopped', Date.now() - t0]);
+    await lab.settledOn('node1');
+    assert.equal(lab.pcheckPids('node1').length, 1, 'one pcheck on node1');
+    assert.equal(lab.appPids('node1').length, 1, 'one application on node1');
   });
 
   it('node1 lost as a whole (every process killed, its NIC gone): the group comes up on node2 and pcheck watches the application there', async () => {

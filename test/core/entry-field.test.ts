@@ -2,7 +2,7 @@
 // restart, and hang_timeout. Pure: state + event + clock in, state + actions out.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Clock, type EntryAction, type EntryConfig, type EntryState, initialState, nextDeadline, step } from '../../src/core/entry-machine';
+import { type Clock, type EntryAction, type EntryConfig, type EntryState, initialState, nextDeadline, scriptWanted, step } from '../../src/core/entry-machine';
 import { HANG_KILL_WAIT_MS } from '../../src/core/hang-policy';
 
 const cfg: EntryConfig = { pentId: 1, pname: '/usr/sbin/nginx', retryLimit: 2, grace: 0, retryOverAction: 'exit', restartWait: 30, initialWait: 10 };
@@ -79,5 +79,34 @@ describe('entry machine: hang_timeout', () => {
   it('is off without the option, and while monitoring is off', () => {
     assert.equal(step(avail(), { type: 'sample', state: 'T' }, cfg, at(1)).state.stuckSinceMono, null);
     assert.equal(step(avail({ monitorSts: 'off' }), { type: 'sample', state: 'T' }, hangCfg, at(1)).state.stuckSinceMono, null);
+  });
+});
+
+describe('entry machine: a restart script held back (reap, workers, queue) and due', () => {
+  /** the restart decided at a death, its script not started yet */
+  const restarting = () => step(avail(), { type: 'died', successor: null, workers: [] }, cfg, at(1)).state;
+
+  it('is wanted while the entry is still restarting with monitoring on', () => {
+    assert.equal(scriptWanted(restarting()), true);
+  });
+
+  it('the program found meanwhile (started by someone else): not run, the entry stays AVAIL on it', () => {
+    const found = step(restarting(), { type: 'found', pid: 200, startTime: 6000 }, cfg, at(2)).state;
+    assert.equal(scriptWanted(found), false);
+    const r = step(found, { type: 'scriptSkipped' }, cfg, at(3));
+    assert.deepEqual(logs(r.actions), ['Restart script of (/usr/sbin/nginx) not run: pid=200 of the program runs (found while the script waited)']);
+    assert.deepEqual([r.state.procSts, r.state.pid, r.state.scriptRunning, r.state.provisional, r.state.retryCount], ['AVAIL', 200, false, false, 1]);
+    // its death later is an ordinary death: a restart, not "a step of the script"
+    const again = step(r.state, { type: 'died', successor: null, workers: [] }, cfg, at(4));
+    assert.deepEqual(kinds(again.actions), ['log', 'log', 'runScript', 'seek']);
+  });
+
+  it('monitoring turned off meanwhile (stop, a FailSafe group going offline): not run, the entry is DOWN', () => {
+    const off = step(restarting(), { type: 'monitorOff' }, cfg, at(2)).state;
+    assert.equal(scriptWanted(off), false);
+    const r = step(off, { type: 'scriptSkipped' }, cfg, at(3));
+    assert.deepEqual(logs(r.actions), ['Restart script of (/usr/sbin/nginx) not run: monitoring is off']);
+    assert.deepEqual([r.state.procSts, r.state.scriptRunning, r.state.deadlineMono], ['DOWN', false, null]);
+    assert.equal(step(r.state, { type: 'monitorOn' }, cfg, at(4)).state.procSts, 'WAIT', 'on again: an initial wait, then a restart if nothing runs');
   });
 });

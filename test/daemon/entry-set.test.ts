@@ -183,7 +183,7 @@ describe('entry sets of one process share the edges', () => {
     assert.equal(a.views()[0].pid, p.pid);
     assert.equal(b.views()[0].pid, null, "a's process is not b's");
     f.services.scanner.scan();
-    const told = f.lines.filter((l) => l.includes(`pid=${p.pid} matches but is watched by pent_id 1: not adopted`));
+    const told = f.lines.filter((l) => l.includes(`pid=${p.pid} matches but is watched by pent_id 1 of pfile '/etc/a.pfile': not adopted`));
     assert.equal(told.length, 1, f.lines.join('\n'));
     const own = f.table.spawn(['/opt/app']);
     f.services.scanner.scan();

@@ -74,7 +74,7 @@ describe('the restart-script queue of the process', () => {
 });
 
 function seeker(rts: EntryRuntime[], intervalSec: number, found: string[]): Seeker {
-  return { seeking: () => rts, all: () => rts, expecting: () => false, found: (r, p) => found.push(`${r.pent.pname}=${p.pid}`), monitorIntervalSec: () => intervalSec };
+  return { path: '/etc/test.pfile', seeking: () => rts, all: () => rts, expecting: () => false, found: (r, p) => found.push(`${r.pent.pname}=${p.pid}`), monitorIntervalSec: () => intervalSec };
 }
 
 describe('the scanner of the process', () => {

@@ -3,33 +3,18 @@
 // 127.0.0.1:PORT", setproctitle, no exec): the operator copies that name from ps into
 // include_strings, so the process only matches once it has renamed itself.
 import { realpathSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { fieldScenario } from '../helpers/field-daemon';
-import { freePort } from '../helpers/field';
+import { freePort, tcpAsk } from '../helpers/field';
 
 const REDIS = '/usr/bin/redis-server';
 /** /usr/bin/redis-server is a symlink (to redis-check-rdb): /proc/PID/exe shows the target */
 const REDIS_EXE = realpathSync(REDIS);
 
 /** Sends one inline command and returns the first line of the answer, or null. */
-function redisCommand(port: number, command: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    let buf = '';
-    const done = (v: string | null) => {
-      s.destroy();
-      resolve(v);
-    };
-    s.setTimeout(1000, () => done(null));
-    s.on('error', () => done(null));
-    s.on('connect', () => s.write(`${command}\r\n`));
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      const i = buf.indexOf('\r\n');
-      if (i >= 0) done(buf.slice(0, i));
-    });
-  });
+async function redisCommand(port: number, command: string): Promise<string | null> {
+  const answer = await tcpAsk(port, `${command}\r\n`, '\r\n');
+  return answer === null ? null : answer.slice(0, answer.indexOf('\r\n'));
 }
 
 fieldScenario('redis-server (daemonize yes, renames itself)', async (sb) => {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { PADMIN, kill, sleep, type Sandbox } from './harness';
 import type { PentView } from '../../src/views/pent-view';
 
@@ -238,4 +238,35 @@ export function buildFieldFixture(name: string, dir: string, out: string = name)
   const r = spawnSync('cc', ['-O', '-o', bin, join(FIXTURES, `${name}.c`)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cc ${name}.c failed: ${r.error?.message ?? r.stderr}`);
   return bin;
+}
+
+/** How many non-empty lines a file has (0 when it does not exist): a script that appends a line
+ *  per run is counted this way. */
+export function countLines(path: string): number {
+  try {
+    return readFileSync(path, 'utf8').split('\n').filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** Sends `text` to 127.0.0.1:port and resolves with what came back once it contains `until`
+ *  (null on error, close or a 1 s timeout): a line protocol's request and answer. */
+export function tcpAsk(port: number, text: string, until: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    let buf = '';
+    const done = (v: string | null) => {
+      s.destroy();
+      resolve(v);
+    };
+    s.setTimeout(1000, () => done(null));
+    s.on('error', () => done(null));
+    s.on('close', () => done(null));
+    s.on('connect', () => s.write(text));
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      if (buf.includes(until)) done(buf);
+    });
+  });
 }

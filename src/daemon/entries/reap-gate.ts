@@ -49,6 +49,8 @@ export class ReapGate<K extends object> {
     const d = this.deaths.get(key);
     if (d === undefined) return null;
     this.deaths.delete(key);
+    // reaped already (systemd, a subreaper): the script starts in this loop turn, as without a wait
+    if (this.watch.reaped(d.id)) return null;
     return this.watch.wait(d.id, d.atMs + REAP_WAIT_MS).then((r) => {
       if (r.reaped || this.stopping()) return;
       const parent = r.parent === null ? 'its parent' : `its parent (pid=${r.parent})`;

@@ -9,10 +9,12 @@
 // script runs: the program it starts may not have exec'd yet when the script exits.
 //
 // The kernel drops a flock when its holder ends, however it ends, so a killed pcheck never
-// leaves a stale lock. flock is non-blocking here: one timer polls every waiting lock.
+// leaves a stale lock. flock is non-blocking here: one timer polls every waiting lock. The holder
+// removes the file as it lets go (no file per program left behind in a small /run/lock tmpfs);
+// a locker checks that the file it locked is still the one at the path, else it locks again.
 // Without the native addon (no flock) there is no lock: each pcheck restarts on its own.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -55,7 +57,7 @@ interface Waiter {
 }
 
 export class RestartLock<K extends object> {
-  private readonly held = new Map<K, number>();
+  private readonly held = new Map<K, { fd: number; path: string }>();
   private readonly waiting = new Map<K, Waiter>();
   private timer: NodeJS.Timeout | null = null;
   private dir: string | null | undefined;
@@ -91,10 +93,15 @@ export class RestartLock<K extends object> {
 
   /** `key`'s restart is decided (or its entry is gone): its lock, or its wait, ends. */
   release(key: K): void {
-    const fd = this.held.get(key);
-    if (fd !== undefined) {
+    const h = this.held.get(key);
+    if (h !== undefined) {
       this.held.delete(key);
-      closeSync(fd); // the last reference to its open file: the flock ends
+      try {
+        unlinkSync(h.path); // while locked: nobody else can have made a new file there
+      } catch {
+        // gone or read-only: the lock still ends
+      }
+      closeSync(h.fd); // the last reference to its open file: the flock ends
     }
     const w = this.waiting.get(key);
     if (w !== undefined) {
@@ -137,7 +144,7 @@ export class RestartLock<K extends object> {
 
   /** Takes the lock at `path` for `key`: true when ours; false when another holds it. A lock
    *  file that cannot be opened or locked (no locks on that filesystem) counts as ours. */
-  private tryTake(key: K, path: string): boolean {
+  private tryTake(key: K, path: string, tries = 3): boolean {
     let fd: number;
     try {
       // close-on-exec (libuv): a restart script and the program it starts never inherit it
@@ -148,7 +155,14 @@ export class RestartLock<K extends object> {
     }
     const errno = fstatSync(fd).isFile() ? this.deps.lock!(fd) : -1;
     if (errno === 0) {
-      this.held.set(key, fd);
+      // the holder before us removed the file as it let go: this one is no longer the lock
+      const now = statSync(path, { throwIfNoEntry: false });
+      const st = fstatSync(fd);
+      if (tries > 1 && (now === undefined || now.ino !== st.ino || now.dev !== st.dev)) {
+        closeSync(fd);
+        return this.tryTake(key, path, tries - 1);
+      }
+      this.held.set(key, { fd, path });
       try {
         ftruncateSync(fd, 0);
         writeSync(fd, `${this.deps.me}\n`, 0);

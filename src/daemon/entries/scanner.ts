@@ -19,6 +19,8 @@ export interface Seeker {
   seeking(): readonly EntryRuntime[];
   /** all its entries (those that watch a process are never another's to adopt) */
   all(): readonly EntryRuntime[];
+  /** its pfile (named when one of its entries blocks an entry of another pfile) */
+  readonly path: string;
   /** an entry waits for its process to appear (restart, start-up): keep seeking */
   expecting(): boolean;
   found(rt: EntryRuntime, p: ProcInfo): void;
@@ -97,11 +99,21 @@ export class Scanner {
     const procs = this.table.scan({ recheck: lookedFor(seeking), recheckSince: quick ? (this.seekSince ?? performance.now()) : -Infinity });
     this.count[quick ? 'quick' : 'full']++;
     const watchers = new Map<number, EntryRuntime>();
-    for (const s of this.seekers) for (const rt of s.all()) if (rt.state.pid !== null) watchers.set(rt.state.pid, rt);
+    const setOf = new Map<EntryRuntime, Seeker>();
+    for (const s of this.seekers) {
+      for (const rt of s.all()) {
+        if (rt.state.pid === null) continue;
+        watchers.set(rt.state.pid, rt);
+        setOf.set(rt, s);
+      }
+    }
     // a process another entry (of any set) watches is never adopted; workers being ended are nobody's
     const looked = findForEntries(seeking, this.ending.size === 0 ? procs : procs.filter((p) => !this.ending.has(p.pid)), (pid) => watchers.get(pid));
     this.lastScanMs = performance.now() - t0;
-    for (const [rt, b] of looked.blocked) tellWatchedElsewhere(rt, b.proc, b.by, this.log);
+    for (const [rt, b] of looked.blocked) {
+      const by = setOf.get(b.by) ?? owner.get(b.by);
+      tellWatchedElsewhere(rt, b.proc, b.by, this.log, by !== undefined && by !== owner.get(rt) ? by.path : null);
+    }
     for (const [rt, p] of looked.adopt) owner.get(rt)!.found(rt, p);
   }
 
