@@ -7,7 +7,8 @@ import { loadPfile } from '../config/pfile';
 import type { FailsafeConfig } from '../core/failsafe-model';
 import { ALERT_LOG_NAME } from '../alerts/alerter';
 import { collectLogs, defaultBundlePath, withRotated } from '../bundle/collect';
-import { version } from './version';
+import { version } from '../version';
+import { failsafeStatePath } from '../state/failsafe-state';
 
 /** The state directory of a FailSafe daemon: where its alert log lives. */
 export function stateDirOf(cfg: FailsafeConfig, runDir: string): string {
@@ -17,7 +18,8 @@ export function stateDirOf(cfg: FailsafeConfig, runDir: string): string {
 export async function collect(cfg: FailsafeConfig, runDir: string, statusJson: string | null, out: string | null): Promise<{ path: string; entries: string[] }> {
   const files: string[] = [cfg.path];
   if (cfg.daemon.logFile !== null) files.push(...(await withRotated(cfg.daemon.logFile)));
-  if (cfg.daemon.stateFile !== null) files.push(cfg.daemon.stateFile);
+  // the FailSafe state file, also where it lives without [daemon] state_file
+  files.push(failsafeStatePath(cfg.daemon.stateFile));
   files.push(`${stateDirOf(cfg, runDir)}/${ALERT_LOG_NAME}`);
   const pfiles = new Set([...cfg.groups.flatMap((g) => (g.pfile ? [g.pfile] : [])), ...cfg.monitors.flatMap((m) => (m.type === 'process' ? [m.pfile] : []))]);
   for (const p of pfiles) {

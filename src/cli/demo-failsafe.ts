@@ -13,7 +13,7 @@ import { realpathSync } from 'node:fs';
 const ROOT = join(__dirname, '..', '..', '..');
 const SRC = join(ROOT, 'examples', 'failsafe');
 const work = mkdtempSync(join(tmpdir(), 'procsafe-failsafe-'));
-const env = { ...process.env, PROCSAFE_RUN_DIR: join(work, 'run') };
+const env = { ...process.env, PROCSAFE_RUN_DIR: join(work, 'run'), PROCSAFE_STATE_DIR: join(work, 'state') };
 const say = (m: string) => process.stdout.write(`\x1b[1m>>> ${m}\x1b[0m\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

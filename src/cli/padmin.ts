@@ -12,8 +12,8 @@ import { ControlErrorCode, defaultRunDir, failsafeSocketPath, socketPath, type C
 import type { FailsafeConfig } from '../core/failsafe-model';
 import { ConfigError, ExitCode, NoDaemonError, ProcsafeError, UsageError } from '../errors';
 import type { Pfile } from '../core/model';
-import type { PentView } from './format';
-import { version } from './version';
+import type { PentView } from '../views/pent-view';
+import { version } from '../version';
 
 const HELP = `Usage: padmin -f PFILE -c COMMAND [--json]
        padmin -c list [--json]
@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
   // The ProcessSaver guide writes `padmin -f PFILE -c show pent`: the shell passes the command
   // as several words, `-c` takes the first and the rest are positionals (before or after -f)
   const command = [v.command ?? '', ...positionals].join(' ').trim().replace(/\s+/g, ' ');
-  if (command === '') throw new UsageError(`missing -c 'COMMAND' (${(await import('../daemon/commands.js')).COMMAND_HELP})\nTry 'padmin --help'.`);
+  if (command === '') throw new UsageError(`missing -c 'COMMAND' (${(await import('../daemon/pfile/commands.js')).COMMAND_HELP})\nTry 'padmin --help'.`);
   if (command === 'list') return list(out);
   if (v.file === undefined) throw new UsageError(`missing -f PFILE for '${command}'`);
 
@@ -170,7 +170,8 @@ async function collectCommand(sock: string, cfg: FailsafeConfig | null, runDir: 
 /** A daemon's answer: its text (or JSON) on stdout, exit 0; an error on stderr, exit 1. */
 function printResponse(res: ControlResponse, out: Out): number {
   if (!res.ok) {
-    process.stderr.write(`padmin: ${res.error}\n`);
+    // a reload pcheck refused (a bad edit): say so, the running configuration stays
+    process.stderr.write(`padmin: ${res.code === ControlErrorCode.REFUSED ? 'refused: ' : ''}${res.error}\n`);
     if (out.json) print(JSON.stringify(res) + '\n', 0);
     return ExitCode.FAILURE;
   }
@@ -222,7 +223,7 @@ async function showFromStateFile(pfile: Pfile, why: NoDaemonError, out: Out): Pr
   const { readStateFile } = await import('../state/state-file.js');
   const { sameFile } = await import('../config/same-file.js');
   const { pentSignature } = await import('../core/model.js');
-  const { ctime, formatShowPent } = await import('./format.js');
+  const { ctime, formatShowPent } = await import('../views/pent-view.js');
   const path = pfile.param.shmDumpFile;
   const note = `padmin: ${why.message}`;
   if (path === null) throw new NoDaemonError(`${why.message}; and the pfile names no SHM_DUMP_FILE to read instead`);

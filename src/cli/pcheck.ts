@@ -15,8 +15,8 @@ import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPfile, PARAM_DEFAULTS, rawParamValue, SYSLOG_FACILITIES } from '../config/pfile';
 import { defaultRunDir } from '../control/protocol';
-import { PfileDaemon } from '../daemon/pfile-daemon';
-import { createDeathWatcher } from '../daemon/watcher';
+import { PfileDaemon } from '../daemon/pfile/pfile-daemon';
+import { createDeathWatcher } from '../daemon/shared/watcher';
 import { ConfigError, ExitCode, ProcsafeError, UsageError } from '../errors';
 import { Logger } from '../log/logger';
 import { createFdSink, createFileSink, underSystemd } from '../log/line-sinks';
@@ -24,9 +24,9 @@ import { createSyslogSink } from '../log/syslog';
 import type { LogSink } from '../log/types';
 import type { Pfile } from '../core/model';
 import { createProcTable } from '../proc/proc-table';
-import { version } from './version';
+import { version } from '../version';
 import { loadNative, nativeLoadError } from '../native/index';
-import { deathWatchMode } from '../daemon/watcher';
+import { deathWatchMode } from '../daemon/shared/watcher';
 import { createNotifier } from '../systemd/notify';
 import { ensureStateDir } from '../state/state-dir';
 import { closeInheritedFds, describeClosed } from '../exec/inherited-fds';
@@ -230,6 +230,7 @@ async function failsafeMode(args: { config: string; rehearse: boolean; keepRunni
   const { FailsafeDaemon } = await import('../daemon/failsafe/failsafe-daemon.js');
   const { createAlerter } = await import('../alerts/alerter.js');
   const { stateDirOf } = await import('./collect.js');
+  const { failsafeStatePath } = await import('../state/failsafe-state.js');
   const config = loadFailsafeConfig(args.config);
   const d = config.daemon;
   const logger = new Logger(sinks({ source: config.path, key: '[daemon] log_file', syslogKey: '[daemon] syslog', logFile: d.logFile, syslog: d.syslog, syslogSocket: '/dev/log', syslogFacility: 'daemon' }));
@@ -238,6 +239,7 @@ async function failsafeMode(args: { config: string; rehearse: boolean; keepRunni
   const created = d.stateFile !== null && ensureStateDir(stateDir, config.path, `[daemon] state_file = ${d.stateFile}`);
   if (created) logger.notice(`State directory ${stateDir} created (mode 0700) for [daemon] state_file`);
   const alerter = createAlerter(config.alert, { log: logger, stateDir });
+  const table = createProcTable();
   const daemon = new FailsafeDaemon({
     config,
     alerter,
@@ -247,6 +249,10 @@ async function failsafeMode(args: { config: string; rehearse: boolean; keepRunni
     keepRunning: args.keepRunning,
     logger,
     loadConfig: (path) => loadFailsafeConfig(path),
+    loadPfile,
+    table,
+    watcher: createDeathWatcher(table),
+    statePath: failsafeStatePath(d.stateFile),
     notifier: createNotifier(process.env, loadNative(), { onError: (m) => logger.warning(m) }),
   });
   return { logger, daemon };

@@ -51,6 +51,9 @@ export const DAEMON_KEYS: KeyTable = {
   state_file: { type: 'path', example: '/var/lib/procsafe/failsafe.state' },
   log_file: { type: 'path', example: '/var/log/procsafe/failsafe.log' },
   syslog: { type: 'bool', default: true, example: 'on' },
+  /** OS final actions (shutdown, reboot, panic) allowed per final_action_window (no reboot loops) */
+  max_final_actions: { type: 'int', min: 0, default: 1 },
+  final_action_window: { type: 'duration', default: 3600 },
 };
 
 export const GROUP_KEYS: KeyTable = {

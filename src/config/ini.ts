@@ -192,7 +192,7 @@ function buildConfig(sections: Section[], abs: string, failAt: FailAt): Failsafe
 }
 
 function defaultDaemon(): DaemonConfig {
-  return { name: os.hostname(), runDir: null, stateFile: null, logFile: null, syslog: true };
+  return { name: os.hostname(), runDir: null, stateFile: null, logFile: null, syslog: true, maxFinalActions: 1, finalActionWindow: 3600 };
 }
 
 function daemonConfig(s: Section): DaemonConfig {
@@ -202,6 +202,8 @@ function daemonConfig(s: Section): DaemonConfig {
     stateFile: str(s, 'state_file'),
     logFile: str(s, 'log_file'),
     syslog: s.values.get('syslog') === true,
+    maxFinalActions: mustNum(s, 'max_final_actions'),
+    finalActionWindow: mustNum(s, 'final_action_window'),
   };
 }
 

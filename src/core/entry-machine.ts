@@ -7,7 +7,7 @@
 // every (state, event) pair is spelled out. Monitoring off (`monitor_sts = off`) is a
 // switch orthogonal to proc_sts: it suppresses restarts, not observation.
 
-import type { ProcId } from '../proc/types';
+import type { ProcId } from './proc-id';
 import type { MonitorSts, ProcSts, RetryOverAction } from './states';
 import { graceDeadline, graceExpired, isRetryOver } from './retry-policy';
 import { HANG_KILL_WAIT_MS, hangDeadline, isStuck } from './hang-policy';

@@ -19,9 +19,13 @@ export type Command = string[];
 export interface DaemonConfig {
   name: string;
   runDir: string | null;
+  /** the FailSafe state file; null: the default (/var/lib/procsafe/failsafe.state) */
   stateFile: string | null;
   logFile: string | null;
   syslog: boolean;
+  /** OS final actions allowed per `finalActionWindow` seconds (SPEC §10 "No reboot loops") */
+  maxFinalActions: number;
+  finalActionWindow: number;
 }
 
 export interface GroupConfig {

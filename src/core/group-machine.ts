@@ -6,6 +6,12 @@
 // The daemon runs the scripts (environment PS_EVENT = START | RESTART | STOP; CLUSTERPRO's
 // CLP_EVENT is START for all three) and feeds their exit back as `scriptExited`. An
 // activation retry keeps the event of its activation (a retry inside a restart is RESTART). A group without a script "runs" it at once.
+//
+// A restarted pcheck resumes a group (SPEC §10 "No double start"): `adopt` takes a group that
+// still runs as Online without its start script; `restart` with `stopFirst` restarts a group
+// that was up, or half up, under the previous pcheck (its stop script, then its start script),
+// never a plain start on top of what is left. A stop asked for while starting ends the start:
+// a start that then fails is not tried again, the stop script runs.
 import type { FinalAction, GroupState } from './failsafe-model';
 
 export type ScriptEvent = 'START' | 'RESTART' | 'STOP';
@@ -33,7 +39,10 @@ export interface GroupRunState {
 export type GroupEvent =
   | { type: 'start' }
   | { type: 'stop' }
-  | { type: 'restart' }
+  /** `stopFirst`: from Offline or Error too, the stop script runs before the start script */
+  | { type: 'restart'; stopFirst?: boolean }
+  /** a group that still runs, taken over as Online without a script (a restarted pcheck) */
+  | { type: 'adopt' }
   | { type: 'scriptExited'; phase: 'start' | 'stop'; ok: boolean; detail: string };
 
 export type GroupAction =
@@ -80,7 +89,9 @@ export function groupStep(g: GroupRunState, e: GroupEvent, cfg: GroupMachineConf
     case 'Offline':
     case 'Error':
       if (e.type === 'start') return beginStart({ ...g, startFailures: 0 }, cfg, 'START');
+      if (e.type === 'restart' && e.stopFirst === true) return beginStop({ ...g, startFailures: 0, restarts: g.restarts + 1 }, cfg, 'RESTART', true);
       if (e.type === 'restart') return beginStart({ ...g, startFailures: 0, restarts: g.restarts + 1 }, cfg, 'RESTART');
+      if (e.type === 'adopt') return to(g, { ...g, state: 'Online', startFailures: 0 }, [log('notice', `Group ${cfg.name}: Online (adopted)`)]);
       // Error + stop: run the stop script to clean up what a failed start left behind
       if (e.type === 'stop' && g.state === 'Error') return beginStop(g, cfg, 'STOP', false);
       return same(g);
@@ -94,6 +105,8 @@ export function groupStep(g: GroupRunState, e: GroupEvent, cfg: GroupMachineConf
       return same(g); // start / restart while starting: already under way
     case 'Stopping':
       if (e.type === 'start' || e.type === 'restart') return same({ ...g, startAfterStop: true });
+      // a stop while a restart stops: no start afterwards (pcheck stops, or the operator changed their mind)
+      if (e.type === 'stop') return same({ ...g, startAfterStop: false });
       if (e.type === 'scriptExited' && e.phase === 'stop') return stopExited(g, e, cfg);
       return same(g);
   }
@@ -106,6 +119,11 @@ function startExited(g: GroupRunState, e: { ok: boolean; detail: string }, cfg: 
     if (!g.stopAfterStart) return r;
     const s = beginStop(online, cfg, 'STOP', false);
     return { run: s.run, actions: [...r.actions, ...s.actions] };
+  }
+  if (g.stopAfterStart) {
+    // stopped while it started (pcheck stops, the operator): clean up what the start left
+    const s = beginStop(g, cfg, 'STOP', false);
+    return { run: s.run, actions: [log('notice', `Group ${cfg.name}: start ended (${e.detail}); stopping as asked`), ...s.actions] };
   }
   const failures = g.startFailures + 1;
   if (failures <= cfg.activationRetries) {

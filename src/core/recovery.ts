@@ -55,6 +55,9 @@ export interface TargetView {
 export type MonitorEvent =
   /** `target`: the target group when the result came (absent: no target, or it always counts) */
   | { type: 'result'; ok: boolean; warning?: boolean; detail: string; target?: TargetView }
+  /** a `process` monitor: an entry of its pfile retried over with action `group` (its entries are
+   *  watched only while the group is Online: this failure always counts) */
+  | { type: 'entryRetryOver'; pname: string }
   /** the grace timer: counters reset if healthy for `grace` */
   | { type: 'tick' }
   | { type: 'suspend'; by: SuspendedBy }
@@ -107,6 +110,8 @@ export function recoveryStep(s: MonitorState, e: MonitorEvent, cfg: RecoveryConf
       ]);
     case 'tick':
       return graceReset(s, cfg, nowMono);
+    case 'entryRetryOver':
+      return inactive ? quiet(s) : failure(s, `(${e.pname}) RETRY_OVER:GROUP`, cfg);
     case 'result':
       if (inactive) return quiet(s); // a check that was under way when the monitor stopped
       if (e.ok) return success(s, e, cfg, nowMono);

@@ -1,12 +1,8 @@
 // What the rest of procsafe knows about processes. A process is its pid AND its start
-// time (field 22 of /proc/PID/stat, clock ticks since boot), so a reused pid is never
-// taken for the old process.
+// time (ProcId, src/core/proc-id.ts), so a reused pid is never taken for the old process.
+import type { ProcId } from '../core/proc-id';
 
-export interface ProcId {
-  pid: number;
-  /** start time in clock ticks since boot (field 22 of /proc/PID/stat). */
-  startTime: number;
-}
+export type { ProcId };
 
 export interface ProcInfo extends ProcId {
   /** argv from /proc/PID/cmdline (NUL-separated); empty for kernel threads. */

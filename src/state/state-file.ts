@@ -15,7 +15,7 @@ import {
   writeSync,
   type Stats,
 } from 'node:fs';
-import type { ProcId } from '../proc/types';
+import type { ProcId } from '../core/proc-id';
 import { dirname } from 'node:path';
 import { ExitCode, ProcsafeError } from '../errors';
 import { MONITOR_STATES, PROC_STATES } from '../core/states';
@@ -119,8 +119,15 @@ function createOwnFile(tmp: string): number {
  * (syncStateFileLater) can lose it.
  */
 export function writeStateFile(path: string, snapshot: StateSnapshot, opts: { sync?: boolean } = {}): void {
+  writeJsonFile(path, snapshot, opts);
+}
+
+/** Replaces the file at `path` with `value` as one line of JSON, atomically (temporary file,
+ *  fsync, rename, fsync of the directory; without `sync`, see writeStateFile): the state files
+ *  of both modes. */
+export function writeJsonFile(path: string, value: unknown, opts: { sync?: boolean } = {}): void {
   // one line, not indented: half the size and the time of JSON.stringify(…, null, 2)
-  writeStateText(path, [JSON.stringify(snapshot), '\n'], opts.sync ?? true);
+  writeStateText(path, [JSON.stringify(value), '\n'], opts.sync ?? true);
 }
 
 /**
@@ -274,6 +281,13 @@ const MAX_STATE_BYTES = 64 * 1024 * 1024;
  * Throws StateFileError when the file exists but cannot be read at all (e.g. EACCES, EIO).
  */
 export function readStateFile(path: string): ReadStateResult {
+  const r = readJsonFile(path, snapshotProblem);
+  return 'value' in r ? { snapshot: r.value as StateSnapshot } : r;
+}
+
+/** A JSON state file whose shape `problemOf` checks (null: fine), read as readStateFile reads one:
+ *  a corrupt or irregular file is set aside as PATH.corrupt-<epochms>. */
+export function readJsonFile(path: string, problemOf: (v: unknown) => string | null): { value: unknown } | { missing: true } | { corrupt: string; movedTo: string | null } {
   const raw = readRegularFile(path);
   if ('missing' in raw) return raw;
   let problem: string | null;
@@ -282,12 +296,12 @@ export function readStateFile(path: string): ReadStateResult {
   else {
     try {
       value = JSON.parse(raw.text);
-      problem = snapshotProblem(value);
+      problem = problemOf(value);
     } catch (e) {
       problem = raw.text.length === 0 ? 'empty file' : `not JSON (${jsonErrorWhere(e)})`;
     }
   }
-  if (problem === null) return { snapshot: value as StateSnapshot };
+  if (problem === null) return { value };
 
   const movedTo = `${path}.corrupt-${Date.now()}`;
   try {

@@ -8,7 +8,7 @@
 //   Normal      everything else: groups Online, monitors Normal, entries AVAIL;
 //   Unreachable its status could not be read (no answer, refused, not procsafe): decided
 //               by the poller, not here.
-import type { StatusView } from '../daemon/failsafe/status';
+import type { StatusView } from '../views/status-view';
 
 export type FleetState = 'Normal' | 'Warning' | 'Error' | 'Unreachable';
 

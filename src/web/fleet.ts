@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { FleetServerConfig } from '../core/failsafe-model';
-import type { StatusView } from '../daemon/failsafe/status';
+import type { StatusView } from '../views/status-view';
 import type { Logger } from '../log/logger';
 import { statusShapeProblem, summarize, type FleetServerView } from './fleet-state';
 

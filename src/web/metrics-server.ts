@@ -4,9 +4,9 @@
 import { hostname } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { PentView } from '../cli/format';
+import type { PentView } from '../views/pent-view';
 import type { Pfile } from '../core/model';
-import type { StatusView } from '../daemon/failsafe/status';
+import type { StatusView } from '../views/status-view';
 import { ConfigError } from '../errors';
 import type { Logger } from '../log/logger';
 import { createGate, loadOrCreateToken } from './access';

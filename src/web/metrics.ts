@@ -1,7 +1,7 @@
 // `GET /metrics`: the StatusView and a few timings in the Prometheus text exposition format
 // 0.0.4, written by hand (no client library): HELP and TYPE before each family's samples,
 // label values escaped, one family per name.
-import type { StatusView } from '../daemon/failsafe/status';
+import type { StatusView } from '../views/status-view';
 import { GROUP_STATES, MONITOR_STATUSES } from '../core/failsafe-model';
 import { PROC_STATES } from '../core/states';
 

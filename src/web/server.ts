@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { FleetServerConfig } from '../core/failsafe-model';
 import type { ProcsafeEvent } from '../core/events';
 import { ExitCode, ProcsafeError } from '../errors';
-import type { StatusView } from '../daemon/failsafe/status';
+import type { StatusView } from '../views/status-view';
 import type { Logger } from '../log/logger';
 import { createGate, loadOrCreateToken } from './access';
 import { pageAssets } from './assets';

@@ -90,6 +90,8 @@ describe('a full valid configuration', () => {
     'state_file = /var/lib/procsafe/failsafe.state',
     'log_file = /var/log/procsafe/failsafe.log',
     'syslog = off',
+    'max_final_actions = 2',
+    'final_action_window = 2h',
     '',
     '[group:web]',
     `start = "${SCRIPT} --port 8080 --name 'my site' --tag=\\"x;y\\""`,
@@ -153,7 +155,7 @@ describe('a full valid configuration', () => {
     const cfg = parse(text, {});
     assert.deepEqual(cfg, {
       path: FILE,
-      daemon: { name: 'web01', runDir: '/run/procsafe', stateFile: '/var/lib/procsafe/failsafe.state', logFile: '/var/log/procsafe/failsafe.log', syslog: false },
+      daemon: { name: 'web01', runDir: '/run/procsafe', stateFile: '/var/lib/procsafe/failsafe.state', logFile: '/var/log/procsafe/failsafe.log', syslog: false, maxFinalActions: 2, finalActionWindow: 7200 },
       groups: [
         {
           name: 'web',
@@ -247,7 +249,7 @@ describe('a full valid configuration', () => {
 describe('defaults', () => {
   test('a group and a monitor alone get every default, and the daemon is named after the host', () => {
     const cfg = parse(lines('[group:app]', '[monitor:ping]', 'type = ping', 'host = gw.example.com'));
-    assert.deepEqual(cfg.daemon, { name: os.hostname(), runDir: null, stateFile: null, logFile: null, syslog: true });
+    assert.deepEqual(cfg.daemon, { name: os.hostname(), runDir: null, stateFile: null, logFile: null, syslog: true, maxFinalActions: 1, finalActionWindow: 3600 });
     assert.deepEqual(cfg.groups[0], {
       name: 'app',
       start: null,

@@ -66,7 +66,7 @@ describe('group machine', () => {
   });
 
   it('every state answers every event without throwing', () => {
-    const events: GroupEvent[] = [{ type: 'start' }, { type: 'stop' }, { type: 'restart' }, okStart, badStart, okStop];
+    const events: GroupEvent[] = [{ type: 'start' }, { type: 'stop' }, { type: 'restart' }, { type: 'restart', stopFirst: true }, { type: 'adopt' }, okStart, badStart, okStop];
     for (const state of GROUP_STATES) for (const e of events) groupStep({ ...initialGroupState(), state }, e, cfg);
   });
 });
@@ -76,5 +76,34 @@ describe('group machine: activation retries', () => {
     const r = run([{ type: 'start' }, okStart, { type: 'restart' }, okStop, badStart, okStart]);
     assert.equal(r.run.state, 'Online');
     assert.deepEqual(scripts(r.actions), ['start:START', 'stop:RESTART', 'start:RESTART', 'start:RESTART']);
+  });
+});
+
+describe('group machine: pcheck restarted, pcheck stopping', () => {
+  it('adopt takes a group that still runs as Online, without a script', () => {
+    const r = run([{ type: 'adopt' }]);
+    assert.equal(r.run.state, 'Online');
+    assert.deepEqual(scripts(r.actions), []);
+    assert.deepEqual(r.actions.filter((a) => a.type === 'stateChanged'), [{ type: 'stateChanged', from: 'Offline', to: 'Online' }]);
+  });
+
+  it('restart with stopFirst from Offline runs the stop script, then the start script, both RESTART, and counts', () => {
+    const r = run([{ type: 'restart', stopFirst: true }, okStop, okStart]);
+    assert.equal(r.run.state, 'Online');
+    assert.equal(r.run.restarts, 1);
+    assert.deepEqual(scripts(r.actions), ['stop:RESTART', 'start:RESTART']);
+  });
+
+  it('a stop asked for while starting, and the start then fails (killed as pcheck stops): the stop script runs, no activation retry', () => {
+    const r = run([{ type: 'start' }, { type: 'stop' }, badStart, okStop]);
+    assert.equal(r.run.state, 'Offline');
+    assert.deepEqual(scripts(r.actions), ['start:START', 'stop:STOP']);
+    assert.deepEqual(r.actions.filter((a) => a.type === 'finalAction'), []);
+  });
+
+  it('a stop while a restart stops: the start that was to follow does not run', () => {
+    const r = run([{ type: 'start' }, okStart, { type: 'restart' }, { type: 'stop' }, okStop]);
+    assert.equal(r.run.state, 'Offline');
+    assert.deepEqual(scripts(r.actions), ['start:START', 'stop:RESTART']);
   });
 });

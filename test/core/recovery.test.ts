@@ -179,3 +179,17 @@ describe('recovery chain: who suspended the monitor', () => {
     assert.equal(run([{ type: 'targetOnline' }], cfg, r.state).state.status, 'Normal');
   });
 });
+
+describe('recovery chain: the retry-overs of a process monitor', () => {
+  it('an entry retried over with action group is a typed failure of the chain, named in its detail', () => {
+    const over: MonitorEvent = { type: 'entryRetryOver', pname: '/usr/bin/java' };
+    const r = run([over, over]);
+    assert.deepEqual(kinds(r.actions), [{ type: 'restartGroup', group: 'web' }]);
+    assert.equal(r.state.detail, '(/usr/bin/java) RETRY_OVER:GROUP');
+  });
+
+  it('a suspended process monitor does not act on a retry-over', () => {
+    const r = run([{ type: 'suspend', by: 'operator' }, { type: 'entryRetryOver', pname: '/usr/bin/java' }, { type: 'entryRetryOver', pname: '/usr/bin/java' }]);
+    assert.deepEqual(kinds(r.actions), []);
+  });
+});

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lockName, RestartLock, type ProgramIdentity, type RestartLockDeps } from '../../src/daemon/restart-lock';
+import { lockName, RestartLock, type ProgramIdentity, type RestartLockDeps } from '../../src/daemon/entries/restart-lock';
 import { loadNative } from '../../src/native/index';
 import { kill, sleep, waitFor } from '../helpers/harness';
 

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { countLines } from '../helpers/field';
 import { type Pcheck, type Sandbox, kill, sandboxes, sleep, waitFor } from '../helpers/harness';
-import { LOCK_DIRS, lockName } from '../../src/daemon/restart-lock';
+import { LOCK_DIRS, lockName } from '../../src/daemon/entries/restart-lock';
 
 const logOf = (pc: Pcheck) => pc.lines.map((l) => l.text).join('\n');
 const HELD_BACK = 'restarts the same program: this restart script waits for its outcome';

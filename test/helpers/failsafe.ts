@@ -3,14 +3,18 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PADMIN, Sandbox, waitFor, type Pcheck } from './harness';
-import type { StatusView } from '../../src/daemon/failsafe/status';
+import type { StatusView } from '../../src/views/status-view';
 
 export class FailsafeSandbox extends Sandbox {
   readonly iniPath = join(this.dir, 'procsafe.ini');
 
-  /** Writes the ini file: a [daemon] section for the sandbox, then `body`. */
-  ini(body: string): string {
-    writeFileSync(this.iniPath, `[daemon]\nname = testhost\nsyslog = off\nlog_file = ${join(this.dir, 'procsafe.log')}\n\n${body}\n`);
+  /** A FailSafe state file in the sandbox, for `[daemon] state_file` (ini()'s `daemonKeys`). */
+  readonly stateFile = join(this.dir, 'state', 'failsafe.state');
+
+  /** Writes the ini file: a [daemon] section for the sandbox (plus `daemonKeys` lines), then `body`. */
+  ini(body: string, daemonKeys = ''): string {
+    const daemon = `[daemon]\nname = testhost\nsyslog = off\nlog_file = ${join(this.dir, 'procsafe.log')}\n${daemonKeys}`;
+    writeFileSync(this.iniPath, `${daemon}\n${body}\n`);
     return this.iniPath;
   }
 

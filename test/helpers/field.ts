@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { createConnection, createServer } from 'node:net';
 import { PADMIN, kill, sleep, type Sandbox } from './harness';
-import type { PentView } from '../../src/cli/format';
+import type { PentView } from '../../src/views/pent-view';
 
 export interface ProcRow {
   pid: number;

@@ -115,7 +115,7 @@ export class Sandbox {
   }
 
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    return { ...process.env, PROCSAFE_RUN_DIR: this.runDir, ...extra };
+    return { ...process.env, PROCSAFE_RUN_DIR: this.runDir, PROCSAFE_STATE_DIR: join(this.dir, 'state'), ...extra };
   }
 
   /** Starts pcheck -f PFILE in the foreground as a child; its stdout lines are collected. */

@@ -158,7 +158,13 @@ describe('FailSafe chain and operations', () => {
 
 describe('FailSafe schedules and --keep-running', () => {
   const sb = new FailsafeSandbox();
-  after(() => sb.cleanup());
+  // a pcheck of its own for each case: the first leaves its group running (--keep-running), which
+  // a pcheck started after it with the same state file would adopt
+  const fresh = new FailsafeSandbox();
+  after(() => {
+    sb.cleanup();
+    fresh.cleanup();
+  });
 
   it('a schedule restarts a group on time, and --keep-running leaves groups up at SIGTERM', async () => {
     const stop = sb.script('stop.sh', 'echo "stop $PS_EVENT"');
@@ -173,6 +179,7 @@ describe('FailSafe schedules and --keep-running', () => {
   });
 
   it('a start that keeps failing is tried activation_retries more times, then the group is Error and its final action runs (rehearsed)', async () => {
+    const sb = fresh;
     const start = sb.script('bad-start.sh', 'echo "cannot start: port in use"; exit 1');
     sb.ini(`[group:app]\nstart = "${start}"\nactivation_retries = 1\nfinal_action = reboot\n`);
     const pc = sb.failsafe(['--rehearse']);

@@ -181,14 +181,16 @@ describe('pcheck under Type=notify', () => {
     // A crash loop whose restart script prints 200 lines of 4,000 bytes each time: pcheck logs
     // its first 16 KiB and last 20 lines (~96 KB a run) to stdout. Unread, stdout (a socket, as
     // journald's stream is) fills: a pcheck that waited for it would stop beating, healing and
-    // answering (SPEC §10: logging never stops healing).
+    // answering (SPEC §10: logging never stops healing). The script waits for the program: its
+    // death is reaped at once (an orphan would wait for PID 1's reap, and each restart for it).
     const pname = join(sb.dir, 'noisy');
     const script = join(sb.dir, 'start-noisy.sh');
     writeFileSync(
       script,
       '#!/bin/bash\n' +
         `yes "$(printf 'noise-%03994d' 0)" | head -n 200\n` +
-        `setsid bash -c 'exec -a "$0" sleep 0.3' '${pname}' </dev/null >/dev/null 2>&1 &\n`,
+        `setsid bash -c 'exec -a "$0" sleep 0.3' '${pname}' </dev/null >/dev/null 2>&1 &\n` +
+        'wait\n',
     );
     chmodSync(script, 0o755);
     const pfile = sb.pfile({ pents: [`${pname}:${script}:3600:100000:none`] });

@@ -2,8 +2,8 @@
 // anything): two groups, three monitors, a pfile with three entries. Some names carry the
 // characters that escaping must handle (quote, backslash, angle brackets).
 import type { ProcsafeEvent } from '../../src/core/events';
-import type { PentView } from '../../src/cli/format';
-import type { StatusView } from '../../src/daemon/failsafe/status';
+import type { PentView } from '../../src/views/pent-view';
+import type { StatusView } from '../../src/views/status-view';
 
 export function entry(over: Partial<PentView> & Pick<PentView, 'pent_id' | 'pname'>): PentView {
   return {

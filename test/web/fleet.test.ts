@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StatusView } from '../../src/daemon/failsafe/status';
+import type { StatusView } from '../../src/views/status-view';
 import { Logger } from '../../src/log/logger';
 import { FleetPoller } from '../../src/web/fleet';
 import { statusShapeProblem, summarize, type FleetServerView } from '../../src/web/fleet-state';

@@ -5,10 +5,10 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { EventKind, ProcsafeEvent } from '../../src/core/events';
-import type { PentView } from '../../src/cli/format';
+import type { PentView } from '../../src/views/pent-view';
 import { request } from '../../src/control/client';
 import { socketPath } from '../../src/control/protocol';
-import type { StatusView } from '../../src/daemon/failsafe/status';
+import type { StatusView } from '../../src/views/status-view';
 import { Logger } from '../../src/log/logger';
 import { LatencyHistograms, renderMetrics } from '../../src/web/metrics';
 import { startWebServer, type WebAction, type WebServer } from '../../src/web/server';

@@ -4,10 +4,12 @@
 // with NO_CLP otherwise) run unchanged.
 import { groupStep, initialGroupState, type GroupAction, type GroupEvent, type GroupRunState, type ScriptEvent } from '../../core/group-machine';
 import type { FinalAction, GroupConfig, GroupState } from '../../core/failsafe-model';
-import { runScript } from '../../exec/run-script';
+import type { StoppedBy } from '../../core/group-resume';
+import { runScript, type ScriptResult } from '../../exec/run-script';
 import { ScriptOutputDir } from '../../exec/script-output-dir';
 import type { Logger } from '../../log/logger';
-import { systemClock } from '../clock';
+import { killScriptTree } from '../../proc/script-tree';
+import { systemClock } from '../shared/clock';
 import { scriptLogEnv } from '../../control/script-log';
 
 export interface GroupRunnerDeps {
@@ -47,6 +49,13 @@ export class GroupRunner {
   /** monotonic ms of the last change of state: a check that began before the group came
    *  Online saw the group before its (re)start */
   stateSinceMono = systemClock().mono;
+  /** stopped on purpose (the operator, its stop_group final action): nothing but the operator
+   *  starts it again, also after a restart of pcheck */
+  stoppedBy: StoppedBy | null = null;
+  /** the script running now */
+  private running: { phase: 'start' | 'stop'; pid: number; done: Promise<ScriptResult> } | null = null;
+  /** pcheck stops: no start script runs any more, and a halted start's exit is not fed */
+  private halted = false;
 
   constructor(
     public cfg: GroupConfig,
@@ -81,7 +90,32 @@ export class GroupRunner {
     }
   }
 
+  /**
+   * pcheck stops (SPEC §10 "Nothing starts after pcheck has stopped"): no start script runs from
+   * now on; one that runs is killed with what it started (its process group and session), except
+   * the processes in `spare` (what entries watch) and their children. Its exit is not fed to the
+   * machine: the caller decides (send 'stop', then `startEnded`). Returns whether one was killed.
+   */
+  halt(spare: ReadonlySet<number>): Promise<boolean> {
+    this.halted = true;
+    const r = this.running;
+    if (r === null || r.phase !== 'start') return Promise.resolve(false);
+    const k = killScriptTree(r.pid, spare);
+    const kept = k.spared.length > 0 ? `; kept pid=${k.spared.join(',')}: a program an entry watches, and its children` : '';
+    this.deps.log.notice(`Group ${this.cfg.name} start script (pid=${r.pid}) stopped, pcheck stops: killed pid=${k.killed.join(',') || '-'}${kept}`);
+    return r.done.then(() => true);
+  }
+
+  /** After halt(): the killed start script's end, for the machine (a stop asked for runs now). */
+  startEnded(): void {
+    this.send({ type: 'scriptExited', phase: 'start', ok: false, detail: 'stopped: pcheck stops' });
+  }
+
   private runCommand(phase: 'start' | 'stop', event: ScriptEvent): void {
+    if (this.halted && phase === 'start') {
+      this.deps.log.notice(`Group ${this.cfg.name}: start script not run, pcheck stops`);
+      return;
+    }
     const cmd = phase === 'start' ? this.cfg.start : this.cfg.stop;
     if (cmd === null) {
       // no script: the phase is done at once (after the current event has been handled)
@@ -104,7 +138,11 @@ export class GroupRunner {
           }
         : undefined,
     });
+    const running = run.pid === null ? null : { phase, pid: run.pid, done: run.done };
+    this.running = running;
     void run.done.then((r) => {
+      if (this.running === running) this.running = null;
+      if (this.halted && phase === 'start') return; // halt() killed it: the caller goes on
       const detail = r.spawnError
         ? `could not run ${cmd[0]}: ${r.spawnError}`
         : r.timedOut

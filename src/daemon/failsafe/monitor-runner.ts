@@ -7,6 +7,7 @@ import { initialMonitorState, recoveryDeadline, recoveryStep, type MonitorEvent,
 import type { Logger } from '../../log/logger';
 import type { EventKind } from '../../core/events';
 import { createProbe, type Probe } from '../../monitors/index';
+import type { ChainRecord } from '../../state/failsafe-state';
 
 export interface MonitorRunnerDeps {
   log: Logger;
@@ -19,11 +20,15 @@ export interface MonitorRunnerDeps {
   groupSince?(group: string): number | null;
   /** group_restart, final_action, monitor_error, monitor_recovered */
   event(kind: EventKind, message: string, fields: Record<string, string | number | null>): void;
+  /** the chain or the status changed (the state file) */
+  changed?(): void;
 }
 
 export class MonitorRunner {
   state: MonitorState = initialMonitorState();
   lastCheckAt: number | null = null;
+  /** epoch ms of the chain's last step (a failure counted, a restart, the final action) */
+  changedAt: number | null = null;
   private readonly probe: Probe | null;
   private timer: NodeJS.Timeout | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
@@ -40,6 +45,37 @@ export class MonitorRunner {
   private get recovery(): RecoveryConfig {
     const c = this.cfg;
     return { name: c.name, target: c.target, retries: c.retries, restartThreshold: c.restartThreshold, grace: c.grace, finalAction: c.finalAction };
+  }
+
+  /** The chain as the previous pcheck left it (same configuration): its counters, its final
+   *  action done, and a suspension by the operator. */
+  restore(r: ChainRecord): void {
+    this.state = { ...this.state, failures: r.failures, groupRestarts: r.groupRestarts, finalActionDone: r.finalActionDone };
+    this.changedAt = r.changedAt;
+    if (r.suspended) this.state = { ...this.state, status: 'Suspended', suspendedBy: 'operator' };
+    const chain = `failures ${r.failures}, group restarts ${r.groupRestarts}/${this.cfg.restartThreshold}${r.finalActionDone ? `, final action ${this.cfg.finalAction} done` : ''}`;
+    this.deps.log.info(`Monitor ${this.cfg.name} restored: ${chain}${r.suspended ? ', suspended by the operator' : ''}`);
+  }
+
+  /** The chain to persist. */
+  record(config: string): ChainRecord {
+    const s = this.state;
+    return { config, failures: s.failures, groupRestarts: s.groupRestarts, finalActionDone: s.finalActionDone, changedAt: this.changedAt, suspended: s.status === 'Suspended' && s.suspendedBy === 'operator' };
+  }
+
+  /** One check now, outside the chain (is the group that the previous pcheck left Online still
+   *  up?): null when it passes, else what failed. A `process` monitor has no probe: null. */
+  async checkOnce(): Promise<string | null> {
+    if (this.probe === null) return null;
+    const ac = new AbortController();
+    const timeoutMs = this.cfg.timeout * 1000;
+    const timer = setTimeout(() => ac.abort(), timeoutMs);
+    try {
+      const r = await this.probe.check(ac.signal, timeoutMs);
+      return r.ok ? null : `monitor ${this.cfg.name} fails: ${r.detail}`;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Starts checking after start_wait; `active` monitors wait for their group to be Online. */
@@ -66,7 +102,12 @@ export class MonitorRunner {
   feed(e: MonitorEvent): void {
     if (this.closed) return;
     const r = recoveryStep(this.state, e, this.recovery, this.deps.monoNow());
+    const before = this.state;
     this.state = r.state;
+    if (r.state.failures !== before.failures || r.state.groupRestarts !== before.groupRestarts || r.state.finalActionDone !== before.finalActionDone) {
+      this.changedAt = Date.now();
+      this.deps.changed?.();
+    } else if (r.state.status !== before.status) this.deps.changed?.();
     const fields = { monitor: this.cfg.name, group: this.cfg.target, detail: r.state.detail };
     let lastLog = '';
     for (const a of r.actions) {

@@ -1,61 +1,35 @@
-// `padmin status`: a clpstat-like view of the FailSafe daemon, and its JSON.
-import type { GroupState, MonitorStatus, MonitorType } from '../../core/failsafe-model';
-import type { PentView } from '../../cli/format';
+// `padmin status` (and the web page's /api/status, /metrics): what the FailSafe daemon shows of
+// its server, groups, monitors and entries, as the view of src/views/status-view.ts.
+import { version } from '../../version';
+import type { StatusView } from '../../views/status-view';
+import type { Rooms } from './rooms';
 
-export interface StatusView {
-  server: { name: string; pid: number; version: string; startedAt: number; rehearse: boolean; config: string };
-  groups: { name: string; state: GroupState; restarts: number; lastScript: string }[];
-  monitors: {
-    name: string;
-    type: MonitorType;
-    target: string | null;
-    status: MonitorStatus;
-    failures: number;
-    retries: number;
-    groupRestarts: number;
-    restartThreshold: number;
-    finalAction: string;
-    finalActionDone: boolean;
-    detail: string;
-    lastCheckAt: number | null;
-  }[];
-  pfiles: { path: string; group: string | null; entries: PentView[] }[];
+export function statusOf(r: Rooms): StatusView {
+  const cfg = r.cfg;
+  return {
+    server: { name: cfg.daemon.name, pid: process.pid, version: version(), startedAt: r.startedAt, rehearse: r.rehearse, config: cfg.path },
+    groups: r.groups.all().map((g) => ({ name: g.cfg.name, state: g.state, restarts: g.run.restarts, lastScript: g.lastScript })),
+    monitors: r.monitors.all().map((m) => ({
+      name: m.cfg.name,
+      type: m.cfg.type,
+      target: m.cfg.target,
+      status: m.state.status,
+      failures: m.state.failures,
+      retries: m.cfg.retries,
+      groupRestarts: m.state.groupRestarts,
+      restartThreshold: m.cfg.restartThreshold,
+      finalAction: m.cfg.finalAction,
+      finalActionDone: m.state.finalActionDone,
+      detail: m.state.detail,
+      lastCheckAt: m.lastCheckAt,
+    })),
+    pfiles: r.pfiles.views(),
+  };
 }
 
-const dots = (label: string, width: number) => `${label} ${'.'.repeat(Math.max(2, width - label.length))}: `;
-
-function uptime(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return d > 0 ? `${d}d ${h}h ${m}m` : h > 0 ? `${h}h ${m}m` : `${m}m ${s % 60}s`;
-}
-
-export function formatStatus(v: StatusView, now = Date.now()): string {
-  const W = 28;
-  const out: string[] = [];
-  out.push(' ========================  PROCSAFE STATUS  ========================');
-  out.push(`  Server ${v.server.name}: pid ${v.server.pid}, procsafe ${v.server.version}, up ${uptime(now - v.server.startedAt)}${v.server.rehearse ? ', REHEARSAL (OS actions are recorded, not done)' : ''}`);
-  out.push(`  Config ${v.server.config}`);
-  out.push('  Groups:');
-  if (v.groups.length === 0) out.push('    (none)');
-  for (const g of v.groups) {
-    out.push(`    ${dots(g.name, W)}${g.state.padEnd(9)} restarts ${g.restarts}${g.lastScript ? `  (last ${g.lastScript})` : ''}`);
-  }
-  out.push('  Monitors:');
-  if (v.monitors.length === 0) out.push('    (none)');
-  for (const m of v.monitors) {
-    const chain = `failures ${m.failures}/${m.retries + 1}  group restarts ${m.groupRestarts}/${m.restartThreshold}${m.finalActionDone ? `  final ${m.finalAction} DONE` : ''}`;
-    out.push(`    ${dots(`${m.name} (${m.type}${m.target ? ` -> ${m.target}` : ''})`, W)}${m.status.padEnd(9)} ${chain}${m.detail ? `  [${m.detail}]` : ''}`);
-  }
-  for (const p of v.pfiles) {
-    out.push(`  Entries of ${p.path}${p.group ? ` (group ${p.group})` : ''}:`);
-    for (const e of p.entries) {
-      const pid = e.pid === null ? '-----' : String(e.pid);
-      out.push(`    ${dots(`${e.pent_id} ${e.pname}`, W)}${e.proc_sts.padEnd(10)} pid ${pid}  retry ${e.retry_count}/${e.retry_limit}  restarts ${e.restart_count}  monitor ${e.monitor_sts}`);
-    }
-  }
-  out.push(' ====================================================================');
-  return out.join('\n');
+/** systemd's STATUS= line: the groups, and the monitors that are not fine. */
+export function statusLine(r: Rooms): string {
+  const groups = r.groups.all().map((g) => `${g.cfg.name} ${g.state}`).join(', ');
+  const bad = r.monitors.all().filter((m) => m.state.status === 'Error').map((m) => m.cfg.name);
+  return `groups: ${groups || 'none'}; monitors in error: ${bad.length === 0 ? 'none' : bad.join(', ')}`;
 }

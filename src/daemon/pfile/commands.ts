@@ -1,4 +1,5 @@
 // padmin's ProcessSaver commands (SPEC §6), parsed from the text after `-c`.
+import { CommandError } from '../shared/requests';
 
 export type PadminCommand =
   | { kind: 'show pent' }
@@ -15,7 +16,6 @@ export type PadminCommand =
 export const COMMAND_HELP =
   "show pent | show param | stop | start | reload | stop pent ID | start pent ID | reset pent ID | list";
 
-export class CommandError extends Error {}
 
 export function parseCommand(text: string): PadminCommand {
   const words = text.trim().split(/\s+/).filter(Boolean);

@@ -1,11 +1,12 @@
 // One watched entry as the daemon holds it: its configuration, its pure state, and the
 // handles of the edges working for it (death watch, running script).
-import type { RunningScriptId } from '../state/state-file';
-import type { EntryConfig, EntryState } from '../core/entry-machine';
-import { pentSignature, type Pent, type PfileParam } from '../core/model';
-import { compileMatcher, resolvePname } from '../proc/match';
-import type { ProcInfo } from '../proc/types';
-import type { PentView } from '../cli/format';
+import type { RunningScriptId } from '../../state/state-file';
+import type { EntryConfig, EntryState } from '../../core/entry-machine';
+import { pentSignature, type Pent, type PfileParam } from '../../core/model';
+import { compileMatcher, resolvePname } from '../../proc/match';
+import type { ProcId, ProcInfo, ProcessTable } from '../../proc/types';
+import { readStat } from '../../proc/proc-table';
+import type { PentView } from '../../views/pent-view';
 import type { ProgramIdentity } from './restart-lock';
 
 export interface EntryRuntime {
@@ -28,7 +29,7 @@ export interface EntryRuntime {
   /** the process watched now, as it was when adopted: what its death is compared with. */
   watched: Adopted | null;
   /** what the next script waits for: the workers the dead program left being ended (endWorkers),
-   *  the dead process's reap (ReapGate); null when nothing holds it back. */
+   *  the dead process's reap (ReapGate), the host-wide restart lock; null when nothing holds it back. */
   clearing: Promise<void> | null;
   /** our own restart script's run (its exit and last output); null when none runs. */
   running: { pid: number; done: Promise<unknown> } | null;
@@ -94,6 +95,20 @@ export function retarget(rt: EntryRuntime, pent: Pent, param: PfileParam): void 
   rt.signature = signature;
 }
 
+/** What the host-wide restart lock is named by (restart-lock.ts): what the entry matches. */
+export function programIdentity(rt: EntryRuntime): ProgramIdentity {
+  const { pent } = rt;
+  return { program: rt.pnameReal ?? pent.pname, includeStrings: pent.includeStrings, excludeStrings: pent.excludeStrings, uid: pent.uid };
+}
+
+/** What is known of a process as it is adopted, for the look at its death. */
+export function adopted(table: ProcessTable, id: ProcId): Adopted {
+  const info = table.read(id);
+  const st = readStat(id.pid);
+  const sid = st !== null && st.startTime === id.startTime ? st.session : null;
+  return { pid: id.pid, startTime: id.startTime, argv0: info?.argv[0] ?? null, sid, since: performance.now() };
+}
+
 export function pentView(rt: EntryRuntime): PentView {
   const { pent, state } = rt;
   return {
@@ -113,10 +128,4 @@ export function pentView(rt: EntryRuntime): PentView {
     retry_limit: pent.retryLimit,
     grace: pent.grace,
   };
-}
-
-/** What the host-wide restart lock is named by (src/daemon/restart-lock.ts): what the entry matches. */
-export function programIdentity(rt: EntryRuntime): ProgramIdentity {
-  const { pent } = rt;
-  return { program: rt.pnameReal ?? pent.pname, includeStrings: pent.includeStrings, excludeStrings: pent.excludeStrings, uid: pent.uid };
 }

@@ -1,4 +1,6 @@
-// Text formats of padmin (SPEC §6): blocks of `key = value` whose `=` signs line up.
+// What padmin, the web page and /metrics show of a pfile's entries (PentView), and padmin's
+// text formats of it (SPEC §6): blocks of `key = value` whose `=` signs line up. Below daemon/,
+// web/ and cli/, which all import it.
 import type { PfileParam } from '../core/model';
 import type { MonitorSts, ProcSts, RetryOverAction } from '../core/states';
 

@@ -1,7 +1,7 @@
-// Each entry of the pfile daemon as the state file records it, and its JSON kept while the
+// Each entry of an entry set as the state file records it, and its JSON kept while the
 // entry is unchanged (writeStateEntries): a restart changes one entry of perhaps 1,000, and
 // the file is written at each change.
-import type { EntrySnapshot } from '../state/state-file';
+import type { EntrySnapshot } from '../../state/state-file';
 import type { EntryRuntime } from './entry-runtime';
 
 export function entrySnapshot(rt: EntryRuntime): EntrySnapshot {

@@ -6,9 +6,9 @@
 // whose PID 1 does not) is told in the log, and the script runs anyway.
 //
 // Only the script waits: the Down line and the counters are the machine's, at once.
-import type { Logger } from '../log/logger';
-import type { ProcId } from '../proc/types';
-import { createReapWatch, type ReapWatch } from '../proc/reap-watch';
+import type { Logger } from '../../log/logger';
+import type { ProcId } from '../../proc/types';
+import { createReapWatch, type ReapWatch } from '../../proc/reap-watch';
 
 /** How long after a death its restart script waits at most for the dead process's reap. */
 export const REAP_WAIT_MS = 3000;

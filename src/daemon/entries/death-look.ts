@@ -3,10 +3,10 @@
 // process that carries the program on) or the workers the dead process left in its session.
 // The choice is the pure afterDeath(); this module reads the facts it needs from /proc.
 import { readFileSync } from 'node:fs';
-import { afterDeath, type AfterDeath, type Candidate } from '../core/successor-policy';
-import { CLK_TCK, readStat, resolvePname } from '../proc/proc-table';
-import { compileMatcher } from '../proc/match';
-import type { ProcessTable } from '../proc/types';
+import { afterDeath, type AfterDeath, type Candidate } from '../../core/successor-policy';
+import { CLK_TCK, readStat, resolvePname } from '../../proc/proc-table';
+import { compileMatcher } from '../../proc/match';
+import type { ProcessTable } from '../../proc/types';
 import type { EntryRuntime } from './entry-runtime';
 import { allMatches, lookedFor } from './scan-index';
 

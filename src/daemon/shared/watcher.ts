@@ -3,10 +3,10 @@
 // forces the fallback (CI runs the integration tests in both modes). The choice and its
 // reason are shown wherever an operator looks: pcheck's start lines, `padmin show param`,
 // `padmin -c list`, their --json, and systemd's STATUS= (deathWatchStatus()).
-import { loadNative, nativeLoadError, type NativeBinding } from '../native/index';
-import { createPidfdDeathWatcher } from '../proc/pidfd-watch';
-import { createPollDeathWatcher } from '../proc/death-watch';
-import type { DeathWatcher, ProcessTable } from '../proc/types';
+import { loadNative, nativeLoadError, type NativeBinding } from '../../native/index';
+import { createPidfdDeathWatcher } from '../../proc/pidfd-watch';
+import { createPollDeathWatcher } from '../../proc/death-watch';
+import type { DeathWatcher, ProcessTable } from '../../proc/types';
 
 export interface DeathWatchMode {
   mode: 'pidfd' | 'poll';

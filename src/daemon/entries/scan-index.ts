@@ -3,10 +3,10 @@
 // realpath of pname (compared with /proc/PID/exe, less a ` (deleted)` suffix), so a scan costs O(processes), not
 // O(entries × processes): with 1,000 entries and 3,000 processes that is 3,000 lookups
 // instead of 3 million matcher calls.
-import { assignProcesses, type Adoption } from '../core/adoption-policy';
-import { programPath } from '../proc/match';
-import type { ProcInfo } from '../proc/types';
-import type { Logger } from '../log/logger';
+import { assignProcesses, type Adoption } from '../../core/adoption-policy';
+import { programPath } from '../../proc/match';
+import type { ProcInfo } from '../../proc/types';
+import type { Logger } from '../../log/logger';
 import type { EntryRuntime } from './entry-runtime';
 
 /** The process each seeking entry adopts: never one that another entry watches (`watchedBy`),
@@ -60,10 +60,11 @@ function namesOf(rt: EntryRuntime): string[] {
 }
 
 /** Tells the operator, once per process, that an entry matches a process another entry watches
- *  and so adopts nothing: two entries' strings both fit one command line (SPEC §10). */
-export function tellWatchedElsewhere(rt: EntryRuntime, proc: ProcInfo, by: EntryRuntime, log: Logger): void {
+ *  and so adopts nothing: two entries' strings both fit one command line (SPEC §10). `byPfile`:
+ *  the watcher's pfile when it is another one (FailSafe mode). */
+export function tellWatchedElsewhere(rt: EntryRuntime, proc: ProcInfo, by: EntryRuntime, log: Logger, byPfile: string | null = null): void {
   const key = `${proc.pid}:${proc.startTime}`;
   if (rt.toldWatched === key) return;
   rt.toldWatched = key;
-  log.warning(`(${rt.pent.pname}) pid=${proc.pid} matches but is watched by pent_id ${by.pent.id}: not adopted; make the entries' include/exclude strings distinct`);
+  log.warning(`(${rt.pent.pname}) pid=${proc.pid} matches but is watched by pent_id ${by.pent.id}${byPfile === null ? '' : ` of pfile '${byPfile}'`}: not adopted; make the entries' include/exclude strings distinct`);
 }

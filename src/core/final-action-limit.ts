@@ -1,0 +1,34 @@
+// No reboot loops (SPEC §10): an OS final action (shutdown, reboot, panic) runs at most
+// `max_final_actions` times per `final_action_window` seconds, as CLUSTERPRO limits reboots
+// ("maximum reboot count" and its reset time). The history is kept in the FailSafe state file
+// with wall-clock times, so it counts across restarts of pcheck and reboots. Pure.
+
+/** An OS final action that was done (or rehearsed): epoch ms. */
+export interface FinalActionRecord {
+  action: string;
+  at: number;
+  /** who asked: `monitor web-http`, `group web`, `(pname)` */
+  source: string;
+}
+
+export interface FinalActionLimit {
+  max: number;
+  /** seconds */
+  windowSec: number;
+}
+
+export type LimitVerdict = { allowed: true } | { allowed: false; within: number; reason: string };
+
+/** The records that still count at `now`: within the window. One in the future (the clock was
+ *  stepped back) counts too: a clock step must not allow a second reboot. */
+export function recentActions(history: readonly FinalActionRecord[], now: number, limit: FinalActionLimit): FinalActionRecord[] {
+  return history.filter((r) => r.at > now - limit.windowSec * 1000);
+}
+
+/** Whether one more OS final action may run at `now`. */
+export function mayRunFinalAction(history: readonly FinalActionRecord[], now: number, limit: FinalActionLimit): LimitVerdict {
+  const within = recentActions(history, now, limit).length;
+  if (within < limit.max) return { allowed: true };
+  const n = `${within} OS final action${within === 1 ? '' : 's'}`;
+  return { allowed: false, within, reason: `${n} within the last ${limit.windowSec}s (max_final_actions ${limit.max} per final_action_window)` };
+}

@@ -1,0 +1,77 @@
+// The final actions of FailSafe mode (SPEC §8): `none`, `stop_group`, `stop_daemon`, and the OS
+// actions `shutdown`, `reboot`, `panic` — a monitor's chain used up, a group whose start keeps
+// failing, or an entry's retry-over OS action. An OS action runs at most `max_final_actions`
+// times per `final_action_window` (SPEC §10 "No reboot loops"), counted across restarts of
+// pcheck in the state file; beyond it, it is logged (and, rehearsing, recorded) and not done.
+import { appendFileSync } from 'node:fs';
+import type { FinalAction } from '../../core/failsafe-model';
+import { mayRunFinalAction, recentActions, type FinalActionLimit, type FinalActionRecord } from '../../core/final-action-limit';
+import { isOsAction, type OsAction } from '../../core/states';
+import type { Logger } from '../../log/logger';
+import { doOsAction, rehearseLogOf } from '../shared/os-actions';
+
+export interface FinalActionsDeps {
+  log: Logger;
+  rehearse: boolean;
+  runDir: string;
+  limit(): FinalActionLimit;
+  /** the OS actions done so far (the state file's, kept up to date here) */
+  history: FinalActionRecord[];
+  /** written at once, before the machine goes down */
+  persistNow(): void;
+  stopGroup(group: string): void;
+  stopDaemon(reason: string): void;
+  /** before an OS action that is really done: the last alerts go out */
+  beforeOsAction(): Promise<void>;
+}
+
+export class FinalActions {
+  constructor(private readonly d: FinalActionsDeps) {}
+
+  /** Carries out `action` asked by `source` (`monitor web-http`, `group web`, `(pname)`). */
+  run(action: FinalAction, source: string, group: string | null): void {
+    switch (action) {
+      case 'none':
+        this.d.log.notice(`Final action none (${source}): nothing more is done`);
+        return;
+      case 'stop_group':
+        if (group !== null) this.d.stopGroup(group);
+        return;
+      case 'stop_daemon':
+        this.d.stopDaemon(`Final action stop_daemon (${source}): stopping pcheck`);
+        return;
+    }
+    if (isOsAction(action)) void this.os(action, source, true);
+  }
+
+  /** An OS action within the limit: FATAL, the state written, then done (or rehearsed).
+   *  `fatal`: log `(source) FATAL` first (an entry's retry-over has logged its own). */
+  async os(action: OsAction, source: string, fatal: boolean): Promise<void> {
+    const now = Date.now();
+    const limit = this.d.limit();
+    const verdict = mayRunFinalAction(this.d.history, now, limit);
+    if (!verdict.allowed) {
+      const line = `not done: ${verdict.reason}; nothing is done`;
+      // recorded before it is logged: whoever reads the log line finds the record there
+      if (this.d.rehearse) this.record(`REHEARSE ${action}: ${line}`);
+      this.d.log.err(`Final action ${action} (${source}) ${line}`);
+      return;
+    }
+    // the window's records only: the history stays short
+    const kept = recentActions(this.d.history, now, limit);
+    this.d.history.splice(0, this.d.history.length, ...kept, { action, at: now, source });
+    if (fatal) this.d.log.crit(`(${source}) FATAL`);
+    this.d.persistNow();
+    // the final_action alert must leave before the machine goes down
+    if (!this.d.rehearse) await this.d.beforeOsAction();
+    await doOsAction(action, { rehearse: this.d.rehearse, runDir: this.d.runDir, log: this.d.log });
+  }
+
+  private record(line: string): void {
+    try {
+      appendFileSync(rehearseLogOf(this.d.runDir), `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
+    } catch (e) {
+      this.d.log.err(`cannot record in ${rehearseLogOf(this.d.runDir)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,42 @@
+// How each group begins when pcheck starts (SPEC §10 "No double start"; the rule is the pure
+// core/group-resume.ts): started; left stopped (the operator's or its final action's stop is
+// kept); adopted Online without its start script when the previous pcheck left it Online in this
+// boot and it still runs — its pfile's entries find their processes and its monitors pass one
+// check; else restarted, stop script first.
+import { groupResume } from '../../core/group-resume';
+import type { GroupRunner } from './group-runner';
+import type { Rooms } from './rooms';
+
+export async function beginGroup(r: Rooms, g: GroupRunner): Promise<void> {
+  const name = g.cfg.name;
+  const rec = r.state.group(name);
+  if (rec !== undefined) g.run = { ...g.run, restarts: rec.restarts };
+  const how = groupResume(rec, r.state.sameBoot);
+  switch (how.kind) {
+    case 'start':
+      g.send({ type: 'start' });
+      return;
+    case 'leaveStopped': {
+      g.stoppedBy = how.by;
+      const who = how.by === 'operator' ? 'the operator' : 'its final action';
+      r.log.notice(`Group ${name}: stopped by ${who} before pcheck restarted: left Offline (padmin group start ${name} starts it)`);
+      return;
+    }
+    case 'restart':
+      r.log.notice(`Group ${name}: was ${how.was} when the previous pcheck ended: restarting it (stop script, then start script)`);
+      g.send({ type: 'restart', stopFirst: true });
+      return;
+    case 'adoptIfRunning': {
+      const why = r.pfiles.notRunning(name) ?? (await r.monitors.checkGroup(name));
+      if (r.stopping()) return;
+      if (why === null) {
+        r.log.notice(`Group ${name}: still Online from the previous pcheck (same boot; its processes run, its monitors pass): adopted, its start script is not run again`);
+        g.send({ type: 'adopt' });
+      } else {
+        r.log.notice(`Group ${name}: was Online before pcheck restarted, but ${why}: restarting it (stop script, then start script)`);
+        g.send({ type: 'restart', stopFirst: true });
+      }
+      return;
+    }
+  }
+}
