@@ -45,7 +45,8 @@ export function healthyGroup(sb: FailsafeSandbox, group: string): string {
   const pidFile = join(sb.dir, `${group}.pid`);
   const start = sb.script(`${group}-start.sh`, `setsid bash -c 'exec -a "$0" sleep infinity' '${pname}' </dev/null >/dev/null 2>&1 &\necho $! > ${pidFile}`);
   const stop = sb.script(`${group}-stop.sh`, `kill "$(cat ${pidFile})" 2>/dev/null; exit 0`);
-  const pfile = sb.pfile({ pents: [`${pname}:${start}:60:3:group`] });
+  // INITIAL_WAIT 1: the entry finds its process 1 s after the group start, not 10 s (WAIT, a Warning, meanwhile)
+  const pfile = sb.pfile({ param: { INITIAL_WAIT: 1 }, pents: [`${pname}:${start}:60:3:group`] });
   return `[group:${group}]\nstart = "${start}"\nstop = "${stop}"\npfile = ${pfile}\n\n[monitor:${group}-pid]\ntype = pid\npid_file = ${pidFile}\ntarget = ${group}\ntiming = active\ninterval = 1\n`;
 }
 
