@@ -39,7 +39,9 @@ export function failingGroup(sb: FailsafeSandbox, group: string): string {
   return `[group:${group}]\nstart = "${start}"\n`;
 }
 
-/** A group with a pfile entry (a detached sleep under its own argv[0]) and a pid monitor. */
+/** A group with a pfile entry (a detached sleep under its own argv[0]) and a pid monitor that
+ *  tolerates three failures: a killed app is healed in place by its entry (after PID 1's late
+ *  reap on this kind of VM) before the monitor would restart the whole group. */
 export function healthyGroup(sb: FailsafeSandbox, group: string): string {
   const pname = join(sb.dir, `${group}-app`);
   const pidFile = join(sb.dir, `${group}.pid`);
@@ -47,6 +49,6 @@ export function healthyGroup(sb: FailsafeSandbox, group: string): string {
   const stop = sb.script(`${group}-stop.sh`, `kill "$(cat ${pidFile})" 2>/dev/null; exit 0`);
   // INITIAL_WAIT 1: the entry finds its process 1 s after the group start, not 10 s (WAIT, a Warning, meanwhile)
   const pfile = sb.pfile({ param: { INITIAL_WAIT: 1 }, pents: [`${pname}:${start}:60:3:group`] });
-  return `[group:${group}]\nstart = "${start}"\nstop = "${stop}"\npfile = ${pfile}\n\n[monitor:${group}-pid]\ntype = pid\npid_file = ${pidFile}\ntarget = ${group}\ntiming = active\ninterval = 1\n`;
+  return `[group:${group}]\nstart = "${start}"\nstop = "${stop}"\npfile = ${pfile}\n\n[monitor:${group}-pid]\ntype = pid\npid_file = ${pidFile}\ntarget = ${group}\ntiming = active\ninterval = 1\nretries = 3\n`;
 }
 
