@@ -11,6 +11,7 @@ import { buildEvent } from '../../src/daemon/shared/events';
 import { CommandError, parseRequest, reasonOf, refuseReload } from '../../src/daemon/shared/requests';
 import { StopSequence } from '../../src/daemon/shared/stop-sequence';
 import { closeAll, FakeTable, memLogger, turns } from './fakes';
+import type { ScanOptions } from '../../src/proc/types';
 
 after(closeAll);
 
@@ -96,7 +97,33 @@ describe('the scanner of the process', () => {
     s.remove(b);
     s.scan();
     assert.equal(table.scans, 1, 'nobody looks: no scan');
-    assert.deepEqual(s.count, { full: 0, quick: 1 });
+    assert.deepEqual(s.count, { full: 0, quick: 1, warm: 0 });
+    s.close();
+  });
+});
+
+describe('the periodic tick of the scanner', () => {
+  it('with nobody looking, reads the processes started since (the table stays warm for the next death); with someone looking, scans for them instead', async () => {
+    const table = new FakeTable();
+    const opts: (ScanOptions | undefined)[] = [];
+    const scan = table.scan.bind(table);
+    table.scan = (o?: ScanOptions) => {
+      opts.push(o);
+      return scan(o);
+    };
+    const s = new Scanner(table, memLogger().log);
+    const looking: EntryRuntime[] = [];
+    const found: string[] = [];
+    s.add(seeker(looking, 0.05, found));
+    await new Promise((r) => setTimeout(r, 130));
+    assert.ok(s.count.warm >= 2, `warm reads: ${s.count.warm}`);
+    assert.deepEqual(s.count, { full: 0, quick: 0, warm: s.count.warm });
+    assert.ok(opts.every((o) => o !== undefined && o.recheck.size === 0 && o.recheckSince === Infinity), 'known processes reused, only new ones read');
+    looking.push({ pent: { pname: '/opt/x', id: 1 }, pnameReal: null, matches: () => false, state: {} } as unknown as EntryRuntime);
+    const warm = s.count.warm;
+    await new Promise((r) => setTimeout(r, 130));
+    assert.ok(s.count.full >= 2, `full scans while looking: ${s.count.full}`);
+    assert.equal(s.count.warm, warm, 'no warm read while an entry looks');
     s.close();
   });
 });

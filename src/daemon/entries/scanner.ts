@@ -5,13 +5,15 @@
 // no scan at all: deaths arrive as events from the death watcher. A process one entry watches is
 // never adopted by another, in any set (SPEC §10; docs/decisions.md "Field rules").
 import type { Logger } from '../../log/logger';
-import type { ProcInfo, ProcessTable } from '../../proc/types';
+import type { ProcInfo, ProcessTable, ScanOptions } from '../../proc/types';
 import { refreshProgram } from './death-look';
 import type { EntryRuntime } from './entry-runtime';
 import { findForEntries, lookedFor, tellWatchedElsewhere } from './scan-index';
 
 const SEEK_FIRST_MS = 5;
 const SEEK_MAX_MS = 200;
+/** reuse every process already known (first seen before +Infinity), read only the new ones */
+const WARM: ScanOptions = { recheck: new Set(), recheckSince: Infinity };
 
 /** An entry set, as the scanner sees it. */
 export interface Seeker {
@@ -44,7 +46,7 @@ export class Scanner {
   private lastScanMs = 0;
   private closed = false;
   /** scans done, full and quick (for the figures of docs/architecture.md) */
-  readonly count = { full: 0, quick: 0 };
+  readonly count = { full: 0, quick: 0, warm: 0 };
 
   constructor(
     private readonly table: ProcessTable,
@@ -76,7 +78,7 @@ export class Scanner {
     if (ms === 0) return;
     this.periodic = setInterval(() => {
       for (const f of this.ticks) f();
-      this.scan();
+      if (!this.scan()) this.warm();
     }, ms);
   }
 
@@ -86,11 +88,11 @@ export class Scanner {
    * ones with a looked-for name; the full scans (periodic, deadlines) catch the rare rest (a
    * reused pid). With 10,000 processes: ~120 ms full, a few ms quick.
    */
-  scan(quick = false): void {
-    if (this.closed) return;
+  scan(quick = false): boolean {
+    if (this.closed) return false;
     const owner = new Map<EntryRuntime, Seeker>();
     for (const s of this.seekers) for (const rt of s.seeking()) owner.set(rt, s);
-    if (owner.size === 0) return;
+    if (owner.size === 0) return false;
     const seeking = [...owner.keys()];
     const t0 = performance.now();
     // a full scan resolves pname again: an upgrade may have re-pointed its symlink
@@ -115,6 +117,18 @@ export class Scanner {
       tellWatchedElsewhere(rt, b.proc, b.by, this.log, by !== undefined && by !== owner.get(rt) ? by.path : null);
     }
     for (const [rt, p] of looked.adopt) owner.get(rt)!.found(rt, p);
+    return true;
+  }
+
+  /**
+   * Nobody looks: the periodic tick still reads the processes started since the last look (only
+   * those: the known ones are reused), so that the table is warm when a death comes. Without it,
+   * the first death after 2,000 new processes read them all before its `Down` (~100 ms at
+   * 3,000 processes; docs/PERFORMANCE.md, the run of 2026-12-06).
+   */
+  private warm(): void {
+    this.table.scan(WARM);
+    this.count.warm++;
   }
 
   /** A process is about to appear (restart, start-up, reset): scan soon, then back off. */
