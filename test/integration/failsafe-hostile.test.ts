@@ -3,10 +3,10 @@
 // hand on a group while the daemon is busy with it (docs/failsafe.md).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FailsafeSandbox } from '../helpers/failsafe';
-import { kill } from '../helpers/harness';
+import { kill, sleep } from '../helpers/harness';
 
 const YEAR = 365 * 24 * 3600 * 1000;
 
@@ -38,12 +38,46 @@ describe('FailSafe mode under a hostile operator', () => {
       assert.equal(sb.admin('monitor', 'clear', 'app-check').code, 0);
       await second.waitLine(/Final action reboot \(monitor app-check\) not done: 1 OS final action within the last 3s/, 20_000);
       // one window (3 s) later, the operator clears the chain again: the next reboot is allowed
-      await new Promise((r) => setTimeout(r, 3500));
+      await sleep(3500);
       assert.equal(sb.admin('monitor', 'clear', 'app-check').code, 0);
       await second.waitLine('REHEARSE: would reboot', 20_000);
       kill(second.pid, 'SIGTERM');
       assert.equal(await second.exited, 0);
     } finally {
+      sb.cleanup();
+    }
+  });
+
+  it('pcheck SIGKILLed while a group start script runs: the next pcheck stops that script before it restarts the group, so the application does not start twice', async () => {
+    const sb = new FailsafeSandbox();
+    const pids = join(sb.dir, 'app.pids');
+    const live = (): number[] =>
+      (existsSync(pids) ? readFileSync(pids, 'utf8') : '')
+        .split('\n')
+        .filter(Boolean)
+        .map(Number)
+        .filter((p) => existsSync(`/proc/${p}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${p}/status`, 'utf8')));
+    try {
+      // as operators write them: the start waits for its application to come up, the stop kills what the start started
+      const start = sb.script('start.sh', `echo "start $PS_EVENT"\nsleep 2\nnohup sleep 1000 >/dev/null 2>&1 &\necho $! >> ${pids}\necho "app started"`);
+      const stop = sb.script('stop.sh', `echo "stop $PS_EVENT"\n[ -f ${pids} ] && kill $(cat ${pids}) 2>/dev/null\nexit 0`);
+      sb.ini(`[group:app]\nstart = "${start}"\nstop = "${stop}"\n`, `state_file = ${sb.stateFile}\n`);
+      const first = sb.failsafe(['--rehearse']);
+      await first.waitLine('Group app start: start START', 10_000);
+      await sleep(300); // the state file says Starting
+      kill(first.pid, 'SIGKILL');
+      await first.exited;
+
+      const second = sb.failsafe(['--rehearse']);
+      await second.waitLine('Group app: Online', 15_000);
+      await second.waitLine(/Group app: the start script of the previous pcheck \(pid=\d+\) still runs: stopped it: killed pid=\d+/);
+      await sleep(3000); // the first start script would have started its copy by now
+      assert.equal(live().length, 1, `one copy of the application: ${readFileSync(pids, 'utf8')}`);
+      kill(second.pid, 'SIGTERM');
+      assert.equal(await second.exited, 0);
+      assert.equal(live().length, 0, 'the stop script stopped it');
+    } finally {
+      for (const p of live()) kill(p, 'SIGKILL');
       sb.cleanup();
     }
   });
