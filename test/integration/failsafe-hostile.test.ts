@@ -81,4 +81,21 @@ describe('FailSafe mode under a hostile operator', () => {
       sb.cleanup();
     }
   });
+
+  it('a group start script saved with Windows (CRLF) line endings, as copied from the CLUSTERPRO Builder on a PC, is refused at load with its ini line and dos2unix, not run into a start failure that says "no such file"', async () => {
+    const sb = new FailsafeSandbox();
+    try {
+      const start = join(sb.dir, 'start.sh');
+      writeFileSync(start, '#! /bin/sh\r\nif [ "$CLP_EVENT" = "START" ]\r\nthen\r\n  clplogcmd -m "app started" -l INFO\r\nfi\r\nexit 0\r\n', { mode: 0o755 });
+      sb.ini(`[group:app]\nstart = "${start}"\n`);
+      const pc = sb.failsafe(['--rehearse']);
+      const code = await Promise.race([pc.exited, sleep(10_000).then(() => 'still running')]);
+      if (code === 'still running') kill(pc.pid, 'SIGTERM');
+      assert.equal(code, 2, pc.lines.map((l) => l.text).join('\n'));
+      assert.match(pc.stderr, new RegExp(`procsafe.ini:\\d+: \\[group:app\\] start = .*has Windows \\(CRLF\\) line endings.*dos2unix ${start}`));
+      assert.equal(pc.count('Group app: starting'), 0, 'no group was started');
+    } finally {
+      sb.cleanup();
+    }
+  });
 });
