@@ -21,6 +21,7 @@ import {
   type WebConfig,
 } from '../core/failsafe-model';
 import { loadPfile } from './pfile';
+import { programLineEndingProblem } from './script-check';
 import { decodeValue, scanIni, type FailAt, type KeyLine, type RawSection } from './ini-lines';
 import {
   exampleOf,
@@ -376,6 +377,9 @@ function checkProgram(file: string, bad: (p: string) => never): void {
   } catch {
     bad(`${what} is not executable (or is on a noexec mount); run chmod +x ${file}`);
   }
+  // a script copied from a Windows PC (CLUSTERPRO's Builder) fails at its first run, at 3 a.m.
+  const endings = programLineEndingProblem(file, st.size);
+  if (endings !== null) bad(`${what} ${endings}`);
 }
 
 /** A missing pfile is reported here, at the ini line; a broken one by loadPfile, at its own line. */

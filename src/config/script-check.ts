@@ -46,6 +46,13 @@ export function restartScriptProblem(file: string): string | null {
   return problem === null ? null : `${what} ${problem}; convert it with: dos2unix ${file}`;
 }
 
+/** A program (a FailSafe group's start/stop script, a custom monitor's command) saved with
+ *  Windows line endings where they matter: what is wrong, with the fix, or null. */
+export function programLineEndingProblem(file: string, size: number): string | null {
+  const problem = lineEndingProblem(readHead(file, Math.min(size, READ_LIMIT)));
+  return problem === null ? null : `${problem}; convert it with: dos2unix ${file}`;
+}
+
 /**
  * A script saved with Windows (CRLF) line endings. Its `#!` line ending in CR is what the kernel
  * cannot run (it looks for the interpreter `/bin/sh\r`: "bad interpreter"). A shell script (or

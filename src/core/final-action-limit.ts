@@ -25,6 +25,13 @@ export function recentActions(history: readonly FinalActionRecord[], now: number
   return history.filter((r) => r.at > now - limit.windowSec * 1000);
 }
 
+/** The history with each record from the future (the clock was stepped back) moved to `now`: it
+ *  still counts, but for one window from now, not until the clock catches up with it (an RTC a
+ *  year ahead until NTP fixed it would otherwise hold back every OS action for a year). */
+export function clampToNow(history: readonly FinalActionRecord[], now: number): FinalActionRecord[] {
+  return history.map((r) => (r.at > now ? { ...r, at: now } : r));
+}
+
 /** Whether one more OS final action may run at `now`. */
 export function mayRunFinalAction(history: readonly FinalActionRecord[], now: number, limit: FinalActionLimit): LimitVerdict {
   const within = recentActions(history, now, limit).length;

@@ -25,6 +25,16 @@ export interface GroupRecord {
   /** stopped on purpose: the next pcheck leaves it stopped until the operator starts it */
   stoppedBy: StoppedBy | null;
   restarts: number;
+  /** its start or stop script running when this was written: a pcheck killed meanwhile leaves
+   *  it running, and the next one stops it before it runs the group's scripts again */
+  script?: ScriptRecord | null;
+}
+
+/** A group script that runs: its pid and start time (clock ticks since boot, against pid reuse). */
+export interface ScriptRecord {
+  phase: 'start' | 'stop';
+  pid: number;
+  startTime: number;
 }
 
 /** A monitor's recovery chain (src/core/recovery.ts) as persisted. */
@@ -66,7 +76,10 @@ function groupProblem(name: string, g: unknown): string | null {
   if (!isObject(g)) return `groups.${name} is not an object`;
   if (!(GROUP_STATES as readonly unknown[]).includes(g.state)) return `groups.${name}.state is not a group state`;
   if (g.stoppedBy !== null && g.stoppedBy !== 'operator' && g.stoppedBy !== 'final_action') return `groups.${name}.stoppedBy has a bad value`;
-  return isCount(g.restarts) ? null : `groups.${name}.restarts is not a count`;
+  if (!isCount(g.restarts)) return `groups.${name}.restarts is not a count`;
+  const s = g.script;
+  if (s === undefined || s === null) return null;
+  return isObject(s) && (s.phase === 'start' || s.phase === 'stop') && isCount(s.pid) && isCount(s.startTime) ? null : `groups.${name}.script is bad`;
 }
 
 function chainProblem(name: string, m: unknown): string | null {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mayRunFinalAction, recentActions, type FinalActionRecord } from '../../src/core/final-action-limit';
+import { clampToNow, mayRunFinalAction, recentActions, type FinalActionRecord } from '../../src/core/final-action-limit';
 
 const HOUR = 3_600_000;
 const at = (ms: number): FinalActionRecord => ({ action: 'reboot', at: ms, source: 'monitor web' });
@@ -26,6 +26,14 @@ describe('the limit of OS final actions', () => {
 
   it('a record in the future (the clock was stepped back) still counts: a clock step allows no second reboot', () => {
     assert.equal(mayRunFinalAction([at(5 * HOUR)], 1 * HOUR, { max: 1, windowSec: 3600 }).allowed, false);
+  });
+
+  it('a record in the future is moved to now: it holds back one window from now, not until the clock catches up', () => {
+    const limit = { max: 1, windowSec: 3600 };
+    const history = clampToNow([at(1 * HOUR), at(9000 * HOUR)], 2 * HOUR);
+    assert.deepEqual(history, [at(1 * HOUR), at(2 * HOUR)]);
+    assert.equal(mayRunFinalAction(history, 2 * HOUR + 1000, limit).allowed, false);
+    assert.equal(mayRunFinalAction(history, 3 * HOUR + 1, limit).allowed, true);
   });
 
   it('only the records of the window are kept', () => {

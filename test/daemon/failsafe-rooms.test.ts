@@ -53,7 +53,7 @@ describe('the groups room', () => {
     groups.restart('web', 'monitor web-http');
     assert.equal(groups.state('web'), 'Offline');
     assert.ok(lines.includes('Group web not restarted for monitor web-http: stopped by the operator (padmin group start web starts it)'), lines.join('\n'));
-    assert.deepEqual(groups.records().web, { state: 'Offline', stoppedBy: 'operator', restarts: 0 });
+    assert.deepEqual(groups.records().web, { state: 'Offline', stoppedBy: 'operator', restarts: 0, script: null });
   });
 
   it('its final action stop_group is a stop on purpose too; the operator starting it clears that', () => {

@@ -5,7 +5,7 @@
 // pcheck in the state file; beyond it, it is logged (and, rehearsing, recorded) and not done.
 import { appendFileSync } from 'node:fs';
 import type { FinalAction } from '../../core/failsafe-model';
-import { mayRunFinalAction, recentActions, type FinalActionLimit, type FinalActionRecord } from '../../core/final-action-limit';
+import { clampToNow, mayRunFinalAction, recentActions, type FinalActionLimit, type FinalActionRecord } from '../../core/final-action-limit';
 import { isOsAction, type OsAction } from '../../core/states';
 import type { Logger } from '../../log/logger';
 import { doOsAction, rehearseLogOf } from '../shared/os-actions';
@@ -49,6 +49,8 @@ export class FinalActions {
   async os(action: OsAction, source: string, fatal: boolean): Promise<void> {
     const now = Date.now();
     const limit = this.d.limit();
+    // a record from the future counts for one window from now, not until the clock catches up
+    this.d.history.splice(0, this.d.history.length, ...clampToNow(this.d.history, now));
     const verdict = mayRunFinalAction(this.d.history, now, limit);
     if (!verdict.allowed) {
       const line = `not done: ${verdict.reason}; nothing is done`;

@@ -8,7 +8,9 @@ import type { StoppedBy } from '../../core/group-resume';
 import { runScript, type ScriptResult } from '../../exec/run-script';
 import { ScriptOutputDir } from '../../exec/script-output-dir';
 import type { Logger } from '../../log/logger';
+import { readStat } from '../../proc/proc-table';
 import { killScriptTree } from '../../proc/script-tree';
+import type { ScriptRecord } from '../../state/failsafe-state';
 import { systemClock } from '../shared/clock';
 import { scriptLogEnv } from '../../control/script-log';
 
@@ -20,6 +22,8 @@ export interface GroupRunnerDeps {
   onFinalAction(group: string, action: FinalAction): void;
   /** the control socket that takes `clplogcmd`'s lines (PS_SOCKET), or null */
   socket?: string | null;
+  /** a script started or ended (the state file records the one that runs) */
+  onScript?(): void;
 }
 
 /**
@@ -53,7 +57,7 @@ export class GroupRunner {
    *  starts it again, also after a restart of pcheck */
   stoppedBy: StoppedBy | null = null;
   /** the script running now */
-  private running: { phase: 'start' | 'stop'; pid: number; done: Promise<ScriptResult> } | null = null;
+  private running: { phase: 'start' | 'stop'; pid: number; startTime: number; done: Promise<ScriptResult> } | null = null;
   /** pcheck stops: no start script runs any more, and a halted start's exit is not fed */
   private halted = false;
 
@@ -64,6 +68,12 @@ export class GroupRunner {
 
   get state(): GroupState {
     return this.run.state;
+  }
+
+  /** The script running now, for the state file. */
+  script(): ScriptRecord | null {
+    const r = this.running;
+    return r === null ? null : { phase: r.phase, pid: r.pid, startTime: r.startTime };
   }
 
   send(e: GroupEvent): void {
@@ -138,10 +148,13 @@ export class GroupRunner {
           }
         : undefined,
     });
-    const running = run.pid === null ? null : { phase, pid: run.pid, done: run.done };
+    // its start time tells it from a later process with its pid (the state file)
+    const running = run.pid === null ? null : { phase, pid: run.pid, startTime: readStat(run.pid)?.startTime ?? 0, done: run.done };
     this.running = running;
+    this.deps.onScript?.();
     void run.done.then((r) => {
       if (this.running === running) this.running = null;
+      this.deps.onScript?.();
       if (this.halted && phase === 'start') return; // halt() killed it: the caller goes on
       const detail = r.spawnError
         ? `could not run ${cmd[0]}: ${r.spawnError}`

@@ -2,8 +2,13 @@
 // core/group-resume.ts): started; left stopped (the operator's or its final action's stop is
 // kept); adopted Online without its start script when the previous pcheck left it Online in this
 // boot and it still runs — its pfile's entries find their processes and its monitors pass one
-// check; else restarted, stop script first.
+// check; else restarted, stop script first. A start or stop script the previous pcheck left
+// running (it was SIGKILLed meanwhile) is stopped first: it would start a second copy.
+import { readFileSync } from 'node:fs';
 import { groupResume } from '../../core/group-resume';
+import { isDead, readStat } from '../../proc/proc-table';
+import { killScriptTree } from '../../proc/script-tree';
+import type { ScriptRecord } from '../../state/failsafe-state';
 import type { GroupRunner } from './group-runner';
 import type { Rooms } from './rooms';
 
@@ -11,6 +16,7 @@ export async function beginGroup(r: Rooms, g: GroupRunner): Promise<void> {
   const name = g.cfg.name;
   const rec = r.state.group(name);
   if (rec !== undefined) g.run = { ...g.run, restarts: rec.restarts };
+  if (rec?.script && r.state.sameBoot) stopLeftScript(r, name, rec.script);
   const how = groupResume(rec, r.state.sameBoot);
   switch (how.kind) {
     case 'start':
@@ -38,5 +44,24 @@ export async function beginGroup(r: Rooms, g: GroupRunner): Promise<void> {
       }
       return;
     }
+  }
+}
+
+/** The script of the previous pcheck, if it still runs (same pid and start time): killed with its
+ *  process group and session, as at pcheck's stop. Nothing of the group is watched yet. */
+function stopLeftScript(r: Rooms, name: string, s: ScriptRecord): void {
+  const st = readStat(s.pid);
+  if (st === null || isDead(st) || st.startTime !== s.startTime || !isScriptOf(s.pid, name)) return;
+  const k = killScriptTree(s.pid, new Set());
+  r.log.notice(`Group ${name}: the ${s.phase} script of the previous pcheck (pid=${s.pid}) still runs: stopped it: killed pid=${k.killed.join(',') || '-'}`);
+}
+
+/** The process carries the environment pcheck gives the group's scripts: the state file alone
+ *  (it could have been edited) never makes pcheck kill a process that is not one of them. */
+function isScriptOf(pid: number, group: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`PS_GROUP=${group}`);
+  } catch {
+    return false;
   }
 }

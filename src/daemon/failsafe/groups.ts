@@ -65,6 +65,7 @@ export class Groups {
           for (const w of [...this.waiters]) w();
         },
         onFinalAction: (name, action) => this.d.onFinalAction(name, action),
+        onScript: () => this.d.changed(),
       }),
     );
     return true;
@@ -157,6 +158,6 @@ export class Groups {
   }
 
   records(): Record<string, GroupRecord> {
-    return Object.fromEntries(this.all().map((g) => [g.cfg.name, { state: g.state, stoppedBy: g.stoppedBy, restarts: g.run.restarts }]));
+    return Object.fromEntries(this.all().map((g) => [g.cfg.name, { state: g.state, stoppedBy: g.stoppedBy, restarts: g.run.restarts, script: g.script() }]));
   }
 }

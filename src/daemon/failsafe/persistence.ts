@@ -3,7 +3,7 @@
 // without SHM_DUMP_FILE), written atomically in the loop turn after a change (fsynced off the
 // loop, state-sync.ts), and durably at once before an OS action and at the end. A write that
 // fails is logged once per distinct error and tried again.
-import type { FinalActionRecord } from '../../core/final-action-limit';
+import { clampToNow, type FinalActionRecord } from '../../core/final-action-limit';
 import type { Logger } from '../../log/logger';
 import type { ReadStateResult, StateSnapshot } from '../../state/state-file';
 import { readFailsafeState, writeFailsafeState, type ChainRecord, type FailsafeSnapshot, type GroupRecord } from '../../state/failsafe-state';
@@ -39,7 +39,8 @@ export class FailsafeState {
   constructor(private readonly d: PersistenceDeps) {
     this.previous = this.read();
     this.sameBoot = this.previous !== null && d.bootId !== '' && this.previous.bootId === d.bootId;
-    this.finalActions = [...(this.previous?.finalActions ?? [])];
+    // one from the future (the clock was stepped back) counts for one window from this start
+    this.finalActions = clampToNow(this.previous?.finalActions ?? [], Date.now());
     for (const [path, s] of Object.entries(this.previous?.pfiles ?? {})) this.pfiles.set(path, s);
     this.sync = syncStateFileLater(d.path, (e) => this.failed(`fsync of ${d.path} failed: ${e.message}`));
   }
