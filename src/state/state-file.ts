@@ -347,6 +347,11 @@ function readRegularFile(path: string): { text: string } | { problem: string } |
   try {
     st = fstatSync(fd);
     if (!st.isFile()) return { problem: notRegular(st) };
+    // what it says decides what pcheck starts, stops and reboots: only its own user may have
+    // written it (as sshd's StrictModes trusts a file)
+    const me = process.getuid?.();
+    if (me !== undefined && st.uid !== me) return { problem: `owned by uid ${st.uid}, not by pcheck's user (uid ${me}): not trusted` };
+    if (st.mode & 0o022) return { problem: `writable by ${st.mode & 0o020 ? 'its group' : 'others'} (mode 0${(st.mode & 0o7777).toString(8)}): not trusted` };
     if (st.size > MAX_STATE_BYTES) return { problem: `${st.size} bytes, more than any state file` };
     return { text: readFileSync(fd, 'utf8') };
   } catch (e) {

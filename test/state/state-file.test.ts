@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -114,6 +114,22 @@ describe('state file', () => {
     assert.ok(r.movedTo !== null && r.movedTo.startsWith(`${path}.corrupt-`));
     assert.equal(existsSync(path), false);
     assert.equal(readFileSync(r.movedTo, 'utf8'), whole.slice(0, whole.length / 2));
+  });
+
+  it('sets aside a file another user owns, or that group or others may write: it is not trusted', () => {
+    for (const [what, change, reason] of [
+      ['owned by nobody', (f: string) => chownSync(f, 65534, 65534), /^owned by uid 65534, not by pcheck's user \(uid 0\): not trusted$/],
+      ['mode 0620', (f: string) => chmodSync(f, 0o620), /^writable by its group \(mode 0620\): not trusted$/],
+      ['mode 0602', (f: string) => chmodSync(f, 0o602), /^writable by others \(mode 0602\): not trusted$/],
+    ] as const) {
+      const path = join(freshDir(), 'x.dmp');
+      writeStateFile(path, snapshot());
+      change(path);
+      const r = readStateFile(path);
+      assert.ok('corrupt' in r, `${what}: ${JSON.stringify(r)}`);
+      assert.match(r.corrupt, reason);
+      assert.equal(existsSync(path), false, `${what}: set aside`);
+    }
   });
 
   it('sets an empty file aside', () => {
