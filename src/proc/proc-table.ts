@@ -467,13 +467,18 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
    * ns_last_pid: no readdir of /proc). Null when that cannot be told or would cost more than a
    * quick scan (too many pids allocated since): the caller scans instead.
    */
-  function candidates(names: ReadonlySet<string>): ProcInfo[] | null {
+  function newPids(): number | null {
     const last = lastPid;
     const nowPid = readLastPid(procRoot);
     if (last === null || nowPid === null) return null;
+    return nowPid >= last ? nowPid - last : readPidMax(procRoot) - last + nowPid;
+  }
+
+  function candidates(names: ReadonlySet<string>): ProcInfo[] | null {
+    const last = lastPid;
+    const span = newPids();
+    if (last === null || span === null || span > MAX_NEW_PIDS) return null;
     const max = readPidMax(procRoot);
-    const span = nowPid >= last ? nowPid - last : max - last + nowPid;
-    if (span > MAX_NEW_PIDS) return null;
     const out: ProcInfo[] = [];
     for (const [pid, s] of seen) {
       if (s.info === null || !(names.has(s.info.argv[0]) || (s.info.exe !== null && names.has(programPath(s.info.exe))))) continue;
@@ -491,5 +496,5 @@ export function createProcTable(procRoot = '/proc'): ProcessTable {
     return out;
   }
 
-  return { scan, read, candidates };
+  return { scan, read, candidates, newPids };
 }

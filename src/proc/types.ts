@@ -41,6 +41,8 @@ export interface ProcessTable {
    *  a readdir of /proc: those the last scan saw with such a name and the pids allocated since;
    *  null when a scan is needed instead (no scan yet, or too many new pids). */
   candidates?(names: ReadonlySet<string>): ProcInfo[] | null;
+  /** how many pids were allocated since the last scan began (null: unknown, e.g. no scan yet) */
+  newPids?(): number | null;
 }
 
 /** What a death watch knows of how late it noticed. */

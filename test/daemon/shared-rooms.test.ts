@@ -126,6 +126,18 @@ describe('the periodic tick of the scanner', () => {
     assert.equal(s.count.warm, warm, 'no warm read while an entry looks');
     s.close();
   });
+
+  it('reads nothing while few pids were allocated since the last scan (an idle host)', async () => {
+    const table = Object.assign(new FakeTable(), { allocated: 10, newPids: () => table.allocated });
+    const s = new Scanner(table, memLogger().log);
+    s.add(seeker([], 0.05, []));
+    await new Promise((r) => setTimeout(r, 130));
+    assert.equal(table.scans, 0, '10 new pids: no read');
+    table.allocated = 500;
+    await new Promise((r) => setTimeout(r, 80));
+    assert.ok(table.scans >= 1, '500 new pids: read');
+    s.close();
+  });
 });
 
 describe('the shells both daemons share', () => {

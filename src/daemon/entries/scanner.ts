@@ -14,6 +14,8 @@ const SEEK_FIRST_MS = 5;
 const SEEK_MAX_MS = 200;
 /** reuse every process already known (first seen before +Infinity), read only the new ones */
 const WARM: ScanOptions = { recheck: new Set(), recheckSince: Infinity };
+/** fewer new pids than this since the last scan: the death's own look reads them cheaply */
+const WARM_MIN_NEW_PIDS = 64;
 
 /** An entry set, as the scanner sees it. */
 export interface Seeker {
@@ -122,11 +124,13 @@ export class Scanner {
 
   /**
    * Nobody looks: the periodic tick still reads the processes started since the last look (only
-   * those: the known ones are reused), so that the table is warm when a death comes. Without it,
-   * the first death after 2,000 new processes read them all before its `Down` (~100 ms at
-   * 3,000 processes; docs/PERFORMANCE.md, the run of 2026-12-06).
+   * those: the known ones are reused) when there are many, so that the table is warm when a
+   * death comes. Without it, the first death after 2,000 new processes read them all before its
+   * `Down` (~150 ms at 3,000 processes; docs/PERFORMANCE.md, the run of 2026-12-06).
    */
   private warm(): void {
+    // an idle host allocates few pids: then one read of ns_last_pid is the whole cost
+    if ((this.table.newPids?.() ?? Infinity) < WARM_MIN_NEW_PIDS) return;
     this.table.scan(WARM);
     this.count.warm++;
   }
