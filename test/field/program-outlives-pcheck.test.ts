@@ -123,6 +123,9 @@ describe('the program a restart script starts outlives pcheck (SPEC §10)', { co
     const a = app(sb);
     const { pc, pid } = await startWatched(sb, a);
     const file = outputFiles(pid).stdout;
+    // the script's own end (its output read to the end and logged) comes a few ms after its
+    // "app started" line; on a busy host later: only what comes after it must stay unlogged
+    await sleep(1000);
     // pcheck busy or hung: nobody reads. A pipe would be full after 64 KiB and block the app.
     kill(pc.pid, 'SIGSTOP');
     let ms: number;
