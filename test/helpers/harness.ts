@@ -79,16 +79,7 @@ export class Sandbox {
   }
 
   private pidsUnder(): number[] {
-    const out: number[] = [];
-    for (const d of readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      try {
-        if (readFileSync(`/proc/${d}/cmdline`, 'latin1').startsWith(this.dir + '/')) out.push(Number(d));
-      } catch {
-        /* gone */
-      }
-    }
-    return out;
+    return pidsWhere((cmdline) => cmdline.startsWith(this.dir + '/'));
   }
 
   pfile(body: { param?: Record<string, string | number>; pents: string[] }): string {
@@ -283,4 +274,18 @@ export function freePort(): Promise<number> {
     });
     s.on('error', reject);
   });
+}
+
+/** Pids whose /proc/PID/cmdline (NUL-separated) satisfies `test`. */
+export function pidsWhere(test: (cmdline: string) => boolean): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (test(readFileSync(`/proc/${d}/cmdline`, 'latin1'))) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
 }

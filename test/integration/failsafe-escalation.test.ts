@@ -6,10 +6,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FailsafeSandbox } from '../helpers/failsafe';
-import { freePort, kill, sleep, waitFor, type Pcheck } from '../helpers/harness';
+import { freePort, kill, pidsWhere, sleep, waitFor, type Pcheck } from '../helpers/harness';
 
 /** `2026-12-06 07:43:29.687 pcheck[1]: …` → epoch ms of the line's local time stamp. */
 const stampOf = (line: string): number => new Date(line.slice(0, 23).replace(' ', 'T')).getTime();
@@ -128,15 +128,7 @@ describe('two monitors failing at once restart the group once, count it once, an
     const from = pc.lines.length;
     writeFileSync(hold, '');
     // each monitor has begun its next check (interval 1 s) and waits: two check.sh processes
-    const waiting = () =>
-      readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-        try {
-          return readFileSync(`/proc/${d}/cmdline`, 'latin1').includes(check);
-        } catch {
-          return false;
-        }
-      }).length;
-    await waitFor(() => waiting() >= 2, 10_000, 'both checks waiting on the hold file', 20);
+    await waitFor(() => pidsWhere((c) => c.includes(check)).length >= 2, 10_000, 'both checks waiting on the hold file', 20);
     writeFileSync(broken, '');
     rmSync(hold);
     const restart = await pc.waitLine('restarting group app (group restart 1/2)', 10_000, from);
