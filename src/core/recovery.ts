@@ -31,7 +31,10 @@ export interface MonitorState {
   failures: number;
   /** group restarts this monitor's chain has done (toward restart_threshold) */
   groupRestarts: number;
+  /** the chain reached its final action (done, or refused by max_final_actions) */
   finalActionDone: boolean;
+  /** why max_final_actions refused the final action; null when it was done (or not reached) */
+  finalActionRefused: string | null;
   /** monotonic ms since when the checks succeed; null while failing */
   healthySinceMono: number | null;
   /** what the last check saw */
@@ -65,6 +68,8 @@ export type MonitorEvent =
   | { type: 'resume'; by: SuspendedBy; targetOffline: boolean }
   /** padmin `monitor clear`: counters to 0 */
   | { type: 'clear' }
+  /** the daemon did not carry out the final action the chain asked for (max_final_actions) */
+  | { type: 'finalActionRefused'; reason: string }
   /** timing `active`: the target group went offline / online */
   | { type: 'targetOffline' }
   | { type: 'targetOnline' };
@@ -77,7 +82,7 @@ export type MonitorAction =
   | { type: 'statusChanged'; from: MonitorStatus; to: MonitorStatus };
 
 export function initialMonitorState(): MonitorState {
-  return { status: 'Normal', failures: 0, groupRestarts: 0, finalActionDone: false, healthySinceMono: null, detail: '', suspendedBy: null, notCounted: false };
+  return { status: 'Normal', failures: 0, groupRestarts: 0, finalActionDone: false, finalActionRefused: null, healthySinceMono: null, detail: '', suspendedBy: null, notCounted: false };
 }
 
 export interface RecoveryStep {
@@ -105,11 +110,13 @@ export function recoveryStep(s: MonitorState, e: MonitorEvent, cfg: RecoveryConf
     case 'targetOnline':
       return s.status !== 'Offline' ? quiet(s) : withStatus(s, { ...s, status: 'Normal' }, []);
     case 'clear':
-      return withStatus(s, { ...s, failures: 0, groupRestarts: 0, finalActionDone: false, status: inactive ? s.status : 'Normal' }, [
+      return withStatus(s, { ...s, failures: 0, groupRestarts: 0, finalActionDone: false, finalActionRefused: null, status: inactive ? s.status : 'Normal' }, [
         log('notice', `Monitor ${cfg.name} cleared: failures, group restarts and final action reset`),
       ]);
     case 'tick':
       return graceReset(s, cfg, nowMono);
+    case 'finalActionRefused':
+      return s.finalActionDone ? quiet({ ...s, finalActionRefused: e.reason }) : quiet(s);
     case 'entryRetryOver':
       return inactive ? quiet(s) : failure(s, `(${e.pname}) RETRY_OVER:GROUP`, cfg);
     case 'result':
@@ -188,7 +195,11 @@ function failure(s: MonitorState, detail: string, cfg: RecoveryConfig): Recovery
     return withStatus(s, { ...base, failures: 0, groupRestarts: n }, actions);
   }
   if (s.finalActionDone) {
-    actions.push(log('warning', `Monitor ${cfg.name} still failing; final action ${cfg.finalAction} already done: ${detail}`));
+    const end =
+      s.finalActionRefused === null
+        ? `final action ${cfg.finalAction} already done`
+        : `final action ${cfg.finalAction} was not done (${s.finalActionRefused}) and is not tried again until padmin monitor clear ${cfg.name}${cfg.grace === 0 ? '' : ` or ${cfg.grace}s of health`}`;
+    actions.push(log('warning', `Monitor ${cfg.name} still failing; ${end}: ${detail}`));
     return withStatus(s, { ...base, failures: 0 }, actions);
   }
   const target = cfg.target === null ? 'no group' : `group ${cfg.target}`;
@@ -204,7 +215,7 @@ function graceReset(s: MonitorState, cfg: RecoveryConfig, nowMono: number): Reco
   const due = recoveryDeadline(s, cfg);
   if (due === null || nowMono < due) return quiet(s);
   return {
-    state: { ...s, groupRestarts: 0, finalActionDone: false },
+    state: { ...s, groupRestarts: 0, finalActionDone: false, finalActionRefused: null },
     actions: [log('info', `Monitor ${cfg.name} healthy for ${cfg.grace}s: group restarts and final action reset`)],
   };
 }

@@ -44,6 +44,8 @@ export interface ChainRecord {
   failures: number;
   groupRestarts: number;
   finalActionDone: boolean;
+  /** why max_final_actions refused the final action (absent in older state files: done) */
+  finalActionRefused?: string | null;
   /** epoch ms of the last step of the chain (a failure counted, a restart, the final action) */
   changedAt: number | null;
   /** suspended by the operator (padmin monitor suspend): kept; a schedule's suspension is not */
@@ -87,6 +89,7 @@ function chainProblem(name: string, m: unknown): string | null {
   if (typeof m.config !== 'string') return `monitors.${name}.config is not a string`;
   if (!isCount(m.failures) || !isCount(m.groupRestarts)) return `monitors.${name} has a bad count`;
   if (typeof m.finalActionDone !== 'boolean' || typeof m.suspended !== 'boolean') return `monitors.${name} has a bad flag`;
+  if (m.finalActionRefused !== undefined && m.finalActionRefused !== null && typeof m.finalActionRefused !== 'string') return `monitors.${name}.finalActionRefused is not a string`;
   return m.changedAt === null || isTime(m.changedAt) ? null : `monitors.${name}.changedAt is not a time`;
 }
 

@@ -16,7 +16,10 @@ export interface StatusView {
     groupRestarts: number;
     restartThreshold: number;
     finalAction: string;
+    /** the final action was done (not merely reached: see finalActionRefused) */
     finalActionDone: boolean;
+    /** why max_final_actions refused it, or null */
+    finalActionRefused: string | null;
     detail: string;
     lastCheckAt: number | null;
   }[];
@@ -47,7 +50,7 @@ export function formatStatus(v: StatusView, now = Date.now()): string {
   out.push('  Monitors:');
   if (v.monitors.length === 0) out.push('    (none)');
   for (const m of v.monitors) {
-    const chain = `failures ${m.failures}/${m.retries + 1}  group restarts ${m.groupRestarts}/${m.restartThreshold}${m.finalActionDone ? `  final ${m.finalAction} DONE` : ''}`;
+    const chain = `failures ${m.failures}/${m.retries + 1}  group restarts ${m.groupRestarts}/${m.restartThreshold}${m.finalActionDone ? `  final ${m.finalAction} DONE` : ''}${m.finalActionRefused !== null ? `  final ${m.finalAction} NOT DONE (${m.finalActionRefused})` : ''}`;
     out.push(`    ${dots(`${m.name} (${m.type}${m.target ? ` -> ${m.target}` : ''})`, W)}${m.status.padEnd(9)} ${chain}${m.detail ? `  [${m.detail}]` : ''}`);
   }
   for (const p of v.pfiles) {

@@ -67,6 +67,26 @@ describe('recovery chain', () => {
     assert.equal(recoveryDeadline(r.state, cfg), null);
   });
 
+  it('a final action refused by max_final_actions: the chain says it was not done, not "already done", until clear', () => {
+    const end = run([fail, fail, fail, fail, fail, fail]).state;
+    assert.equal(end.finalActionDone, true);
+    const refused = recoveryStep(end, { type: 'finalActionRefused', reason: '1 OS final action within the last 3600s' }, cfg, 7000).state;
+    assert.equal(refused.finalActionRefused, '1 OS final action within the last 3600s');
+    const again = run([fail, fail], cfg, refused);
+    assert.deepEqual(kinds(again.actions), [], 'not asked for again');
+    const lines = again.actions.flatMap((a) => (a.type === 'log' ? [a.message] : []));
+    assert.ok(
+      lines.includes('Monitor web-http still failing; final action reboot was not done (1 OS final action within the last 3600s) and is not tried again until padmin monitor clear web-http or 60s of health: HTTP 500'),
+      lines.join('\n'),
+    );
+    const done = run([fail, fail], cfg, end).actions.flatMap((a) => (a.type === 'log' ? [a.message] : []));
+    assert.ok(done.includes('Monitor web-http still failing; final action reboot already done: HTTP 500'));
+    const cleared = recoveryStep(refused, { type: 'clear' }, cfg, 8000).state;
+    assert.deepEqual([cleared.finalActionDone, cleared.finalActionRefused], [false, null]);
+    // a refusal before the chain's end (a stale answer) changes nothing
+    assert.equal(recoveryStep(initialMonitorState(), { type: 'finalActionRefused', reason: 'x' }, cfg, 0).state.finalActionRefused, null);
+  });
+
   it('clear resets every counter, as padmin monitor clear', () => {
     const r = run([fail, fail, fail, fail, fail, fail, { type: 'clear' }]);
     assert.deepEqual([r.state.failures, r.state.groupRestarts, r.state.finalActionDone, r.state.status], [0, 0, false, 'Normal']);

@@ -93,7 +93,10 @@ function monitorsRoom(restored: (name: string, key: string) => ChainRecord | und
     groupState: () => 'Online',
     groupSince: () => 0,
     restartGroup: (g, m) => restarts.push(`${g} by ${m}`),
-    finalAction: (a, m: MonitorRunner) => finals.push(`${a} by ${m.cfg.name}`),
+    finalAction: (a, m: MonitorRunner) => {
+      finals.push(`${a} by ${m.cfg.name}`);
+      return null;
+    },
     event: () => undefined,
     changed: () => undefined,
     restored,
@@ -171,11 +174,11 @@ function finalsRoom(max = 1, history: FinalActionRecord[] = []) {
 describe('the final actions room', () => {
   it('an OS action runs once per window (max_final_actions 1): the second is logged and recorded, not done', async () => {
     const r = finalsRoom();
-    await r.finals.os('reboot', 'monitor web-http', true);
+    await r.finals.os('reboot', 'monitor web-http', true).done;
     assert.equal(r.history.length, 1);
     assert.equal(r.persisted(), 1, 'the history is on disk before the machine goes down');
     assert.ok(r.lines.includes('(monitor web-http) FATAL'));
-    await r.finals.os('reboot', 'monitor web-http', true);
+    await r.finals.os('reboot', 'monitor web-http', true).done;
     assert.equal(r.history.length, 1);
     const rehearsed = readFileSync(join(r.runDir, 'rehearse.log'), 'utf8');
     assert.match(rehearsed, /REHEARSE reboot: not done: /);
@@ -185,7 +188,7 @@ describe('the final actions room', () => {
 
   it('the history of an earlier pcheck counts (it is the state file’s)', async () => {
     const r = finalsRoom(1, [{ action: 'reboot', at: Date.now() - 60_000, source: 'monitor x' }]);
-    await r.finals.os('shutdown', '(/opt/app)', false);
+    await r.finals.os('shutdown', '(/opt/app)', false).done;
     assert.equal(r.history.length, 1);
     assert.ok(!existsSync(join(r.runDir, 'rehearse.log')) || !/would shutdown/.test(readFileSync(join(r.runDir, 'rehearse.log'), 'utf8')));
   });

@@ -82,6 +82,11 @@ describe('FailSafe counters persist across restarts of pcheck', () => {
       assert.equal(log.length, 2, `${log.join('\n')}\n--- first:\n${first.lines.map((l) => l.text).join('\n')}\n--- second:\n${second.lines.map((l) => l.text).join('\n')}`);
       assert.match(log[0], /REHEARSE reboot: would run/);
       assert.match(log[1], /REHEARSE reboot: not done: 1 OS final action within the last 3600s \(max_final_actions 1 per final_action_window\); nothing is done/);
+      // the chain's end and padmin say it was not done (not "already done")
+      await second.waitLine(/Monitor app-check still failing; final action reboot was not done \(1 OS final action within the last 3600s .*\) and is not tried again until padmin monitor clear app-check/, 20_000, held.index);
+      const m = sb.monitor('app-check');
+      assert.deepEqual([m.finalActionDone, m.finalActionRefused], [false, '1 OS final action within the last 3600s (max_final_actions 1 per final_action_window)']);
+      assert.match(sb.admin('status').stdout, /app-check .*final reboot NOT DONE \(1 OS final action within the last 3600s/);
       kill(second.pid, 'SIGTERM');
       assert.equal(await second.exited, 0);
     } finally {

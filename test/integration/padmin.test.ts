@@ -111,12 +111,13 @@ describe('padmin against a running pcheck', () => {
     assert.match(sb.padmin(pfile, 'show param').stdout, /MONITOR_INTERVAL\s+= 10/);
   });
 
-  it('SIGHUP reloads: a removed entry goes, the kept one keeps its counters', async () => {
+  it('SIGHUP reloads: a removed entry goes, the kept one keeps its counters, and the log says what changed', async () => {
     const [e1] = sb.showPent(pfile);
     writeFileSync(pfile, text.split('\n').filter((l) => !l.startsWith(b.pname)).join('\n'));
     const from = pc.lines.length;
     kill(pc.pid, 'SIGHUP');
     await pc.waitLine(`Command execute. [reload] pfile='${pfile}'`, 10_000, from);
+    await pc.waitLine(`Reloaded pfile='${pfile}': 1 entries (removed ${b.pname}; 1 unchanged)`, 10_000, from);
     const after = sb.showPent(pfile);
     assert.equal(after.length, 1);
     assert.equal(after[0].pid, e1.pid);

@@ -28,25 +28,27 @@ export interface FinalActionsDeps {
 export class FinalActions {
   constructor(private readonly d: FinalActionsDeps) {}
 
-  /** Carries out `action` asked by `source` (`monitor web-http`, `group web`, `(pname)`). */
-  run(action: FinalAction, source: string, group: string | null): void {
+  /** Carries out `action` asked by `source` (`monitor web-http`, `group web`, `(pname)`).
+   *  Returns why it is not done (an OS action beyond max_final_actions), else null. */
+  run(action: FinalAction, source: string, group: string | null): string | null {
     switch (action) {
       case 'none':
         this.d.log.notice(`Final action none (${source}): nothing more is done`);
-        return;
+        return null;
       case 'stop_group':
         if (group !== null) this.d.stopGroup(group);
-        return;
+        return null;
       case 'stop_daemon':
         this.d.stopDaemon(`Final action stop_daemon (${source}): stopping pcheck`);
-        return;
+        return null;
     }
-    if (isOsAction(action)) void this.os(action, source, true);
+    return isOsAction(action) ? this.os(action, source, true).refused : null;
   }
 
-  /** An OS action within the limit: FATAL, the state written, then done (or rehearsed).
+  /** An OS action within the limit: FATAL, the state written, then done (or rehearsed), in the
+   *  background (`done`). `refused`: why it is not done (beyond the limit), else null.
    *  `fatal`: log `(source) FATAL` first (an entry's retry-over has logged its own). */
-  async os(action: OsAction, source: string, fatal: boolean): Promise<void> {
+  os(action: OsAction, source: string, fatal: boolean): { refused: string | null; done: Promise<void> } {
     const now = Date.now();
     const limit = this.d.limit();
     // a record from the future counts for one window from now, not until the clock catches up
@@ -57,13 +59,17 @@ export class FinalActions {
       // recorded before it is logged: whoever reads the log line finds the record there
       if (this.d.rehearse) this.record(`REHEARSE ${action}: ${line}`);
       this.d.log.err(`Final action ${action} (${source}) ${line}`);
-      return;
+      return { refused: verdict.reason, done: Promise.resolve() };
     }
     // the window's records only: the history stays short
     const kept = recentActions(this.d.history, now, limit);
     this.d.history.splice(0, this.d.history.length, ...kept, { action, at: now, source });
     if (fatal) this.d.log.crit(`(${source}) FATAL`);
     this.d.persistNow();
+    return { refused: null, done: this.carryOut(action) };
+  }
+
+  private async carryOut(action: OsAction): Promise<void> {
     // the final_action alert must leave before the machine goes down
     if (!this.d.rehearse) await this.d.beforeOsAction();
     await doOsAction(action, { rehearse: this.d.rehearse, runDir: this.d.runDir, log: this.d.log });

@@ -13,7 +13,8 @@ export interface MonitorRunnerDeps {
   log: Logger;
   monoNow(): number;
   restartGroup(group: string, monitor: string): void;
-  finalAction(action: FinalAction, monitor: MonitorRunner): void;
+  /** returns why the action is not done (max_final_actions), else null */
+  finalAction(action: FinalAction, monitor: MonitorRunner): string | null;
   /** the state of a group, to hold checks while it is starting or stopping */
   groupState(group: string): GroupState | null;
   /** monotonic ms since the group is in its state (a check that began before saw another one) */
@@ -50,17 +51,17 @@ export class MonitorRunner {
   /** The chain as the previous pcheck left it (same configuration): its counters, its final
    *  action done, and a suspension by the operator. */
   restore(r: ChainRecord): void {
-    this.state = { ...this.state, failures: r.failures, groupRestarts: r.groupRestarts, finalActionDone: r.finalActionDone };
+    this.state = { ...this.state, failures: r.failures, groupRestarts: r.groupRestarts, finalActionDone: r.finalActionDone, finalActionRefused: r.finalActionDone ? (r.finalActionRefused ?? null) : null };
     this.changedAt = r.changedAt;
     if (r.suspended) this.state = { ...this.state, status: 'Suspended', suspendedBy: 'operator' };
-    const chain = `failures ${r.failures}, group restarts ${r.groupRestarts}/${this.cfg.restartThreshold}${r.finalActionDone ? `, final action ${this.cfg.finalAction} done` : ''}`;
+    const chain = `failures ${r.failures}, group restarts ${r.groupRestarts}/${this.cfg.restartThreshold}${r.finalActionDone ? `, final action ${this.cfg.finalAction} ${r.finalActionRefused ? `not done (${r.finalActionRefused})` : 'done'}` : ''}`;
     this.deps.log.info(`Monitor ${this.cfg.name} restored: ${chain}${r.suspended ? ', suspended by the operator' : ''}`);
   }
 
   /** The chain to persist. */
   record(config: string): ChainRecord {
     const s = this.state;
-    return { config, failures: s.failures, groupRestarts: s.groupRestarts, finalActionDone: s.finalActionDone, changedAt: this.changedAt, suspended: s.status === 'Suspended' && s.suspendedBy === 'operator' };
+    return { config, failures: s.failures, groupRestarts: s.groupRestarts, finalActionDone: s.finalActionDone, finalActionRefused: s.finalActionRefused, changedAt: this.changedAt, suspended: s.status === 'Suspended' && s.suspendedBy === 'operator' };
   }
 
   /** One check now, outside the chain (is the group that the previous pcheck left Online still
@@ -110,6 +111,7 @@ export class MonitorRunner {
     } else if (r.state.status !== before.status) this.deps.changed?.();
     const fields = { monitor: this.cfg.name, group: this.cfg.target, detail: r.state.detail };
     let lastLog = '';
+    let refused: string | null = null;
     for (const a of r.actions) {
       switch (a.type) {
         case 'log':
@@ -122,7 +124,7 @@ export class MonitorRunner {
           break;
         case 'finalAction':
           this.deps.event('final_action', lastLog, { ...fields, action: a.action });
-          this.deps.finalAction(a.action, this);
+          refused = this.deps.finalAction(a.action, this);
           break;
         case 'statusChanged':
           this.deps.log.info(`Monitor ${this.cfg.name}: ${a.from} -> ${a.to}`);
@@ -132,6 +134,11 @@ export class MonitorRunner {
           }
           break;
       }
+    }
+    // the chain's end says so ("was not done"), and padmin status shows NOT DONE
+    if (refused !== null) {
+      this.state = recoveryStep(this.state, { type: 'finalActionRefused', reason: refused }, this.recovery, this.deps.monoNow()).state;
+      this.deps.changed?.();
     }
     this.armGrace();
   }

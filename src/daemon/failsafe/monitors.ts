@@ -14,7 +14,8 @@ export interface MonitorsDeps {
   groupState(group: string): GroupState | null;
   groupSince(group: string): number | null;
   restartGroup(group: string, monitor: string): void;
-  finalAction(action: FinalAction, monitor: MonitorRunner): void;
+  /** returns why the action is not done (max_final_actions), else null */
+  finalAction(action: FinalAction, monitor: MonitorRunner): string | null;
   event(kind: EventKind, monitor: string, message: string, fields: Record<string, string | number | null>): void;
   /** a chain changed (the state file) */
   changed(): void;

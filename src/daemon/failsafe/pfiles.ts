@@ -3,6 +3,7 @@
 // of its IPCKEY, so `padmin -f PFILE -c …` works as with pcheck -f. Their entries are watched only
 // while the group holding the pfile is Online; an entry's retry-over `group` goes to the group's
 // recovery chain as a typed event; reload applies every valid pfile edit or refuses it whole.
+import { reloadSummary } from '../../core/reload-summary';
 import type { EventSink } from '../../core/events';
 import type { Pfile } from '../../core/model';
 import type { RetryOverAction } from '../../core/states';
@@ -133,8 +134,9 @@ export class Pfiles {
       const h = this.held.get(path)!;
       h.group = wanted.get(path) ?? null;
       logCommand(this.d.services.log, 'reload', path);
+      const changes = reloadSummary(h.set.current, next);
       h.set.apply(next);
-      this.d.services.log.info(`Reloaded pfile='${path}': ${h.set.size} entries`);
+      this.d.services.log.info(`Reloaded pfile='${path}': ${h.set.size} entries (${changes})`);
     }
   }
 

@@ -2,6 +2,7 @@
 // process's table, death watcher and scanner, the control socket of its IPCKEY for padmin,
 // systemd's notifications, reload (padmin, SIGHUP), and how it stops: on a signal (exit 0, the
 // watched processes left running) or at a retry-over `exit` (exit 1).
+import { reloadSummary } from '../../core/reload-summary';
 import { hostname } from 'node:os';
 import type { EventSink } from '../../core/events';
 import type { Clock } from '../../core/entry-machine';
@@ -153,13 +154,14 @@ export class PfileDaemon {
     }
     logCommand(this.log, 'reload', cur);
     const intervalChanged = next.param.monitorInterval !== this.set.param().monitorInterval;
+    const changes = reloadSummary(this.set.current, next);
     this.set.apply(next);
     if (intervalChanged) this.sd.setMonitorInterval(next.param.monitorInterval);
     this.sd.changed();
-    this.log.info(`Reloaded pfile='${next.path}': ${this.set.size} entries`);
+    this.log.info(`Reloaded pfile='${next.path}': ${this.set.size} entries (${changes})`);
     const metricsNote = metricsChangeOnReload(this.metricsParam, next.param);
     if (metricsNote !== null) this.log.warning(`Reload: ${metricsNote}`);
-    return { ok: true, text: `reloaded ${next.path}: ${this.set.size} entries${metricsNote === null ? '' : `\n${metricsNote}`}` };
+    return { ok: true, text: `reloaded ${next.path}: ${this.set.size} entries (${changes})${metricsNote === null ? '' : `\n${metricsNote}`}` };
   }
 
   /** On an internal error: nothing may start afterwards (the restart scripts are stopped). */

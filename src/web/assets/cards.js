@@ -73,7 +73,7 @@ export function cards(act) {
     setText(s.sub, m.type + (m.target ? ' → ' + m.target : ''));
     setText(s.failures, m.failures + '/' + (m.retries + 1));
     setText(s.restarts, m.groupRestarts + '/' + m.restartThreshold);
-    setText(s.final, m.finalAction + (m.finalActionDone ? ' DONE' : ''));
+    setText(s.final, m.finalAction + (m.finalActionDone ? ' DONE' : m.finalActionRefused ? ' NOT DONE' : ''));
     setText(s.checked, m.lastCheckAt ? ago(m.lastCheckAt) : 'never');
     setText(s.detail, m.detail || '');
     show(s.detail, !!m.detail);

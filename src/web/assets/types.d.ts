@@ -5,7 +5,7 @@ type ServerInfo = { name: string; pid: number; version: string; startedAt: numbe
 type GroupView = { name: string; state: string; restarts: number; lastScript: string | null };
 type MonitorView = {
   name: string; type: string; target: string | null; status: string; failures: number; retries: number;
-  groupRestarts: number; restartThreshold: number; finalAction: string; finalActionDone: boolean; detail: string;
+  groupRestarts: number; restartThreshold: number; finalAction: string; finalActionDone: boolean; finalActionRefused: string | null; detail: string;
   lastCheckAt: number | null;
 };
 type EntryView = {
