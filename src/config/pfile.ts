@@ -6,10 +6,11 @@ import { pentSignature, type Pent, type Pfile, type PfileParam } from '../core/m
 import { RETRY_OVER_ACTIONS, type RetryOverAction } from '../core/states';
 import { checkOverlaps } from './pent-overlap';
 import { restartScriptChecker } from './script-check';
-import { resolveUid } from './users';
 import { checkMetricsParams, METRICS_EXAMPLES, METRICS_PARAM_KEYS, metricsParamValue } from './pfile-metrics';
 import { PARAM_DEFAULTS, rawParamValue } from './pfile-param';
 import { q, readConfigFile, suggest } from './words';
+import { parseOptions } from './pfile-options';
+import { seconds, unknownWord, type Fail } from './pfile-values';
 
 // in pfile-param.ts, which padmin loads without this parser
 export { PARAM_DEFAULTS, rawParamValue };
@@ -35,25 +36,18 @@ export const PARAM_KEYS = [
 ] as const;
 type ParamKey = (typeof PARAM_KEYS)[number];
 
-export const PENT_OPTION_KEYS = ['include_strings', 'exclude_strings', 'user', 'script_timeout', 'hang_timeout'] as const;
-type OptionKey = (typeof PENT_OPTION_KEYS)[number];
-
 // no 'kern': user space cannot log as the kernel (glibc and logger(1) turn facility 0 into 'user')
 export const SYSLOG_FACILITIES = [
   'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp',
   'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
 ] as const; // prettier-ignore
 
-/** Longest timer Node can arm (2^31-1 ms); a longer one fires at once instead. */
-const MAX_SECONDS = 2147483;
 const PENT_FORMAT = 'pname:restart_script:grace:retry_count:retry_over_action[:options]';
 const HEADER = /^#+\s*(PARAM|PENT)\s*#+$/;
 const HEADER_ANY_CASE = /^#+\s*(PARAM|PENT)\s*#+$/i;
 
 /** Throws the ConfigError for one line (or the whole file when line is null). */
 type FailAt = (line: number | null, problem: string) => never;
-/** Throws the ConfigError for the line being parsed. */
-type Fail = (problem: string) => never;
 /** Checks a restart script at load (null: padmin, which needs no working scripts). */
 type ScriptCheck = (file: string, bad: Fail) => void;
 
@@ -348,107 +342,3 @@ function count(name: string, value: string, unit: string, example: string, bad: 
   if (!Number.isSafeInteger(n)) bad(`${name} ${q(value)} is too large; write e.g. ${example}`);
   return n;
 }
-
-// ---------------------------------------------------------------- PENT options
-
-type PentOptions = Pick<Pent, 'includeStrings' | 'excludeStrings' | 'user' | 'uid' | 'scriptTimeout' | 'hangTimeout'>;
-
-function parseOptions(text: string, bad: Fail): PentOptions {
-  const out: PentOptions = { includeStrings: [], excludeStrings: [], user: null, uid: null, scriptTimeout: null, hangTimeout: null };
-  if (text === '') return out;
-  const seen = new Set<OptionKey>();
-  for (const item of text.split(',').map((s) => s.trim())) {
-    if (item === '') bad(`options ${q(text)} have an empty item (two commas in a row, or a comma at either end); remove the extra comma`);
-    const { key, value } = splitOption(item, bad);
-    if (seen.has(key)) bad(`option ${key} is given twice; keep one (several strings go in one item: ${key}=a&b)`);
-    seen.add(key);
-    applyOption(key, value, out, bad);
-  }
-  return out;
-}
-
-function splitOption(item: string, bad: Fail): { key: OptionKey; value: string } {
-  const eq = item.indexOf('=');
-  if (eq < 0) {
-    const known = isOptionKey(item);
-    bad(`option ${q(item)} has no "="; write key=value, e.g. ${known ? `${item}=VALUE` : `include_strings=${item}`}`);
-  }
-  const key = item.slice(0, eq).trim();
-  const value = item.slice(eq + 1);
-  if (key === '') bad(`option ${q(item)} has no key before "="; write e.g. include_strings${item}`);
-  if (!isOptionKey(key)) bad(unknownWord('option', key, PENT_OPTION_KEYS, 'the options are'));
-  if (value.trim() === '') bad(`option ${key} has an empty value; give a value (e.g. ${optionExample(key)}) or remove it`);
-  return { key, value };
-}
-
-function isOptionKey(word: string): word is OptionKey {
-  return (PENT_OPTION_KEYS as readonly string[]).includes(word);
-}
-
-function optionExample(key: OptionKey): string {
-  const examples: Record<OptionKey, string> = {
-    include_strings: 'include_strings=apache&tomcat',
-    exclude_strings: 'exclude_strings=grep',
-    user: 'user=tomcat',
-    script_timeout: 'script_timeout=60',
-    hang_timeout: 'hang_timeout=30',
-  };
-  return examples[key];
-}
-
-function applyOption(key: OptionKey, value: string, out: PentOptions, bad: Fail): void {
-  switch (key) {
-    case 'include_strings':
-      out.includeStrings = ampersandList(key, value, bad);
-      return;
-    case 'exclude_strings':
-      out.excludeStrings = ampersandList(key, value, bad);
-      return;
-    case 'user':
-      out.user = value.trim();
-      out.uid = resolveUid(out.user);
-      if (out.uid === null) bad(`user ${q(out.user)} does not exist on this host; create it, correct the name or give a numeric uid`);
-      return;
-    case 'script_timeout':
-      out.scriptTimeout = seconds(key, value.trim(), optionExample(key), false, bad);
-      return;
-    case 'hang_timeout':
-      out.hangTimeout = seconds(key, value.trim(), optionExample(key), false, bad);
-      return;
-  }
-}
-
-/** `a&b` → ['a', 'b']; items are kept as written (spaces may matter in a command line). */
-function ampersandList(key: string, value: string, bad: Fail): string[] {
-  const items = value.split('&');
-  if (items.some((s) => s.trim() === '')) {
-    bad(`${key} ${q(value)} has an empty item ("&&", or "&" at either end); remove the extra "&"`);
-  }
-  return items;
-}
-
-// ---------------------------------------------------------------- shared helpers
-
-/** Seconds as a plain decimal (10, 0.5): no sign, exponent, unit or Infinity. */
-function seconds(name: string, value: string, example: string, allowZero: boolean, bad: Fail): number {
-  const ending = `; write e.g. ${example}`;
-  if (/^-/.test(value) && isDecimal(value.slice(1))) bad(`${name} ${q(value)} is negative${ending}`);
-  if (!isDecimal(value)) {
-    const comment = /\s#/.test(value) ? ' (comments must be on a line of their own)' : '';
-    bad(`${name} ${q(value)} is not a number of seconds${comment}${ending}`);
-  }
-  const n = Number(value);
-  if (n === 0 && !allowZero) bad(`${name} ${q(value)} must be more than 0 seconds${ending}`);
-  if (n > MAX_SECONDS) bad(`${name} ${q(value)} is too long (at most ${MAX_SECONDS} seconds, about 24 days)${ending}`);
-  return n;
-}
-
-function isDecimal(s: string): boolean {
-  return /^(\d+(\.\d+)?|\.\d+)$/.test(s);
-}
-
-function unknownWord(kind: string, word: string, known: readonly string[], listIntro: string): string {
-  const hint = suggest(word, known);
-  return hint ? `unknown ${kind} ${q(word)}; did you mean ${hint}?` : `unknown ${kind} ${q(word)}; ${listIntro} ${known.join(', ')}`;
-}
-

@@ -9,7 +9,7 @@
 // fails the group back does not find the entry already at its retry limit. So does a pcheck
 // after a reboot: every process is new. `monitor_sts` is the operator's word, not a counter: an
 // entry stopped with `padmin stop pent` stays stopped until `start pent`, whatever happened.
-import type { RestoredEntry } from './entry-machine';
+import type { RestoredEntry } from './entry-model';
 
 /** How the pcheck that wrote a state file ended, written in its last write. A pcheck that is
  *  killed writes nothing more: its file still says null (running). */

@@ -3,7 +3,7 @@
 // its parent — counts as dead, which kill(pid, 0) would not tell.
 // Not detected: a stale pid file whose pid has been reused by another process.
 import { readFile } from 'node:fs/promises';
-import { isDead, readStat } from '../proc/proc-table';
+import { isDead, readStat } from '../proc/proc-stat';
 import type { Probe, ProbeResult } from './types';
 import { deadline, errText, notInTime, OneAtATime } from './util';
 

@@ -12,7 +12,8 @@
 //   monitor of the group is the one that says it is down).
 import { readFile } from 'node:fs/promises';
 import { compileMatcher, resolvePname, selectOldest, type Matcher } from '../proc/match';
-import { CLK_TCK, createProcTable } from '../proc/proc-table';
+import { createProcTable } from '../proc/proc-table';
+import { CLK_TCK } from '../proc/proc-stat';
 import type { ProcId, ProcessTable } from '../proc/types';
 import type { Probe, ProbeResult } from './types';
 import { errText } from './util';

@@ -16,7 +16,7 @@
 // serves every watch, and it exists only while something is watched, so an idle watcher
 // keeps no event loop alive.
 import * as fs from 'node:fs';
-import { isDead, isGoneError, readStat } from './proc-table';
+import { isDead, isGoneError, readStat } from './proc-stat';
 import type { DeathInfo, DeathWatcher, ProcId } from './types';
 
 /** The share of one CPU the polls may take: the period grows beyond intervalMs to keep to it. */

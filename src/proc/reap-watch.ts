@@ -4,7 +4,7 @@
 // tells: pidfd and the poll report the exit (the zombie), not the reap. So one timer reads
 // /proc/PID/stat of every process waited for: a mass death of 1,000 costs one timer whose
 // period grows with their number (as the poll death watch's does), never 1,000 timers.
-import { readStat } from './proc-table';
+import { readStat } from './proc-stat';
 import type { ProcId } from './types';
 
 /** read period; with many waits it grows by MS_PER_WAIT each (0.2 s at 1,000) */

@@ -5,7 +5,7 @@
 // descended from it (its workers): `nohup java … &` from a script that then hangs leaves the
 // program in the script's group, and it is Up.
 import * as fs from 'node:fs';
-import { STAT_BUFFER_SIZE, isDead, parseStat, type ProcStat } from './proc-table';
+import { STAT_BUFFER_SIZE, isDead, parseStat, type ProcStat } from './proc-stat';
 
 /** A member may fork between our reading and our kill: read and kill again, this many times. */
 const PASSES = 3;

@@ -19,7 +19,7 @@ import type { ProcId } from '../core/proc-id';
 import { dirname } from 'node:path';
 import { ExitCode, ProcsafeError } from '../errors';
 import { MONITOR_STATES, PROC_STATES } from '../core/states';
-import type { EntryState } from '../core/entry-machine';
+import type { EntryState } from '../core/entry-model';
 
 export const STATE_FILE_VERSION = 1;
 

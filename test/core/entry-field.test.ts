@@ -2,7 +2,8 @@
 // restart, and hang_timeout. Pure: state + event + clock in, state + actions out.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Clock, type EntryAction, type EntryConfig, type EntryState, initialState, nextDeadline, scriptWanted, step } from '../../src/core/entry-machine';
+import { nextDeadline, scriptWanted, step } from '../../src/core/entry-machine';
+import { type Clock, type EntryAction, type EntryConfig, type EntryState, initialState } from '../../src/core/entry-model';
 import { HANG_KILL_WAIT_MS } from '../../src/core/hang-policy';
 
 const cfg: EntryConfig = { pentId: 1, pname: '/usr/sbin/nginx', retryLimit: 2, grace: 0, retryOverAction: 'exit', restartWait: 30, initialWait: 10 };

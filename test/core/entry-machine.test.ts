@@ -1,17 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  type Clock,
-  type EntryAction,
-  type EntryConfig,
-  type EntryEvent,
-  type EntryState,
-  initialState,
-  isSeeking,
-  nextDeadline,
-  startEntry,
-  step,
-} from '../../src/core/entry-machine';
+import { isSeeking, nextDeadline, step } from '../../src/core/entry-machine';
+import { type Clock, type EntryAction, type EntryConfig, type EntryEvent, type EntryState, initialState } from '../../src/core/entry-model';
+import { startEntry } from '../../src/core/entry-start';
 import { PROC_STATES, type ProcSts } from '../../src/core/states';
 
 const cfg: EntryConfig = {

@@ -4,17 +4,9 @@
 // proves the same with the real pcheck).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  type Clock,
-  type EntryAction,
-  type EntryConfig,
-  type EntryEvent,
-  type EntryState,
-  type RestoredEntry,
-  nextDeadline,
-  startEntry,
-  step,
-} from '../../src/core/entry-machine';
+import { nextDeadline, step } from '../../src/core/entry-machine';
+import { type Clock, type EntryAction, type EntryConfig, type EntryEvent, type EntryState, type RestoredEntry } from '../../src/core/entry-model';
+import { startEntry } from '../../src/core/entry-start';
 import { PROC_STATES } from '../../src/core/states';
 
 const cfg: EntryConfig = { pentId: 1, pname: '/usr/bin/java', retryLimit: 3, grace: 60, retryOverAction: 'exit', restartWait: 30, initialWait: 10 };

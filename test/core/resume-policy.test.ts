@@ -2,7 +2,8 @@
 // this boot; fresh counters (but the operator's monitor_sts) after an end on purpose or a reboot.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEntry, type Clock, type EntryConfig, type RestoredEntry } from '../../src/core/entry-machine';
+import { type Clock, type EntryConfig, type RestoredEntry } from '../../src/core/entry-model';
+import { startEntry } from '../../src/core/entry-start';
 import { freshReason, resumedEntry } from '../../src/core/resume-policy';
 
 const cfg: EntryConfig = { pentId: 1, pname: '/usr/bin/java', retryLimit: 1, grace: 0, retryOverAction: 'exit', restartWait: 30, initialWait: 10 };

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from '../../src/core/entry-machine';
+import type { Clock } from '../../src/core/entry-model';
 import type { Pent, Pfile } from '../../src/core/model';
 import { Logger } from '../../src/log/logger';
 import type { DeathInfo, DeathWatcher, ProcId, ProcInfo, ProcessTable, ScanOptions } from '../../src/proc/types';

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { createProcTable, isDead, parseStat, readBootTime, readStat, resolvePname, startTimeToEpochMs } from '../../src/proc/proc-table';
+import { createProcTable, resolvePname } from '../../src/proc/proc-table';
+import { isDead, parseStat, readBootTime, readStat, startTimeToEpochMs } from '../../src/proc/proc-stat';
 import { TestProcesses, buildLeaderExits, statField, statusState, waitFor } from '../fixtures/proc/processes';
 
 const PF_KTHREAD = 0x00200000;

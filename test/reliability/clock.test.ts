@@ -10,7 +10,9 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Clock, type EntryConfig, type EntryEvent, type EntryState, nextDeadline, startEntry, step } from '../../src/core/entry-machine';
+import { nextDeadline, step } from '../../src/core/entry-machine';
+import { type Clock, type EntryConfig, type EntryEvent, type EntryState } from '../../src/core/entry-model';
+import { startEntry } from '../../src/core/entry-start';
 import { Sandbox, kill, waitFor } from '../helpers/harness';
 
 const HOUR = 3600_000;

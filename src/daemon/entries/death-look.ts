@@ -4,7 +4,8 @@
 // The choice is the pure afterDeath(); this module reads the facts it needs from /proc.
 import { readFileSync } from 'node:fs';
 import { afterDeath, type AfterDeath, type Candidate } from '../../core/successor-policy';
-import { CLK_TCK, readStat, resolvePname } from '../../proc/proc-table';
+import { resolvePname } from '../../proc/proc-table';
+import { CLK_TCK, readStat } from '../../proc/proc-stat';
 import { compileMatcher } from '../../proc/match';
 import type { ProcessTable } from '../../proc/types';
 import type { EntryRuntime } from './entry-runtime';

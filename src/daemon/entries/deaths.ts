@@ -3,7 +3,7 @@
 // runs decides the event (a successor is watched instead of a restart; the workers a dead main
 // process left are ended before its restart, as workers.ts does). No pid another entry watches,
 // in any pfile, is taken for a successor or a worker.
-import type { EntryEvent } from '../../core/entry-machine';
+import type { EntryEvent } from '../../core/entry-model';
 import type { Logger } from '../../log/logger';
 import type { ProcessTable } from '../../proc/types';
 import { lookAfterDeaths } from './death-look';

@@ -1,7 +1,7 @@
 // What the entries of a pfile tell the world beside the log: `down`, `restart` and `retry_over`
 // events (alerts, the web page's live feed, metrics), and the heal and detection times of
 // /metrics. Built from a change of proc_sts, as the entry machine reports it.
-import { msg, type Clock, type EntryState } from '../../core/entry-machine';
+import { msg, type Clock, type EntryState } from '../../core/entry-model';
 import type { EventKind, EventSink } from '../../core/events';
 import { buildEvent } from '../shared/events';
 import type { EntryRuntime } from './entry-runtime';

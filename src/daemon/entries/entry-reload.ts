@@ -3,7 +3,8 @@
 // death watch and its running script, with the new options; an entry whose options are edited
 // while its restart is under way carries that restart on (never a second script and copy); a new
 // one starts as at start-up; a removed one is let go (no watch, no wait for its script).
-import { initialState, startEntry, type Clock } from '../../core/entry-machine';
+import { initialState, type Clock } from '../../core/entry-model';
+import { startEntry } from '../../core/entry-start';
 import { pentSignature, type Pent, type Pfile } from '../../core/model';
 import { newRuntime, retarget, type EntryRuntime } from './entry-runtime';
 

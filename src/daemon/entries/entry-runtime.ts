@@ -1,11 +1,11 @@
 // One watched entry as the daemon holds it: its configuration, its pure state, and the
 // handles of the edges working for it (death watch, running script).
 import type { RunningScriptId } from '../../state/state-file';
-import type { EntryConfig, EntryState } from '../../core/entry-machine';
+import type { EntryConfig, EntryState } from '../../core/entry-model';
 import { pentSignature, type Pent, type PfileParam } from '../../core/model';
 import { compileMatcher, resolvePname } from '../../proc/match';
 import type { ProcId, ProcInfo, ProcessTable } from '../../proc/types';
-import { readStat } from '../../proc/proc-table';
+import { readStat } from '../../proc/proc-stat';
 import type { PentView } from '../../views/pent-view';
 import type { ProgramIdentity } from './restart-lock';
 

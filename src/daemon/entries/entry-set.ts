@@ -4,15 +4,9 @@
 // group online/offline, reload) into EntryEvents, feeds them to step(), and carries out the
 // returned actions. The process table, the death watcher, the scanner, the script queue and the
 // clock come from outside (EntryServices), shared by every set of the process.
-import {
-  startEntry,
-  step,
-  initialState,
-  isSeeking,
-  nextDeadline,
-  type EntryAction,
-  type EntryEvent,
-} from '../../core/entry-machine';
+import { step, isSeeking, nextDeadline } from '../../core/entry-machine';
+import { initialState, type EntryAction, type EntryEvent } from '../../core/entry-model';
+import { startEntry } from '../../core/entry-start';
 import type { EventSink } from '../../core/events';
 import type { Pfile, PfileParam } from '../../core/model';
 import type { RetryOverAction } from '../../core/states';

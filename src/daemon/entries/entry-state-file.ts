@@ -5,12 +5,13 @@
 // stop and before an OS action. A FailSafe pfile without SHM_DUMP_FILE keeps its entries in the
 // FailSafe state file instead (a `StateStore` of it).
 import { pentSignature, type Pfile } from '../../core/model';
-import type { RestoredEntry } from '../../core/entry-machine';
+import type { RestoredEntry } from '../../core/entry-model';
 import { freshReason, resumedEntry, type PcheckEnd } from '../../core/resume-policy';
 import type { Logger } from '../../log/logger';
 import { loadNative } from '../../native/index';
 import { selectOldest } from '../../proc/match';
-import { CLK_TCK, readEnviron, readStat } from '../../proc/proc-table';
+import { readEnviron } from '../../proc/proc-table';
+import { CLK_TCK, readStat } from '../../proc/proc-stat';
 import type { ProcInfo, ProcessTable } from '../../proc/types';
 import { claimStateFile, type StateClaim } from '../../state/state-claim';
 import { readStateFile, writeStateEntries, type EntrySnapshot, type ReadStateResult, type RunningScriptId, type StateSnapshot } from '../../state/state-file';

@@ -2,8 +2,8 @@
 // process whose entry has the option is read (one stat read each) and handed to its entry
 // machine as a `sample`; the machine decides (stopped or in D that long: Hang, SIGKILL). One
 // sampler for every entry set; it runs only while some entry has the option.
-import type { EntryEvent } from '../../core/entry-machine';
-import { readStat } from '../../proc/proc-table';
+import type { EntryEvent } from '../../core/entry-model';
+import { readStat } from '../../proc/proc-stat';
 import type { EntryRuntime } from './entry-runtime';
 
 const HANG_SAMPLE_MS = 1000;

@@ -4,13 +4,14 @@
 // started is awaited by pid and start time; and when pcheck stops, nothing starts afterwards:
 // queued scripts are dropped and running ones stopped (SPEC §10 "Nothing starts after pcheck
 // has stopped").
-import { scriptWanted, type EntryEvent } from '../../core/entry-machine';
+import { scriptWanted } from '../../core/entry-machine';
+import { type EntryEvent } from '../../core/entry-model';
 import type { PfileParam } from '../../core/model';
 import { ScriptOutput, type OutputLine } from '../../core/script-output';
 import { scriptLogEnv } from '../../control/script-log';
 import { runScript } from '../../exec/run-script';
 import { ScriptOutputDir } from '../../exec/script-output-dir';
-import { readStat } from '../../proc/proc-table';
+import { readStat } from '../../proc/proc-stat';
 import { killScriptTree, type TreeKill } from '../../proc/script-tree';
 import type { ProcId } from '../../proc/types';
 import type { RunningScriptId } from '../../state/state-file';

@@ -3,7 +3,7 @@
 // run of seek scans for all entries), one restart-script queue with its concurrency limit, one
 // desk where the deaths of a loop turn are looked at together, one hang sampler, one clock, one
 // wait for the reaps of dead processes, one host-wide restart lock holder.
-import type { Clock } from '../../core/entry-machine';
+import type { Clock } from '../../core/entry-model';
 import type { Logger } from '../../log/logger';
 import type { DeathWatcher, ProcessTable } from '../../proc/types';
 import { systemClock } from '../shared/clock';

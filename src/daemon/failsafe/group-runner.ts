@@ -8,7 +8,7 @@ import type { StoppedBy } from '../../core/group-resume';
 import { runScript, type ScriptResult } from '../../exec/run-script';
 import { ScriptOutputDir } from '../../exec/script-output-dir';
 import type { Logger } from '../../log/logger';
-import { readStat } from '../../proc/proc-table';
+import { readStat } from '../../proc/proc-stat';
 import { killScriptTree } from '../../proc/script-tree';
 import type { ScriptRecord } from '../../state/failsafe-state';
 import { systemClock } from '../shared/clock';

@@ -6,7 +6,7 @@
 // running (it was SIGKILLed meanwhile) is stopped first: it would start a second copy.
 import { readFileSync } from 'node:fs';
 import { groupResume } from '../../core/group-resume';
-import { isDead, readStat } from '../../proc/proc-table';
+import { isDead, readStat } from '../../proc/proc-stat';
 import { killScriptTree } from '../../proc/script-tree';
 import type { ScriptRecord } from '../../state/failsafe-state';
 import type { GroupRunner } from './group-runner';

@@ -5,7 +5,7 @@
 import { reloadSummary } from '../../core/reload-summary';
 import { hostname } from 'node:os';
 import type { EventSink } from '../../core/events';
-import type { Clock } from '../../core/entry-machine';
+import type { Clock } from '../../core/entry-model';
 import type { Pfile, PfileParam } from '../../core/model';
 import { metricsChangeOnReload } from '../../config/pfile-metrics';
 import type { PcheckEnd } from '../../core/resume-policy';

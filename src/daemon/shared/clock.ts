@@ -1,4 +1,4 @@
-import type { Clock } from '../../core/entry-machine';
+import type { Clock } from '../../core/entry-model';
 
 /** Monotonic ms from CLOCK_MONOTONIC (system-wide since boot, so it survives a restart of pcheck
  *  within the same boot), and wall-clock ms for display. */
