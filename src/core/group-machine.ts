@@ -12,6 +12,11 @@
 // that was up, or half up, under the previous pcheck (its stop script, then its start script),
 // never a plain start on top of what is left. A stop asked for while starting ends the start:
 // a start that then fails is not tried again, the stop script runs.
+//
+// An activation retry runs the stop script first (still Starting), then the start script: a
+// start that failed half way (its application started, then `exit 1`) is cleaned up, as
+// Pacemaker stops a resource whose start failed and systemd ends a failed unit's processes
+// before it restarts it; a plain second start would leave two copies.
 import type { FinalAction, GroupState } from './failsafe-model';
 
 export type ScriptEvent = 'START' | 'RESTART' | 'STOP';
@@ -32,6 +37,8 @@ export interface GroupRunState {
   startAfterStop: boolean;
   /** a stop asked for while starting: stop once the start script has run */
   stopAfterStart: boolean;
+  /** Starting: the stop script runs after a failed start, before its activation retry */
+  cleaning: boolean;
   /** group restarts since the daemon started (for padmin status) */
   restarts: number;
 }
@@ -57,7 +64,7 @@ export interface GroupStep {
 }
 
 export function initialGroupState(): GroupRunState {
-  return { state: 'Offline', startFailures: 0, startEvent: 'START', startAfterStop: false, stopAfterStart: false, restarts: 0 };
+  return { state: 'Offline', startFailures: 0, startEvent: 'START', startAfterStop: false, stopAfterStart: false, cleaning: false, restarts: 0 };
 }
 
 const log = (severity: 'info' | 'notice' | 'warning' | 'err' | 'crit', message: string): GroupAction => ({ type: 'log', severity, message });
@@ -68,7 +75,7 @@ function to(g: GroupRunState, next: GroupRunState, actions: GroupAction[]): Grou
 }
 
 function beginStart(g: GroupRunState, cfg: GroupMachineConfig, event: ScriptEvent): GroupStep {
-  return to(g, { ...g, state: 'Starting', startEvent: event, stopAfterStart: false, startAfterStop: false }, [
+  return to(g, { ...g, state: 'Starting', startEvent: event, stopAfterStart: false, startAfterStop: false, cleaning: false }, [
     log('notice', `Group ${cfg.name}: ${event === 'RESTART' ? 'restarting (start)' : 'starting'}`),
     { type: 'runScript', phase: 'start', event },
   ]);
@@ -101,7 +108,8 @@ export function groupStep(g: GroupRunState, e: GroupEvent, cfg: GroupMachineConf
       return same(g);
     case 'Starting':
       if (e.type === 'stop') return same({ ...g, stopAfterStart: true });
-      if (e.type === 'scriptExited' && e.phase === 'start') return startExited(g, e, cfg);
+      if (e.type === 'scriptExited' && e.phase === 'start' && !g.cleaning) return startExited(g, e, cfg);
+      if (e.type === 'scriptExited' && e.phase === 'stop' && g.cleaning) return cleanedUp(g, e, cfg);
       return same(g); // start / restart while starting: already under way
     case 'Stopping':
       if (e.type === 'start' || e.type === 'restart') return same({ ...g, startAfterStop: true });
@@ -128,10 +136,10 @@ function startExited(g: GroupRunState, e: { ok: boolean; detail: string }, cfg: 
   const failures = g.startFailures + 1;
   if (failures <= cfg.activationRetries) {
     return {
-      run: { ...g, startFailures: failures },
+      run: { ...g, startFailures: failures, cleaning: true },
       actions: [
-        log('err', `Group ${cfg.name}: start failed (${e.detail}); activation retry ${failures}/${cfg.activationRetries}`),
-        { type: 'runScript', phase: 'start', event: g.startEvent },
+        log('err', `Group ${cfg.name}: start failed (${e.detail}); activation retry ${failures}/${cfg.activationRetries} (the stop script first, to end what the failed start left)`),
+        { type: 'runScript', phase: 'stop', event: g.startEvent },
       ],
     };
   }
@@ -139,6 +147,16 @@ function startExited(g: GroupRunState, e: { ok: boolean; detail: string }, cfg: 
     log('crit', `Group ${cfg.name}: start failed ${failures} times (${e.detail}): Error; final action ${cfg.finalAction}`),
     { type: 'finalAction', action: cfg.finalAction },
   ]);
+}
+
+/** The stop script after a failed start has run: the activation retry starts, unless a stop was
+ *  asked for meanwhile (the stop script has just run: Offline). */
+function cleanedUp(g: GroupRunState, e: { ok: boolean; detail: string }, cfg: GroupMachineConfig): GroupStep {
+  const failed = (then: string): GroupAction[] => (e.ok ? [] : [log('warning', `Group ${cfg.name}: stop script before the activation retry failed (${e.detail}); ${then}`)]);
+  if (g.stopAfterStart) {
+    return to(g, { ...g, state: 'Offline', cleaning: false, stopAfterStart: false }, [...failed('stopped as asked'), log('notice', `Group ${cfg.name}: Offline (stopped as asked before its activation retry)`)]);
+  }
+  return { run: { ...g, cleaning: false }, actions: [...failed('starting again anyway'), { type: 'runScript', phase: 'start', event: g.startEvent }] };
 }
 
 function stopExited(g: GroupRunState, e: { ok: boolean; detail: string }, cfg: GroupMachineConfig): GroupStep {

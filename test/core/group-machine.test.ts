@@ -33,10 +33,10 @@ describe('group machine', () => {
     assert.deepEqual(scripts(r.actions), ['start:START', 'stop:RESTART', 'start:RESTART']);
   });
 
-  it('a start that fails is tried again activation_retries times, then the group is Error and its final action runs', () => {
-    const r = run([{ type: 'start' }, badStart, badStart]);
+  it('a start that fails is tried again activation_retries times, each after the stop script, then the group is Error and its final action runs', () => {
+    const r = run([{ type: 'start' }, badStart, okStop, badStart]);
     assert.equal(r.run.state, 'Error');
-    assert.deepEqual(scripts(r.actions), ['start:START', 'start:START']);
+    assert.deepEqual(scripts(r.actions), ['start:START', 'stop:START', 'start:START']);
     assert.deepEqual(r.actions.filter((a) => a.type === 'finalAction'), [{ type: 'finalAction', action: 'stop_daemon' }]);
   });
 
@@ -60,7 +60,7 @@ describe('group machine', () => {
   });
 
   it('a group in Error can be started again, or stopped to clean up', () => {
-    const err = run([{ type: 'start' }, badStart, badStart]).run;
+    const err = run([{ type: 'start' }, badStart, okStop, badStart]).run;
     assert.equal(run([{ type: 'start' }, okStart], err).run.state, 'Online');
     assert.equal(run([{ type: 'stop' }, okStop], err).run.state, 'Offline');
   });
@@ -73,9 +73,28 @@ describe('group machine', () => {
 
 describe('group machine: activation retries', () => {
   it('a retry inside a restart runs with PS_EVENT=RESTART, as the restart it belongs to', () => {
-    const r = run([{ type: 'start' }, okStart, { type: 'restart' }, okStop, badStart, okStart]);
+    const r = run([{ type: 'start' }, okStart, { type: 'restart' }, okStop, badStart, okStop, okStart]);
     assert.equal(r.run.state, 'Online');
-    assert.deepEqual(scripts(r.actions), ['start:START', 'stop:RESTART', 'start:RESTART', 'start:RESTART']);
+    assert.deepEqual(scripts(r.actions), ['start:START', 'stop:RESTART', 'start:RESTART', 'stop:RESTART', 'start:RESTART']);
+  });
+
+  it('the stop script runs between a failed start and its retry (a half-started application is ended, not doubled); the group stays Starting', () => {
+    const r = run([{ type: 'start' }, badStart]);
+    assert.equal(r.run.state, 'Starting');
+    assert.deepEqual(scripts(r.actions), ['start:START', 'stop:START']);
+    assert.deepEqual(r.actions.filter((a) => a.type === 'stateChanged'), [{ type: 'stateChanged', from: 'Offline', to: 'Starting' }]);
+    // a late start exit while the stop script runs changes nothing
+    assert.deepEqual(scripts(groupStep(r.run, okStart, cfg).actions), []);
+    const failedStop = run([{ type: 'scriptExited', phase: 'stop', ok: false, detail: 'exit 1' }, okStart], r.run);
+    assert.equal(failedStop.run.state, 'Online');
+    assert.ok(failedStop.actions.some((a) => a.type === 'log' && a.message.includes('stop script before the activation retry failed (exit 1); starting again anyway')));
+  });
+
+  it('a stop asked for while the stop script before a retry runs: no retry, Offline once it has run (not a second stop script)', () => {
+    const r = run([{ type: 'start' }, badStart, { type: 'stop' }, okStop]);
+    assert.equal(r.run.state, 'Offline');
+    assert.deepEqual(scripts(r.actions), ['start:START', 'stop:START']);
+    assert.deepEqual(r.actions.filter((a) => a.type === 'finalAction'), []);
   });
 });
 

@@ -82,6 +82,36 @@ describe('FailSafe mode under a hostile operator', () => {
     }
   });
 
+  it('a start script that starts its application and then fails (exit 1): the stop script runs before the activation retry, so one copy runs, not two', async () => {
+    const sb = new FailsafeSandbox();
+    const pids = join(sb.dir, 'app.pids');
+    const tried = join(sb.dir, 'tried');
+    const live = (): number[] =>
+      (existsSync(pids) ? readFileSync(pids, 'utf8') : '')
+        .split('\n')
+        .filter(Boolean)
+        .map(Number)
+        .filter((p) => existsSync(`/proc/${p}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${p}/status`, 'utf8')));
+    try {
+      // as operators write them: the application in the background, then a check that fails the first time
+      const start = sb.script('start.sh', `echo "start $PS_EVENT"\nnohup sleep 1000 >/dev/null 2>&1 &\necho $! >> ${pids}\nif [ ! -e ${tried} ]; then touch ${tried}; echo "app did not answer in time"; exit 1; fi\necho "app started"`);
+      const stop = sb.script('stop.sh', `echo "stop $PS_EVENT"\n[ -f ${pids} ] && kill $(cat ${pids}) 2>/dev/null\nexit 0`);
+      sb.ini(`[group:app]\nstart = "${start}"\nstop = "${stop}"\nactivation_retries = 1\n`);
+      const pc = sb.failsafe(['--rehearse']);
+      const retry = await pc.waitLine('Group app: start failed (exit 1); activation retry 1/1 (the stop script first', 10_000);
+      await pc.waitLine('Group app stop: stop START', 10_000, retry.index);
+      await pc.waitLine('Group app: Starting -> Online', 10_000, retry.index);
+      assert.equal(live().length, 1, `one copy of the application: ${readFileSync(pids, 'utf8')}`);
+      assert.equal(sb.group('app').state, 'Online');
+      kill(pc.pid, 'SIGTERM');
+      assert.equal(await pc.exited, 0);
+      assert.equal(live().length, 0, 'the stop script stopped it');
+    } finally {
+      for (const p of live()) kill(p, 'SIGKILL');
+      sb.cleanup();
+    }
+  });
+
   it('a group start script saved with Windows (CRLF) line endings, as copied from the CLUSTERPRO Builder on a PC, is refused at load with its ini line and dos2unix, not run into a start failure that says "no such file"', async () => {
     const sb = new FailsafeSandbox();
     try {
