@@ -4,6 +4,7 @@
 // each monitor's recovery chain, the OS final actions done (their limit), and the entries of the
 // pfiles that have no SHM_DUMP_FILE of their own. Written atomically like the pfile state file
 // (temporary file, fsync, rename); a corrupt file is set aside and pcheck starts afresh.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GROUP_STATES } from '../core/failsafe-model';
 import type { FinalActionRecord } from '../core/final-action-limit';
@@ -44,7 +45,7 @@ export interface ChainRecord {
   failures: number;
   groupRestarts: number;
   finalActionDone: boolean;
-  /** why max_final_actions refused the final action (absent in older state files: done) */
+  /** why max_final_actions refused the final action (absent in older state files, or not a string: done) */
   finalActionRefused?: string | null;
   /** epoch ms of the last step of the chain (a failure counted, a restart, the final action) */
   changedAt: number | null;
@@ -89,7 +90,6 @@ function chainProblem(name: string, m: unknown): string | null {
   if (typeof m.config !== 'string') return `monitors.${name}.config is not a string`;
   if (!isCount(m.failures) || !isCount(m.groupRestarts)) return `monitors.${name} has a bad count`;
   if (typeof m.finalActionDone !== 'boolean' || typeof m.suspended !== 'boolean') return `monitors.${name} has a bad flag`;
-  if (m.finalActionRefused !== undefined && m.finalActionRefused !== null && typeof m.finalActionRefused !== 'string') return `monitors.${name}.finalActionRefused is not a string`;
   return m.changedAt === null || isTime(m.changedAt) ? null : `monitors.${name}.changedAt is not a time`;
 }
 
@@ -109,13 +109,26 @@ export function failsafeProblem(v: unknown): string | null {
     if (p !== null) return p;
   }
   for (const [i, a] of v.finalActions.entries()) {
-    if (!isObject(a) || typeof a.action !== 'string' || typeof a.source !== 'string' || !isTime(a.at)) return `finalActions[${i}] is bad`;
+    if (!isFinalAction(a)) return `finalActions[${i}] is bad`;
   }
   for (const [k, s] of Object.entries(v.pfiles)) {
     const p = snapshotProblem(s);
     if (p !== null) return `pfiles[${JSON.stringify(k)}]: ${p}`;
   }
   return null;
+}
+
+const isFinalAction = (a: unknown): a is FinalActionRecord => isObject(a) && typeof a.action === 'string' && typeof a.source === 'string' && isTime(a.at);
+
+/** The OS final actions recorded in a state file set aside as corrupt, if it is JSON: a bad
+ *  record elsewhere (a hand edit) must not lift max_final_actions and allow a second reboot. */
+export function salvageFinalActions(path: string): FinalActionRecord[] {
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return isObject(v) && Array.isArray(v.finalActions) ? v.finalActions.filter(isFinalAction) : [];
+  } catch {
+    return [];
+  }
 }
 
 export function readFailsafeState(path: string): ReadFailsafeResult {

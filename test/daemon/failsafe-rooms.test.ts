@@ -138,13 +138,13 @@ describe('the monitors room', () => {
   });
 
   it('a final action max_final_actions refuses: its final_action event says not done (no alert tells of a reboot that did not happen), and the chain keeps why', () => {
-    const why = '0 OS final actions within the last 3600s (max_final_actions 0 per final_action_window)';
+    const why = 'max_final_actions 0: no OS final action is ever done';
     const { monitors, events } = monitorsRoom(undefined, why);
     monitors.add(processMonitor('web-pfile', 'web', '/etc/web.pfile', { restartThreshold: 0 }));
     monitors.entryRetryOver('/etc/web.pfile', '/opt/web');
     const final = events.filter((e) => e.kind === 'final_action');
     assert.equal(final.length, 1, JSON.stringify(events));
-    assert.match(final[0].message, /final action reboot: .*\(not done: 0 OS final actions within the last 3600s/);
+    assert.match(final[0].message, /final action reboot: .*\(not done: max_final_actions 0: no OS final action is ever done\)/);
     assert.equal(final[0].fields.refused, why);
     assert.equal(monitors.records()['web-pfile'].finalActionRefused, why);
     monitors.closeAll();
@@ -280,6 +280,31 @@ describe('the persistence room', () => {
     const { s, lines } = state(path);
     assert.equal(s.previous, null);
     assert.ok(lines.some((l) => l.startsWith(`State file ${path} is corrupt`)), lines.join('\n'));
+  });
+
+  it('a file set aside for a bad record keeps its OS final actions: max_final_actions still counts the reboot it holds', () => {
+    const path = join(tmp(), 'failsafe.state');
+    const a = state(path).s;
+    const at = Date.now() - 60_000;
+    a.finalActions.push({ action: 'reboot', at, source: 'monitor m' });
+    a.persistNow();
+    const text = JSON.parse(readFileSync(path, 'utf8'));
+    text.groups.web.state = 'Sleeping'; // a hand edit
+    writeFileSync(path, JSON.stringify(text));
+    const { s, lines } = state(path);
+    assert.equal(s.previous, null);
+    assert.deepEqual(s.finalActions, [{ action: 'reboot', at, source: 'monitor m' }]);
+    assert.ok(lines.some((l) => l.startsWith(`State file ${path} is corrupt (groups.web.state is not a group state)`) && l.endsWith('(its 1 OS final action record(s) kept: max_final_actions still counts them)')), lines.join('\n'));
+  });
+
+  it("a chain's finalActionRefused that is not a string (a hand edit) does not make the file corrupt: the chain reads as done", () => {
+    const path = join(tmp(), 'failsafe.state');
+    state(path).s.persistNow();
+    const text = JSON.parse(readFileSync(path, 'utf8'));
+    text.monitors.m.finalActionRefused = 5;
+    writeFileSync(path, JSON.stringify(text));
+    const { s } = state(path);
+    assert.equal(s.chain('m', 'K')?.finalActionDone, true);
   });
 
   it('a write that fails is said once, and said again when it works', async () => {
