@@ -288,7 +288,7 @@ describe('the persistence room', () => {
     const at = Date.now() - 60_000;
     a.finalActions.push({ action: 'reboot', at, source: 'monitor m' });
     a.persistNow();
-    const text = JSON.parse(readFileSync(path, 'utf8'));
+    const text = JSON.parse(readFileSync(path, 'utf8')) as { groups: Record<string, { state: string }> };
     text.groups.web.state = 'Sleeping'; // a hand edit
     writeFileSync(path, JSON.stringify(text));
     const { s, lines } = state(path);
@@ -300,7 +300,7 @@ describe('the persistence room', () => {
   it("a chain's finalActionRefused that is not a string (a hand edit) does not make the file corrupt: the chain reads as done", () => {
     const path = join(tmp(), 'failsafe.state');
     state(path).s.persistNow();
-    const text = JSON.parse(readFileSync(path, 'utf8'));
+    const text = JSON.parse(readFileSync(path, 'utf8')) as { monitors: Record<string, { finalActionRefused: unknown }> };
     text.monitors.m.finalActionRefused = 5;
     writeFileSync(path, JSON.stringify(text));
     const { s } = state(path);
