@@ -4,7 +4,6 @@
 // each monitor's recovery chain, the OS final actions done (their limit), and the entries of the
 // pfiles that have no SHM_DUMP_FILE of their own. Written atomically like the pfile state file
 // (temporary file, fsync, rename); a corrupt file is set aside and pcheck starts afresh.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GROUP_STATES } from '../core/failsafe-model';
 import type { FinalActionRecord } from '../core/final-action-limit';
@@ -69,7 +68,8 @@ export interface FailsafeSnapshot {
   pfiles: Record<string, StateSnapshot>;
 }
 
-export type ReadFailsafeResult = { snapshot: FailsafeSnapshot } | { missing: true } | { corrupt: string; movedTo: string | null };
+/** `finalActions` of a corrupt file: the records it still holds (salvageFinalActions). */
+export type ReadFailsafeResult = { snapshot: FailsafeSnapshot } | { missing: true } | { corrupt: string; movedTo: string | null; finalActions: FinalActionRecord[] };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -120,20 +120,16 @@ export function failsafeProblem(v: unknown): string | null {
 
 const isFinalAction = (a: unknown): a is FinalActionRecord => isObject(a) && typeof a.action === 'string' && typeof a.source === 'string' && isTime(a.at);
 
-/** The OS final actions recorded in a state file set aside as corrupt, if it is JSON: a bad
+/** The OS final actions recorded in a state file of the wrong shape (its parsed JSON): a bad
  *  record elsewhere (a hand edit) must not lift max_final_actions and allow a second reboot. */
-export function salvageFinalActions(path: string): FinalActionRecord[] {
-  try {
-    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    return isObject(v) && Array.isArray(v.finalActions) ? v.finalActions.filter(isFinalAction) : [];
-  } catch {
-    return [];
-  }
+export function salvageFinalActions(v: unknown): FinalActionRecord[] {
+  return isObject(v) && Array.isArray(v.finalActions) ? v.finalActions.filter(isFinalAction) : [];
 }
 
 export function readFailsafeState(path: string): ReadFailsafeResult {
   const r = readJsonFile(path, failsafeProblem);
-  return 'value' in r ? { snapshot: r.value as FailsafeSnapshot } : r;
+  if ('value' in r) return { snapshot: r.value as FailsafeSnapshot };
+  return 'corrupt' in r ? { corrupt: r.corrupt, movedTo: r.movedTo, finalActions: salvageFinalActions(r.parsed) } : r;
 }
 
 export function writeFailsafeState(path: string, s: FailsafeSnapshot, opts: { sync?: boolean } = {}): void {

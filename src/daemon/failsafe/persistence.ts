@@ -6,7 +6,7 @@
 import { clampToNow, type FinalActionRecord } from '../../core/final-action-limit';
 import type { Logger } from '../../log/logger';
 import type { ReadStateResult, StateSnapshot } from '../../state/state-file';
-import { readFailsafeState, salvageFinalActions, writeFailsafeState, type ChainRecord, type FailsafeSnapshot, type GroupRecord } from '../../state/failsafe-state';
+import { readFailsafeState, writeFailsafeState, type ChainRecord, type FailsafeSnapshot, type GroupRecord } from '../../state/failsafe-state';
 import { syncStateFileLater, type StateSync } from '../../state/state-sync';
 import type { StateStore } from '../entries/entry-state-file';
 
@@ -60,7 +60,7 @@ export class FailsafeState {
       return null;
     }
     if ('corrupt' in r) {
-      this.salvaged = salvageFinalActions(r.movedTo ?? this.d.path);
+      this.salvaged = r.finalActions;
       const kept = this.salvaged.length === 0 ? '' : ` (its ${this.salvaged.length} OS final action record(s) kept: max_final_actions still counts them)`;
       this.d.log.err(`State file ${this.d.path} is corrupt (${r.corrupt}); set aside as ${r.movedTo ?? '(could not move)'}; starting afresh${kept}`);
       return null;
