@@ -43,6 +43,12 @@ const show = (v: string | number | boolean | null): string => (v === null ? '-' 
 const name = (p: Pent) => `${p.id}:${p.pname}`;
 const capped = (names: string[]): string => (names.length <= MAX_NAMED ? names.join(', ') : `${names.slice(0, MAX_NAMED).join(', ')} and ${names.length - MAX_NAMED} more`);
 
+/** A removed entry by its pname; one of several with that pname also by its options (they
+ *  tell them apart: the loader refuses two entries that can match the same process). */
+function removedName(p: Pent, all: readonly Pent[]): string {
+  return all.some((q) => q !== p && q.pname === p.pname) ? `${p.pname} [${p.optionsText || '-'}]` : p.pname;
+}
+
 /** `no change`, or e.g. `added 3:/usr/sbin/a; removed /usr/sbin/b; edited 2:/opt/c (retry 3 -> 5); MONITOR_INTERVAL 5 -> 2; 1 unchanged`. */
 export function reloadSummary(before: Pfile, after: Pfile, o: SummaryOptions = {}): string {
   const old = new Map<string, Pent>();
@@ -68,7 +74,7 @@ export function reloadSummary(before: Pfile, after: Pfile, o: SummaryOptions = {
     if (diffs.length === 0) unchanged++;
     else edited.push(`${name(p)} (${diffs.join(', ')})`);
   }
-  const removed = [...old.values()].map((p) => p.pname);
+  const removed = [...old.values()].map((p) => removedName(p, before.pents));
   const logNote = o.failsafe ? ' (not used in FailSafe mode: [daemon] log_file and syslog are)' : ' (read at start: applies when pcheck is restarted)';
   // INITIAL_WAIT not written follows MONITOR_INTERVAL: that change is listed, not twice
   const follows = (p: Pfile) => p.param.initialWait === p.param.monitorInterval;

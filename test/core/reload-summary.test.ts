@@ -72,4 +72,10 @@ describe('what a reload changed', () => {
     const after = pfile([], ['/usr/sbin/b:/opt/b.sh:60:3:exit', '/opt/my app/bin:/opt/a.sh:60:4:exit']);
     assert.equal(reloadSummary(before, after), 'edited 2:/opt/my app/bin (retry 3 -> 4); 1 unchanged');
   });
+
+  it('a removed entry that shared its pname with another is named with its options: which java went', () => {
+    const before = pfile([], ['/usr/bin/java:/opt/t.sh:60:3:exit:include_strings=tomcat', '/usr/bin/java:/opt/j.sh:60:3:exit:include_strings=jboss']);
+    const after = pfile([], ['/usr/bin/java:/opt/t.sh:60:3:exit:include_strings=tomcat']);
+    assert.equal(reloadSummary(before, after), 'removed /usr/bin/java [include_strings=jboss]; 1 unchanged');
+  });
 });
