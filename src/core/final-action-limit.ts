@@ -36,6 +36,8 @@ export function clampToNow(history: readonly FinalActionRecord[], now: number): 
 export function mayRunFinalAction(history: readonly FinalActionRecord[], now: number, limit: FinalActionLimit): LimitVerdict {
   const within = recentActions(history, now, limit).length;
   if (within < limit.max) return { allowed: true };
+  // "0 OS final actions within the last 3600s" would read as if the window were the reason
+  if (limit.max === 0) return { allowed: false, within, reason: 'max_final_actions 0: no OS final action is ever done' };
   const n = `${within} OS final action${within === 1 ? '' : 's'}`;
   return { allowed: false, within, reason: `${n} within the last ${limit.windowSec}s (max_final_actions ${limit.max} per final_action_window)` };
 }

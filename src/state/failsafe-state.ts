@@ -44,7 +44,7 @@ export interface ChainRecord {
   failures: number;
   groupRestarts: number;
   finalActionDone: boolean;
-  /** why max_final_actions refused the final action (absent in older state files: done) */
+  /** why max_final_actions refused the final action (absent in older state files, or not a string: done) */
   finalActionRefused?: string | null;
   /** epoch ms of the last step of the chain (a failure counted, a restart, the final action) */
   changedAt: number | null;
@@ -68,7 +68,8 @@ export interface FailsafeSnapshot {
   pfiles: Record<string, StateSnapshot>;
 }
 
-export type ReadFailsafeResult = { snapshot: FailsafeSnapshot } | { missing: true } | { corrupt: string; movedTo: string | null };
+/** `finalActions` of a corrupt file: the records it still holds (salvageFinalActions). */
+export type ReadFailsafeResult = { snapshot: FailsafeSnapshot } | { missing: true } | { corrupt: string; movedTo: string | null; finalActions: FinalActionRecord[] };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -89,7 +90,6 @@ function chainProblem(name: string, m: unknown): string | null {
   if (typeof m.config !== 'string') return `monitors.${name}.config is not a string`;
   if (!isCount(m.failures) || !isCount(m.groupRestarts)) return `monitors.${name} has a bad count`;
   if (typeof m.finalActionDone !== 'boolean' || typeof m.suspended !== 'boolean') return `monitors.${name} has a bad flag`;
-  if (m.finalActionRefused !== undefined && m.finalActionRefused !== null && typeof m.finalActionRefused !== 'string') return `monitors.${name}.finalActionRefused is not a string`;
   return m.changedAt === null || isTime(m.changedAt) ? null : `monitors.${name}.changedAt is not a time`;
 }
 
@@ -109,7 +109,7 @@ export function failsafeProblem(v: unknown): string | null {
     if (p !== null) return p;
   }
   for (const [i, a] of v.finalActions.entries()) {
-    if (!isObject(a) || typeof a.action !== 'string' || typeof a.source !== 'string' || !isTime(a.at)) return `finalActions[${i}] is bad`;
+    if (!isFinalAction(a)) return `finalActions[${i}] is bad`;
   }
   for (const [k, s] of Object.entries(v.pfiles)) {
     const p = snapshotProblem(s);
@@ -118,9 +118,18 @@ export function failsafeProblem(v: unknown): string | null {
   return null;
 }
 
+const isFinalAction = (a: unknown): a is FinalActionRecord => isObject(a) && typeof a.action === 'string' && typeof a.source === 'string' && isTime(a.at);
+
+/** The OS final actions recorded in a state file of the wrong shape (its parsed JSON): a bad
+ *  record elsewhere (a hand edit) must not lift max_final_actions and allow a second reboot. */
+export function salvageFinalActions(v: unknown): FinalActionRecord[] {
+  return isObject(v) && Array.isArray(v.finalActions) ? v.finalActions.filter(isFinalAction) : [];
+}
+
 export function readFailsafeState(path: string): ReadFailsafeResult {
   const r = readJsonFile(path, failsafeProblem);
-  return 'value' in r ? { snapshot: r.value as FailsafeSnapshot } : r;
+  if ('value' in r) return { snapshot: r.value as FailsafeSnapshot };
+  return 'corrupt' in r ? { corrupt: r.corrupt, movedTo: r.movedTo, finalActions: salvageFinalActions(r.parsed) } : r;
 }
 
 export function writeFailsafeState(path: string, s: FailsafeSnapshot, opts: { sync?: boolean } = {}): void {

@@ -287,15 +287,20 @@ export function readStateFile(path: string): ReadStateResult {
 
 /** A JSON state file whose shape `problemOf` checks (null: fine), read as readStateFile reads one:
  *  a corrupt or irregular file is set aside as PATH.corrupt-<epochms>. */
-export function readJsonFile(path: string, problemOf: (v: unknown) => string | null): { value: unknown } | { missing: true } | { corrupt: string; movedTo: string | null } {
+export function readJsonFile(
+  path: string,
+  problemOf: (v: unknown) => string | null,
+): { value: unknown } | { missing: true } | { corrupt: string; movedTo: string | null; parsed?: unknown } {
   const raw = readRegularFile(path);
   if ('missing' in raw) return raw;
   let problem: string | null;
   let value: unknown;
+  let parsed = false;
   if ('problem' in raw) problem = raw.problem;
   else {
     try {
       value = JSON.parse(raw.text);
+      parsed = true;
       problem = problemOf(value);
     } catch (e) {
       problem = raw.text.length === 0 ? 'empty file' : `not JSON (${jsonErrorWhere(e)})`;
@@ -303,12 +308,14 @@ export function readJsonFile(path: string, problemOf: (v: unknown) => string | n
   }
   if (problem === null) return { value };
 
+  // `parsed`: the JSON of a regular file of the wrong shape, for what a reader may still salvage
+  const more = parsed ? { parsed: value } : {};
   const movedTo = `${path}.corrupt-${Date.now()}`;
   try {
     renameSync(path, movedTo);
-    return { corrupt: problem, movedTo };
+    return { corrupt: problem, movedTo, ...more };
   } catch {
-    return { corrupt: problem, movedTo: null };
+    return { corrupt: problem, movedTo: null, ...more };
   }
 }
 

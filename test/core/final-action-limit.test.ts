@@ -22,6 +22,8 @@ describe('the limit of OS final actions', () => {
 
   it('max_final_actions 0 never runs an OS final action', () => {
     assert.equal(mayRunFinalAction([], 0, { max: 0, windowSec: 60 }).allowed, false);
+    // the reason is the setting, not a window that holds "0 OS final actions"
+    assert.deepEqual(mayRunFinalAction([], 0, { max: 0, windowSec: 60 }), { allowed: false, within: 0, reason: 'max_final_actions 0: no OS final action is ever done' });
   });
 
   it('a record in the future (the clock was stepped back) still counts: a clock step allows no second reboot', () => {

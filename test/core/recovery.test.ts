@@ -87,6 +87,17 @@ describe('recovery chain', () => {
     assert.equal(recoveryStep(initialMonitorState(), { type: 'finalActionRefused', reason: 'x' }, cfg, 0).state.finalActionRefused, null);
   });
 
+  it('a refused final action is forgotten after `grace` seconds of health: the chain starts again and may ask for it again', () => {
+    const end = run([fail, fail, fail, fail, fail, fail]).state;
+    const refused = recoveryStep(end, { type: 'finalActionRefused', reason: '1 OS final action within the last 3600s' }, cfg, 6000).state;
+    const healthy = run([ok, { type: 'tick' }], cfg, refused, 10_000);
+    assert.equal(healthy.state.finalActionRefused, '1 OS final action within the last 3600s', 'one second of health is not enough');
+    const later = recoveryStep(healthy.state, { type: 'tick' }, cfg, 10_000 + 60_000).state;
+    assert.deepEqual([later.finalActionDone, later.finalActionRefused, later.groupRestarts], [false, null, 0]);
+    const again = run([fail, fail, fail, fail, fail, fail], cfg, later, 80_000);
+    assert.deepEqual(kinds(again.actions).at(-1), { type: 'finalAction', action: 'reboot' });
+  });
+
   it('clear resets every counter, as padmin monitor clear', () => {
     const r = run([fail, fail, fail, fail, fail, fail, { type: 'clear' }]);
     assert.deepEqual([r.state.failures, r.state.groupRestarts, r.state.finalActionDone, r.state.status], [0, 0, false, 'Normal']);

@@ -84,24 +84,26 @@ describe('the groups room', () => {
   });
 });
 
-function monitorsRoom(restored: (name: string, key: string) => ChainRecord | undefined = () => undefined) {
+function monitorsRoom(restored: (name: string, key: string) => ChainRecord | undefined = () => undefined, refuse: string | null = null) {
   const { log, lines } = memLogger();
   const restarts: string[] = [];
   const finals: string[] = [];
+  const events: { kind: string; message: string; fields: Record<string, unknown> }[] = [];
   const monitors = new Monitors({
     log,
     groupState: () => 'Online',
     groupSince: () => 0,
     restartGroup: (g, m) => restarts.push(`${g} by ${m}`),
-    finalAction: (a, m: MonitorRunner) => {
+    finalAction: (a, m: MonitorRunner, announce) => {
       finals.push(`${a} by ${m.cfg.name}`);
-      return null;
+      announce(refuse);
+      return refuse;
     },
-    event: () => undefined,
+    event: (kind, _name, message, fields) => events.push({ kind, message, fields }),
     changed: () => undefined,
     restored,
   });
-  return { monitors, lines, restarts, finals };
+  return { monitors, lines, restarts, finals, events };
 }
 
 describe('the monitors room', () => {
@@ -132,6 +134,29 @@ describe('the monitors room', () => {
     assert.deepEqual(finals, [], 'done before the restart of pcheck: not again');
     assert.deepEqual(restarts, []);
     assert.equal(monitors.records()['web-pfile'].finalActionDone, true);
+    monitors.closeAll();
+  });
+
+  it('a final action max_final_actions refuses: its final_action event says not done (no alert tells of a reboot that did not happen), and the chain keeps why', () => {
+    const why = 'max_final_actions 0: no OS final action is ever done';
+    const { monitors, events } = monitorsRoom(undefined, why);
+    monitors.add(processMonitor('web-pfile', 'web', '/etc/web.pfile', { restartThreshold: 0 }));
+    monitors.entryRetryOver('/etc/web.pfile', '/opt/web');
+    const final = events.filter((e) => e.kind === 'final_action');
+    assert.equal(final.length, 1, JSON.stringify(events));
+    assert.match(final[0].message, /final action reboot: .*\(not done: max_final_actions 0: no OS final action is ever done\)/);
+    assert.equal(final[0].fields.refused, why);
+    assert.equal(monitors.records()['web-pfile'].finalActionRefused, why);
+    monitors.closeAll();
+  });
+
+  it('a restored chain whose reason is empty is done, alike in the log and in the state (no "NOT DONE ()")', () => {
+    const cfg = processMonitor('web-pfile', 'web', '/etc/web.pfile', { restartThreshold: 1 });
+    const rec: ChainRecord = { config: configKey(cfg), failures: 0, groupRestarts: 1, finalActionDone: true, finalActionRefused: '', changedAt: 1, suspended: false };
+    const { monitors, lines } = monitorsRoom(() => rec);
+    monitors.add(cfg);
+    assert.equal(monitors.get('web-pfile')?.state.finalActionRefused, null);
+    assert.ok(lines.includes('Monitor web-pfile restored: failures 0, group restarts 1/1, final action reboot done'), lines.join('\n'));
     monitors.closeAll();
   });
 
@@ -193,6 +218,20 @@ describe('the final actions room', () => {
     assert.ok(!existsSync(join(r.runDir, 'rehearse.log')) || !/would shutdown/.test(readFileSync(join(r.runDir, 'rehearse.log'), 'utf8')));
   });
 
+  it("an entry's refused retry-over OS action names the entry once in parentheses, and the announce comes before anything is done", async () => {
+    const r = finalsRoom(1, [{ action: 'reboot', at: Date.now() - 60_000, source: 'monitor x' }]);
+    const told: (string | null)[] = [];
+    await r.finals.os('shutdown', '(/opt/app)', false, (no) => told.push(no)).done;
+    assert.ok(r.lines.some((l) => l.startsWith('Final action shutdown (/opt/app) not done: 1 OS final action within the last 3600s')), r.lines.join('\n'));
+    assert.deepEqual(told, ['1 OS final action within the last 3600s (max_final_actions 1 per final_action_window)']);
+    const ok = finalsRoom();
+    const order: string[] = [];
+    const res = ok.finals.os('reboot', 'group web', true, (no) => order.push(`announce ${String(no)} after ${ok.persisted()} writes`));
+    assert.equal(res.refused, null);
+    await res.done;
+    assert.deepEqual(order, ['announce null after 0 writes'], 'the alert is handed over before the state is written and the machine goes down');
+  });
+
   it('none, stop_group and stop_daemon are not OS actions: no limit, no FATAL', () => {
     const r = finalsRoom(0);
     r.finals.run('none', 'monitor a', 'web');
@@ -241,6 +280,31 @@ describe('the persistence room', () => {
     const { s, lines } = state(path);
     assert.equal(s.previous, null);
     assert.ok(lines.some((l) => l.startsWith(`State file ${path} is corrupt`)), lines.join('\n'));
+  });
+
+  it('a file set aside for a bad record keeps its OS final actions: max_final_actions still counts the reboot it holds', () => {
+    const path = join(tmp(), 'failsafe.state');
+    const a = state(path).s;
+    const at = Date.now() - 60_000;
+    a.finalActions.push({ action: 'reboot', at, source: 'monitor m' });
+    a.persistNow();
+    const text = JSON.parse(readFileSync(path, 'utf8')) as { groups: Record<string, { state: string }> };
+    text.groups.web.state = 'Sleeping'; // a hand edit
+    writeFileSync(path, JSON.stringify(text));
+    const { s, lines } = state(path);
+    assert.equal(s.previous, null);
+    assert.deepEqual(s.finalActions, [{ action: 'reboot', at, source: 'monitor m' }]);
+    assert.ok(lines.some((l) => l.startsWith(`State file ${path} is corrupt (groups.web.state is not a group state)`) && l.endsWith('(its 1 OS final action record(s) kept: max_final_actions still counts them)')), lines.join('\n'));
+  });
+
+  it("a chain's finalActionRefused that is not a string (a hand edit) does not make the file corrupt: the chain reads as done", () => {
+    const path = join(tmp(), 'failsafe.state');
+    state(path).s.persistNow();
+    const text = JSON.parse(readFileSync(path, 'utf8')) as { monitors: Record<string, { finalActionRefused: unknown }> };
+    text.monitors.m.finalActionRefused = 5;
+    writeFileSync(path, JSON.stringify(text));
+    const { s } = state(path);
+    assert.equal(s.chain('m', 'K')?.finalActionDone, true);
   });
 
   it('a write that fails is said once, and said again when it works', async () => {

@@ -21,7 +21,7 @@ function slowProgram(sb: Sandbox): { pname: string; script: string; runs: () => 
 
 /** pcheck watching the slow program; killed, its restart script runs; meanwhile the entry's
  *  options are edited (hang_timeout added) and pcheck reloads. Returns after the reload. */
-async function reloadedMidRestart(sb: Sandbox): Promise<{ app: ReturnType<typeof slowProgram>; pfile: string; pc: Pcheck }> {
+async function reloadedMidRestart(sb: Sandbox): Promise<{ app: ReturnType<typeof slowProgram>; pfile: string; pc: Pcheck; reloaded: string; answer: string }> {
   const app = slowProgram(sb);
   const param = { INITIAL_WAIT: 1, RESTART_WAIT: 5 };
   const pfile = sb.pfile({ param, pents: [`${app.pname}:${app.script}:0:3:none`] });
@@ -32,9 +32,10 @@ async function reloadedMidRestart(sb: Sandbox): Promise<{ app: ReturnType<typeof
   kill(pid, 'SIGKILL');
   await waitFor(() => app.runs() === 2, 8000, 'the restart script to run');
   sb.pfile({ param, pents: [`${app.pname}:${app.script}:0:3:none:hang_timeout=30`] });
-  assert.equal(sb.padmin(pfile, 'reload').code, 0);
-  await pc.waitLine('Reloaded pfile=');
-  return { app, pfile, pc };
+  const r = sb.padmin(pfile, 'reload');
+  assert.equal(r.code, 0);
+  const reloaded = (await pc.waitLine('Reloaded pfile=')).text;
+  return { app, pfile, pc, reloaded, answer: r.stdout };
 }
 
 describe('a reload that edits an entry while its restart script runs', () => {
@@ -43,7 +44,11 @@ describe('a reload that edits an entry while its restart script runs', () => {
 
   it('the restart goes on under the edited entry: one script, one copy, retry_count kept', async () => {
     const sb = box();
-    const { app, pfile, pc } = await reloadedMidRestart(sb);
+    const { app, pfile, pc, reloaded, answer } = await reloadedMidRestart(sb);
+    // the log and padmin say the entry was kept (edited), not removed and added
+    const edited = `1 entries (edited 1:${app.pname} (options - -> hang_timeout=30: its restart under way carries on); 0 unchanged)`;
+    assert.ok(reloaded.endsWith(edited), reloaded);
+    assert.ok(answer.includes(edited), answer);
     const healed = await waitFor(() => {
       const v = sb.showPent(pfile)[0];
       return v.proc_sts === 'AVAIL' && v;

@@ -192,6 +192,22 @@ describe('FailSafe schedules and --keep-running', () => {
     assert.equal(await pc.exited, 0);
   });
 
+  it("a group's own final action refused by max_final_actions 0: its final_action alert says not done", async () => {
+    const own = new FailsafeSandbox();
+    try {
+      const start = own.script('bad-start.sh', 'exit 1');
+      own.ini(`[group:app]\nstart = "${start}"\nfinal_action = reboot\n\n[alert]\nevents = final_action\nwebhook_url = http://127.0.0.1:1/hook\n`, 'max_final_actions = 0\n');
+      const pc = own.failsafe(['--rehearse']);
+      await pc.waitLine('Final action reboot (group app) not done: max_final_actions 0: no OS final action is ever done; nothing is done');
+      await pc.waitLine('ALERT final_action app: Group app: start failed; final action reboot (not done: max_final_actions 0: no OS final action is ever done)');
+      assert.equal(pc.count('REHEARSE: would reboot'), 0);
+      kill(pc.pid, 'SIGTERM');
+      assert.equal(await pc.exited, 0);
+    } finally {
+      own.cleanup();
+    }
+  });
+
   it('a bad ini file is refused at start with section, key and line, exit 2', async () => {
     sb.ini('[group:app]\nstart = /bin/true; /bin/false\n');
     const pc = sb.failsafe();

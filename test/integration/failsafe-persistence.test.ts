@@ -94,6 +94,35 @@ describe('FailSafe counters persist across restarts of pcheck', () => {
     }
   });
 
+  it('a final action refused (max_final_actions 0) is said not done in the alert, and after a SIGKILL of pcheck the chain is restored as not done: nothing is tried twice', async () => {
+    const sb = new FailsafeSandbox();
+    try {
+      persistentFault(sb, 'max_final_actions = 0\n');
+      writeFileSync(sb.iniPath, readFileSync(sb.iniPath, 'utf8') + '\n[alert]\nevents = final_action\nwebhook_url = http://127.0.0.1:1/hook\n');
+      const why = 'max_final_actions 0: no OS final action is ever done';
+      const first = sb.failsafe(['--rehearse']);
+      await first.waitLine(`Final action reboot (monitor app-check) not done: ${why}; nothing is done`, 20_000);
+      // the alert does not tell of a reboot that did not happen
+      await first.waitLine(/ALERT final_action app-check: Monitor app-check failed 1 times after 1 restarts of group app: final action reboot: .*\(not done: max_final_actions 0: no OS final action is ever done\)/);
+      await first.waitLine('Monitor app-check still failing; final action reboot was not done', 20_000);
+      kill(first.pid, 'SIGKILL');
+      await first.exited;
+
+      const second = sb.failsafe(['--rehearse']);
+      await second.waitLine(`Monitor app-check restored: failures 0, group restarts 1/1, final action reboot not done (${why})`, 20_000);
+      await second.waitLine(`Monitor app-check still failing; final action reboot was not done (${why}) and is not tried again until padmin monitor clear app-check or 3600s of health`, 20_000);
+      assert.deepEqual([sb.monitor('app-check').finalActionDone, sb.monitor('app-check').finalActionRefused], [false, why]);
+      assert.match(sb.admin('status').stdout, /app-check .*final reboot NOT DONE \(max_final_actions 0: no OS final action is ever done\)/);
+      assert.equal(second.count('restarting group app'), 0, 'the chain is used up: no group restart');
+      assert.equal(second.count('Final action reboot'), 0, 'not tried again');
+      assert.equal(rehearsals(sb).filter((l) => l.includes('would run')).length, 0);
+      kill(second.pid, 'SIGTERM');
+      assert.equal(await second.exited, 0);
+    } finally {
+      sb.cleanup();
+    }
+  });
+
   it('with max_final_actions 2 the second final action runs, the third does not', async () => {
     const sb = new FailsafeSandbox();
     try {

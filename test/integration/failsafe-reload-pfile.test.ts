@@ -4,7 +4,7 @@
 // says `refused` (exit 1) with pcheck's reason, while the running configuration stays.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { FailsafeSandbox } from '../helpers/failsafe';
 import { kill, type Pcheck, type Service } from '../helpers/harness';
 
@@ -34,6 +34,9 @@ describe('reload of a FailSafe daemon with a group pfile', () => {
     writeFileSync(pfile, readFileSync(pfile, 'utf8') + pent(two) + '\n');
     const r = sb.admin('reload');
     assert.equal(r.code, 0, r.stderr);
+    // padmin's answer and the log say what the reload of the group pfile changed
+    assert.ok(r.stdout.includes(`pfile ${pfile}: 2 entries (added 2:${two.pname}; 1 unchanged)`), r.stdout);
+    await pc.waitLine(`Reloaded pfile='${pfile}': 2 entries (added 2:${two.pname}; 1 unchanged)`);
     await sb.until('two entries, both AVAIL', (v) => v.pfiles[0].entries.length === 2 && v.pfiles[0].entries.every((e) => e.proc_sts === 'AVAIL'), 20_000);
     assert.equal(pc.count('Reload refused'), 0);
   });
@@ -42,8 +45,24 @@ describe('reload of a FailSafe daemon with a group pfile', () => {
     writeFileSync(pfile, readFileSync(pfile, 'utf8').replace(`${pent(two)}\n`, ''));
     const r = sb.padmin(pfile, 'reload');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /reloaded .*: 1 entries/);
+    assert.ok(r.stdout.includes(`reloaded ${pfile}: 1 entries (removed ${two.pname}; 1 unchanged)`), r.stdout);
     assert.equal(entries().length, 1);
+  });
+
+  it("a LOG_FILE changed in a group pfile is said not to be used (FailSafe mode logs to [daemon] log_file), and it is not", () => {
+    const good = readFileSync(pfile, 'utf8');
+    const logFile = `${sb.dir}/group-pfile.log`;
+    const was = /^LOG_FILE (.*)$/m.exec(good)![1];
+    writeFileSync(pfile, good.replace(/^LOG_FILE .*$/m, `LOG_FILE ${logFile}`));
+    try {
+      const r = sb.padmin(pfile, 'reload');
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.includes(`LOG_FILE ${was} -> ${logFile} (not used in FailSafe mode: [daemon] log_file and syslog are)`), r.stdout);
+      assert.deepEqual([existsSync(was), existsSync(logFile)], [false, false]);
+    } finally {
+      writeFileSync(pfile, good);
+      assert.equal(sb.padmin(pfile, 'reload').code, 0);
+    }
   });
 
   it('a bad edit of the pfile: padmin reload says refused with the pfile line, exit 1, and the running entries stay', async () => {

@@ -8,13 +8,15 @@ import { startEntry } from '../../core/entry-start';
 import { pentSignature, type Pent, type Pfile } from '../../core/model';
 import { newRuntime, retarget, type EntryRuntime } from './entry-runtime';
 
-/** The entries of `next`, matched against the running ones; `letGo` gets the removed ones. */
-export function reloadEntries(running: readonly EntryRuntime[], next: Pfile, now: Clock, letGo: (rt: EntryRuntime) => void): EntryRuntime[] {
+/** The entries of `next`, matched against the running ones; `letGo` gets the removed ones,
+ *  `carried` the edited ones kept for their restart under way ([before, after]). */
+export function reloadEntries(running: readonly EntryRuntime[], next: Pfile, now: Clock, letGo: (rt: EntryRuntime) => void, carried?: (from: Pent, to: Pent) => void): EntryRuntime[] {
   const old = new Map(running.map((rt) => [rt.signature, rt]));
   const same = next.pents.map((pent) => old.get(pentSignature(pent)) ?? null);
   for (const prev of same) if (prev) old.delete(prev.signature);
   const kept = next.pents.map((pent, i): EntryRuntime => {
     const prev = same[i] ?? takeRestarting(old, pent);
+    if (prev && !same[i]) carried?.(prev.pent, pent);
     if (prev) {
       retarget(prev, pent, next.param);
       return prev;

@@ -38,7 +38,7 @@ export function reloadFailsafe(r: Rooms, h: ReloadHooks, by: string): ControlRes
     void r.pfiles.remove(path);
     r.state.forget(path);
   }
-  r.pfiles.apply(loaded, wanted);
+  const pfileChanges = r.pfiles.apply(loaded, wanted);
   const monitors = [...next.monitors, ...implicitProcessMonitors(next)];
   const addMonitors = r.monitors.reconcile(monitors);
   const held = new Set(r.pfiles.paths());
@@ -50,5 +50,5 @@ export function reloadFailsafe(r: Rooms, h: ReloadHooks, by: string): ControlRes
   r.cfg = next;
   h.replaced(next);
   r.state.persistSoon();
-  return { ok: true, text: `reloaded ${next.path}: ${next.groups.length} groups, ${monitors.length} monitors` };
+  return { ok: true, text: [`reloaded ${next.path}: ${next.groups.length} groups, ${monitors.length} monitors`, ...pfileChanges.map((c) => `pfile ${c}`)].join('\n') };
 }

@@ -95,8 +95,10 @@ export class FailsafeDaemon {
       outputDir: () => this.outputDir,
       onStateChanged: (name, from, to) => this.onGroupState(name, from, to),
       onFinalAction: (name, action) => {
-        this.emit('final_action', name, `Group ${name}: start failed; final action ${action}`, { group: name, action });
-        this.rooms.finals.run(action, `group ${name}`, name);
+        const message = `Group ${name}: start failed; final action ${action}`;
+        this.rooms.finals.run(action, `group ${name}`, name, (refused) =>
+          this.emit('final_action', name, refused === null ? message : `${message} (not done: ${refused})`, refused === null ? { group: name, action } : { group: name, action, refused }),
+        );
       },
       changed,
     });
@@ -106,7 +108,7 @@ export class FailsafeDaemon {
       groupState: (g) => groups.state(g),
       groupSince: (g) => groups.get(g)?.stateSinceMono ?? null,
       restartGroup: (g, m) => groups.restart(g, `monitor ${m}`),
-      finalAction: (action, m) => this.rooms.finals.run(action, `monitor ${m.cfg.name}`, m.cfg.target),
+      finalAction: (action, m, announce) => this.rooms.finals.run(action, `monitor ${m.cfg.name}`, m.cfg.target, announce),
       event: (kind, name, message, fields) => this.emit(kind, name, message, fields),
       changed,
       restored: (name, key) => state.chain(name, key),

@@ -25,30 +25,40 @@ export interface FinalActionsDeps {
   beforeOsAction(): Promise<void>;
 }
 
+/** Told whether the action is done (null) or why not, once that is decided and before anything
+ *  is done: the `final_action` alert says which, and leaves before the machine goes down. */
+export type Announce = (refused: string | null) => void;
+const quiet: Announce = () => undefined;
+
+/** `(monitor web-http)`; an entry's source is already `(pname)`. */
+const paren = (source: string): string => (source.startsWith('(') ? source : `(${source})`);
+
 export class FinalActions {
   constructor(private readonly d: FinalActionsDeps) {}
 
   /** Carries out `action` asked by `source` (`monitor web-http`, `group web`, `(pname)`).
    *  Returns why it is not done (an OS action beyond max_final_actions), else null. */
-  run(action: FinalAction, source: string, group: string | null): string | null {
+  run(action: FinalAction, source: string, group: string | null, announce: Announce = quiet): string | null {
+    if (isOsAction(action)) return this.os(action, source, true, announce).refused;
+    announce(null);
     switch (action) {
       case 'none':
-        this.d.log.notice(`Final action none (${source}): nothing more is done`);
+        this.d.log.notice(`Final action none ${paren(source)}: nothing more is done`);
         return null;
       case 'stop_group':
         if (group !== null) this.d.stopGroup(group);
         return null;
       case 'stop_daemon':
-        this.d.stopDaemon(`Final action stop_daemon (${source}): stopping pcheck`);
+        this.d.stopDaemon(`Final action stop_daemon ${paren(source)}: stopping pcheck`);
         return null;
     }
-    return isOsAction(action) ? this.os(action, source, true).refused : null;
+    return null;
   }
 
   /** An OS action within the limit: FATAL, the state written, then done (or rehearsed), in the
    *  background (`done`). `refused`: why it is not done (beyond the limit), else null.
    *  `fatal`: log `(source) FATAL` first (an entry's retry-over has logged its own). */
-  os(action: OsAction, source: string, fatal: boolean): { refused: string | null; done: Promise<void> } {
+  os(action: OsAction, source: string, fatal: boolean, announce: Announce = quiet): { refused: string | null; done: Promise<void> } {
     const now = Date.now();
     const limit = this.d.limit();
     // a record from the future counts for one window from now, not until the clock catches up
@@ -58,13 +68,15 @@ export class FinalActions {
       const line = `not done: ${verdict.reason}; nothing is done`;
       // recorded before it is logged: whoever reads the log line finds the record there
       if (this.d.rehearse) this.record(`REHEARSE ${action}: ${line}`);
-      this.d.log.err(`Final action ${action} (${source}) ${line}`);
+      this.d.log.err(`Final action ${action} ${paren(source)} ${line}`);
+      announce(verdict.reason);
       return { refused: verdict.reason, done: Promise.resolve() };
     }
     // the window's records only: the history stays short
     const kept = recentActions(this.d.history, now, limit);
     this.d.history.splice(0, this.d.history.length, ...kept, { action, at: now, source });
-    if (fatal) this.d.log.crit(`(${source}) FATAL`);
+    announce(null);
+    if (fatal) this.d.log.crit(`${paren(source)} FATAL`);
     this.d.persistNow();
     return { refused: null, done: this.carryOut(action) };
   }

@@ -13,8 +13,9 @@ export interface MonitorRunnerDeps {
   log: Logger;
   monoNow(): number;
   restartGroup(group: string, monitor: string): void;
-  /** returns why the action is not done (max_final_actions), else null */
-  finalAction(action: FinalAction, monitor: MonitorRunner): string | null;
+  /** returns why the action is not done (max_final_actions), else null; `announce` is told
+   *  which before anything is done (the final_action event) */
+  finalAction(action: FinalAction, monitor: MonitorRunner, announce: (refused: string | null) => void): string | null;
   /** the state of a group, to hold checks while it is starting or stopping */
   groupState(group: string): GroupState | null;
   /** monotonic ms since the group is in its state (a check that began before saw another one) */
@@ -51,10 +52,12 @@ export class MonitorRunner {
   /** The chain as the previous pcheck left it (same configuration): its counters, its final
    *  action done, and a suspension by the operator. */
   restore(r: ChainRecord): void {
-    this.state = { ...this.state, failures: r.failures, groupRestarts: r.groupRestarts, finalActionDone: r.finalActionDone, finalActionRefused: r.finalActionDone ? (r.finalActionRefused ?? null) : null };
+    // no reason (an older pcheck's file, or an empty one): done, as the log, padmin and the web page say alike
+    const refused = r.finalActionDone && typeof r.finalActionRefused === 'string' && r.finalActionRefused !== '' ? r.finalActionRefused : null;
+    this.state = { ...this.state, failures: r.failures, groupRestarts: r.groupRestarts, finalActionDone: r.finalActionDone, finalActionRefused: refused };
     this.changedAt = r.changedAt;
     if (r.suspended) this.state = { ...this.state, status: 'Suspended', suspendedBy: 'operator' };
-    const chain = `failures ${r.failures}, group restarts ${r.groupRestarts}/${this.cfg.restartThreshold}${r.finalActionDone ? `, final action ${this.cfg.finalAction} ${r.finalActionRefused ? `not done (${r.finalActionRefused})` : 'done'}` : ''}`;
+    const chain = `failures ${r.failures}, group restarts ${r.groupRestarts}/${this.cfg.restartThreshold}${r.finalActionDone ? `, final action ${this.cfg.finalAction} ${refused !== null ? `not done (${refused})` : 'done'}` : ''}`;
     this.deps.log.info(`Monitor ${this.cfg.name} restored: ${chain}${r.suspended ? ', suspended by the operator' : ''}`);
   }
 
@@ -123,8 +126,7 @@ export class MonitorRunner {
           this.deps.restartGroup(a.group, this.cfg.name);
           break;
         case 'finalAction':
-          this.deps.event('final_action', lastLog, { ...fields, action: a.action });
-          refused = this.deps.finalAction(a.action, this);
+          refused = this.deps.finalAction(a.action, this, (no) => this.announce(a.action, lastLog, no));
           break;
         case 'statusChanged':
           this.deps.log.info(`Monitor ${this.cfg.name}: ${a.from} -> ${a.to}`);
@@ -141,6 +143,14 @@ export class MonitorRunner {
       this.deps.changed?.();
     }
     this.armGrace();
+  }
+
+  /** The final_action event: a refused action says so, so an alert does not tell of a reboot
+   *  that max_final_actions held back. */
+  private announce(action: FinalAction, message: string, refused: string | null): void {
+    const fields = { monitor: this.cfg.name, group: this.cfg.target, detail: this.state.detail, action };
+    if (refused === null) this.deps.event('final_action', message, fields);
+    else this.deps.event('final_action', `${message} (not done: ${refused})`, { ...fields, refused });
   }
 
   suspend(by: SuspendedBy = 'operator'): void {

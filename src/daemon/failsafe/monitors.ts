@@ -14,8 +14,9 @@ export interface MonitorsDeps {
   groupState(group: string): GroupState | null;
   groupSince(group: string): number | null;
   restartGroup(group: string, monitor: string): void;
-  /** returns why the action is not done (max_final_actions), else null */
-  finalAction(action: FinalAction, monitor: MonitorRunner): string | null;
+  /** returns why the action is not done (max_final_actions), else null; `announce` is told
+   *  which before anything is done */
+  finalAction(action: FinalAction, monitor: MonitorRunner, announce: (refused: string | null) => void): string | null;
   event(kind: EventKind, monitor: string, message: string, fields: Record<string, string | number | null>): void;
   /** a chain changed (the state file) */
   changed(): void;
@@ -49,7 +50,7 @@ export class Monitors {
       log: d.log,
       monoNow: () => systemClock().mono,
       restartGroup: (group) => d.restartGroup(group, cfg.name),
-      finalAction: (action, mon) => d.finalAction(action, mon),
+      finalAction: (action, mon, announce) => d.finalAction(action, mon, announce),
       groupState: (group) => d.groupState(group),
       groupSince: (group) => d.groupSince(group),
       event: (kind, message, fields) => d.event(kind, cfg.name, message, fields),

@@ -32,6 +32,8 @@ export class FailsafeState {
   readonly finalActions: FinalActionRecord[];
   ended: FailsafeEnd | null = null;
   private readonly pfiles = new Map<string, StateSnapshot>();
+  /** the OS final actions of a previous file set aside as corrupt */
+  private salvaged: FinalActionRecord[] = [];
   private pending: NodeJS.Immediate | null = null;
   private lastError: string | null = null;
   private readonly sync: StateSync;
@@ -40,7 +42,7 @@ export class FailsafeState {
     this.previous = this.read();
     this.sameBoot = this.previous !== null && d.bootId !== '' && this.previous.bootId === d.bootId;
     // one from the future (the clock was stepped back) counts for one window from this start
-    this.finalActions = clampToNow(this.previous?.finalActions ?? [], Date.now());
+    this.finalActions = clampToNow(this.previous?.finalActions ?? this.salvaged, Date.now());
     for (const [path, s] of Object.entries(this.previous?.pfiles ?? {})) this.pfiles.set(path, s);
     this.sync = syncStateFileLater(d.path, (e) => this.failed(`fsync of ${d.path} failed: ${e.message}`));
   }
@@ -58,7 +60,9 @@ export class FailsafeState {
       return null;
     }
     if ('corrupt' in r) {
-      this.d.log.err(`State file ${this.d.path} is corrupt (${r.corrupt}); set aside as ${r.movedTo ?? '(could not move)'}; starting afresh`);
+      this.salvaged = r.finalActions;
+      const kept = this.salvaged.length === 0 ? '' : ` (its ${this.salvaged.length} OS final action record(s) kept: max_final_actions still counts them)`;
+      this.d.log.err(`State file ${this.d.path} is corrupt (${r.corrupt}); set aside as ${r.movedTo ?? '(could not move)'}; starting afresh${kept}`);
       return null;
     }
     return 'missing' in r ? null : r.snapshot;

@@ -128,16 +128,21 @@ export class Pfiles {
     return out;
   }
 
-  /** Applies pfiles returned by check(), and the group that now holds each. */
-  apply(loaded: ReadonlyMap<string, Pfile>, wanted: ReadonlyMap<string, string | null>): void {
+  /** Applies pfiles returned by check(), and the group that now holds each; returns what each
+   *  reload changed (`PFILE: N entries (…)`), for padmin's answer. */
+  apply(loaded: ReadonlyMap<string, Pfile>, wanted: ReadonlyMap<string, string | null>): string[] {
+    const out: string[] = [];
     for (const [path, next] of loaded) {
       const h = this.held.get(path)!;
       h.group = wanted.get(path) ?? null;
       logCommand(this.d.services.log, 'reload', path);
-      const changes = reloadSummary(h.set.current, next);
-      h.set.apply(next);
-      this.d.services.log.info(`Reloaded pfile='${path}': ${h.set.size} entries (${changes})`);
+      const before = h.set.current;
+      const carried = h.set.apply(next);
+      const changes = `${h.set.size} entries (${reloadSummary(before, next, { carried, failsafe: true })})`;
+      this.d.services.log.info(`Reloaded pfile='${path}': ${changes}`);
+      out.push(`${path}: ${changes}`);
     }
+    return out;
   }
 
   /** `padmin -f PFILE -c reload` of one pfile of this daemon. */
@@ -151,8 +156,7 @@ export class Pfiles {
     } catch (e) {
       return refuseReload(this.d.services.log, by, reasonOf(e));
     }
-    this.apply(loaded, wanted);
-    return { ok: true, text: `reloaded ${path}: ${h.set.size} entries` };
+    return { ok: true, text: `reloaded ${this.apply(loaded, wanted).join('\n')}` };
   }
 
   /** The group holding pfiles changed state: their entries are watched only while it is Online. */

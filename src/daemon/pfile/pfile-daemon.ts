@@ -154,8 +154,9 @@ export class PfileDaemon {
     }
     logCommand(this.log, 'reload', cur);
     const intervalChanged = next.param.monitorInterval !== this.set.param().monitorInterval;
-    const changes = reloadSummary(this.set.current, next);
-    this.set.apply(next);
+    const before = this.set.current;
+    const carried = this.set.apply(next);
+    const changes = reloadSummary(before, next, { carried });
     if (intervalChanged) this.sd.setMonitorInterval(next.param.monitorInterval);
     this.sd.changed();
     this.log.info(`Reloaded pfile='${next.path}': ${this.set.size} entries (${changes})`);
