@@ -1,5 +1,5 @@
 // Sinks that write text lines: stdout (for humans, or for journald under systemd) and LOG_FILE.
-import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import type { NativeBinding } from '../native';
 import type { LogSink, Severity } from './types';
 import { WriteQueue, type Report, type WriteResult } from './write-queue';
@@ -98,19 +98,53 @@ function nonBlockingWriter(fd: number, native: NativeBinding | null): ((b: Buffe
 
 const EAGAIN = 11;
 
-/** LOG_FILE: appended synchronously, opened once (reopened by reload). */
+/** How often, at most, the file sink looks whether its path still names its file. */
+const ROTATION_CHECK_MS = 1000;
+
+/**
+ * LOG_FILE: appended synchronously. When logrotate (or an operator) has moved or removed the
+ * file, the next line reopens (creates) it at its path, as `tail -F` follows a name: no
+ * postrotate signal and no copytruncate are needed. The path is looked at before a write, at
+ * most once a second; lines in between go to the moved file, so none is lost.
+ */
 export function createFileSink(path: string, opts: { tag: string; pid: number }): LogSink & { path: string } {
   // 0600: the log holds script output and command lines; group or others have no business in it
-  const fd = openSync(path, 'a', 0o600);
-  let open = true;
+  const open = () => openSync(path, 'a', 0o600);
+  let fd = open();
+  let closed = false;
+  let checkedAt = Date.now();
+  const moved = (): boolean => {
+    try {
+      const now = statSync(path);
+      const mine = fstatSync(fd);
+      return now.ino !== mine.ino || now.dev !== mine.dev;
+    } catch {
+      return true; // removed (or unreadable): write to the path again
+    }
+  };
+  const follow = () => {
+    const now = Date.now();
+    if (now - checkedAt < ROTATION_CHECK_MS) return;
+    checkedAt = now;
+    if (!moved()) return;
+    try {
+      const next = open();
+      closeSync(fd);
+      fd = next;
+    } catch {
+      /* the directory is gone or not writable: keep the open file rather than lose lines */
+    }
+  };
   return {
     path,
     write(_severity: Severity, message: string) {
-      if (open) writeAll(fd, `${timestamp()} ${opts.tag}[${opts.pid}]: ${message}\n`);
+      if (closed) return;
+      follow();
+      writeAll(fd, `${timestamp()} ${opts.tag}[${opts.pid}]: ${message}\n`);
     },
     async close() {
-      if (open) closeSync(fd);
-      open = false;
+      if (!closed) closeSync(fd);
+      closed = true;
     },
   };
 }
