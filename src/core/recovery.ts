@@ -43,7 +43,13 @@ export interface MonitorState {
   suspendedBy: SuspendedBy | null;
   /** the last failure was not counted (its line is logged once per run of them) */
   notCounted: boolean;
+  /** the chain has ended and still fails: when its `still failing` line was last logged
+   *  (monotonic ms; repeated every END_REPEAT_MS, not at every check); null: not yet */
+  endLoggedMono?: number | null;
 }
+
+/** How often a monitor whose chain has ended says again that it still fails. */
+export const END_REPEAT_MS = 10 * 60 * 1000;
 
 /** An operator (padmin, the web page) or a `[schedule]` `suspend_monitor`. */
 export type SuspendedBy = 'operator' | 'schedule';
@@ -110,7 +116,7 @@ export function recoveryStep(s: MonitorState, e: MonitorEvent, cfg: RecoveryConf
     case 'targetOnline':
       return s.status !== 'Offline' ? quiet(s) : withStatus(s, { ...s, status: 'Normal' }, []);
     case 'clear':
-      return withStatus(s, { ...s, failures: 0, groupRestarts: 0, finalActionDone: false, finalActionRefused: null, status: inactive ? s.status : 'Normal' }, [
+      return withStatus(s, { ...s, failures: 0, groupRestarts: 0, finalActionDone: false, finalActionRefused: null, endLoggedMono: null, status: inactive ? s.status : 'Normal' }, [
         log('notice', `Monitor ${cfg.name} cleared: failures, group restarts and final action reset`),
       ]);
     case 'tick':
@@ -118,11 +124,11 @@ export function recoveryStep(s: MonitorState, e: MonitorEvent, cfg: RecoveryConf
     case 'finalActionRefused':
       return s.finalActionDone ? quiet({ ...s, finalActionRefused: e.reason }) : quiet(s);
     case 'entryRetryOver':
-      return inactive ? quiet(s) : failure(s, `(${e.pname}) RETRY_OVER:GROUP`, cfg);
+      return inactive ? quiet(s) : failure(s, `(${e.pname}) RETRY_OVER:GROUP`, cfg, nowMono);
     case 'result':
       if (inactive) return quiet(s); // a check that was under way when the monitor stopped
       if (e.ok) return success(s, e, cfg, nowMono);
-      return counts(e.target) ? failure(s, e.detail, cfg) : notCounted(s, e.detail, e.target, cfg);
+      return counts(e.target) ? failure(s, e.detail, cfg, nowMono) : notCounted(s, e.detail, e.target, cfg);
   }
 }
 
@@ -169,6 +175,7 @@ function success(s: MonitorState, e: { warning?: boolean; detail: string }, cfg:
     detail: e.detail,
     healthySinceMono: s.healthySinceMono ?? nowMono,
     notCounted: false,
+    endLoggedMono: null,
   };
   const actions: MonitorAction[] = [];
   if (s.status === 'Error') actions.push(log('notice', `Monitor ${cfg.name} recovered: ${e.detail}`));
@@ -177,10 +184,23 @@ function success(s: MonitorState, e: { warning?: boolean; detail: string }, cfg:
   return { state: g.state, actions: [...r.actions, ...g.actions] };
 }
 
-function failure(s: MonitorState, detail: string, cfg: RecoveryConfig): RecoveryStep {
+function failure(s: MonitorState, detail: string, cfg: RecoveryConfig, nowMono: number): RecoveryStep {
   const failures = s.failures + 1;
   const base: MonitorState = { ...s, status: 'Error', failures, detail, healthySinceMono: null, notCounted: false };
   const actions: MonitorAction[] = [];
+  // the chain has ended: a failure is neither counted nor escalated; said once, then every
+  // END_REPEAT_MS while it fails (not a line at every check, all day long)
+  if (s.finalActionDone) {
+    const last = s.endLoggedMono ?? null;
+    if (last !== null && nowMono - last < END_REPEAT_MS) return withStatus(s, { ...base, failures: 0 }, actions);
+    const end =
+      s.finalActionRefused === null
+        ? `final action ${cfg.finalAction} already done`
+        : `final action ${cfg.finalAction} was not done (${s.finalActionRefused}) and is not tried again until padmin monitor clear ${cfg.name}${cfg.grace === 0 ? '' : ` or ${cfg.grace}s of health`}`;
+    const again = last === null ? ` (said again every ${END_REPEAT_MS / 60_000} min while it fails)` : '';
+    actions.push(log('warning', `Monitor ${cfg.name} still failing; ${end}: ${detail}${again}`));
+    return withStatus(s, { ...base, failures: 0, endLoggedMono: nowMono }, actions);
+  }
   const limit = cfg.retries + 1;
   if (failures < limit) {
     actions.push(log('warning', `Monitor ${cfg.name} failed (${failures}/${limit}): ${detail}`));
@@ -193,14 +213,6 @@ function failure(s: MonitorState, detail: string, cfg: RecoveryConfig): Recovery
       { type: 'restartGroup', group: cfg.target },
     );
     return withStatus(s, { ...base, failures: 0, groupRestarts: n }, actions);
-  }
-  if (s.finalActionDone) {
-    const end =
-      s.finalActionRefused === null
-        ? `final action ${cfg.finalAction} already done`
-        : `final action ${cfg.finalAction} was not done (${s.finalActionRefused}) and is not tried again until padmin monitor clear ${cfg.name}${cfg.grace === 0 ? '' : ` or ${cfg.grace}s of health`}`;
-    actions.push(log('warning', `Monitor ${cfg.name} still failing; ${end}: ${detail}`));
-    return withStatus(s, { ...base, failures: 0 }, actions);
   }
   const target = cfg.target === null ? 'no group' : `group ${cfg.target}`;
   actions.push(
@@ -215,7 +227,7 @@ function graceReset(s: MonitorState, cfg: RecoveryConfig, nowMono: number): Reco
   const due = recoveryDeadline(s, cfg);
   if (due === null || nowMono < due) return quiet(s);
   return {
-    state: { ...s, groupRestarts: 0, finalActionDone: false, finalActionRefused: null },
+    state: { ...s, groupRestarts: 0, finalActionDone: false, finalActionRefused: null, endLoggedMono: null },
     actions: [log('info', `Monitor ${cfg.name} healthy for ${cfg.grace}s: group restarts and final action reset`)],
   };
 }

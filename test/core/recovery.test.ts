@@ -76,15 +76,30 @@ describe('recovery chain', () => {
     assert.deepEqual(kinds(again.actions), [], 'not asked for again');
     const lines = again.actions.flatMap((a) => (a.type === 'log' ? [a.message] : []));
     assert.ok(
-      lines.includes('Monitor web-http still failing; final action reboot was not done (1 OS final action within the last 3600s) and is not tried again until padmin monitor clear web-http or 60s of health: HTTP 500'),
+      lines.includes('Monitor web-http still failing; final action reboot was not done (1 OS final action within the last 3600s) and is not tried again until padmin monitor clear web-http or 60s of health: HTTP 500 (said again every 10 min while it fails)'),
       lines.join('\n'),
     );
     const done = run([fail, fail], cfg, end).actions.flatMap((a) => (a.type === 'log' ? [a.message] : []));
-    assert.ok(done.includes('Monitor web-http still failing; final action reboot already done: HTTP 500'));
+    assert.ok(done.includes('Monitor web-http still failing; final action reboot already done: HTTP 500 (said again every 10 min while it fails)'));
     const cleared = recoveryStep(refused, { type: 'clear' }, cfg, 8000).state;
     assert.deepEqual([cleared.finalActionDone, cleared.finalActionRefused], [false, null]);
     // a refusal before the chain's end (a stale answer) changes nothing
     assert.equal(recoveryStep(initialMonitorState(), { type: 'finalActionRefused', reason: 'x' }, cfg, 0).state.finalActionRefused, null);
+  });
+
+  it('a chain that has ended says it still fails once, then every 10 minutes, not at every check; a success in between makes the next failure say it at once', () => {
+    const end = run([fail, fail, fail, fail, fail, fail]).state;
+    const said = (events: MonitorEvent[], start: MonitorState, t0: number) =>
+      run(events, cfg, start, t0).actions.flatMap((a) => (a.type === 'log' && a.message.includes('still failing') ? [a.message] : []));
+    // one check a second for 10 minutes: said at the first, then once more 10 minutes later
+    const tenMinutes: MonitorEvent[] = Array.from({ length: 601 }, () => fail);
+    const lines = said(tenMinutes, end, 10_000);
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.ok(lines[0].endsWith('(said again every 10 min while it fails)'));
+    assert.ok(!lines[1].includes('said again'));
+    const quiet = run(Array.from({ length: 5 }, () => fail), cfg, end, 10_000).state;
+    assert.equal(said([ok, fail], quiet, 20_000).length, 1, 'after a success, the next failure says it at once');
+    assert.equal(run([fail], cfg, end, 0).state.status, 'Error', 'the status is Error all the while');
   });
 
   it('a refused final action is forgotten after `grace` seconds of health: the chain starts again and may ask for it again', () => {
