@@ -20,13 +20,6 @@ const PARAM_KEYS: [ParamKey, string, boolean][] = [
   ['syslogSocket', 'SYSLOG_SOCKET', true],
 ];
 
-/** METRICS_* are read when pcheck starts its /metrics listener (src/config/pfile-metrics.ts). */
-const METRICS_KEYS: ['metricsListen' | 'metricsTokenFile' | 'metricsAllow', string][] = [
-  ['metricsListen', 'METRICS_LISTEN'],
-  ['metricsTokenFile', 'METRICS_TOKEN_FILE'],
-  ['metricsAllow', 'METRICS_ALLOW'],
-];
-
 /** The fields an entry keeps its identity through (its signature is pname, script, options). */
 const PENT_FIELDS: ['retryLimit' | 'grace' | 'retryOverAction', string][] = [
   ['retryLimit', 'retry'],
@@ -89,13 +82,6 @@ export function reloadSummary(before: Pfile, after: Pfile, o: SummaryOptions = {
   const params = PARAM_KEYS.filter(changed).map(
     ([k, key, logSink]) => `${key} ${show(before.param[k])} -> ${show(after.param[k])}${logSink ? logNote : ''}`,
   );
-  const metricsNote = o.failsafe ? ' (not used in FailSafe mode: [web] serves /metrics)' : ' (read at start: /metrics keeps the old value until pcheck is restarted)';
-  const list = (v: readonly string[] | string | null) => (Array.isArray(v) ? v.join(',') : show(v as string | null));
-  for (const [k, key] of METRICS_KEYS) {
-    const a = list(before.param[k]);
-    const b = list(after.param[k]);
-    if (a !== b) params.push(`${key} ${a} -> ${b}${metricsNote}`);
-  }
   const parts = [
     added.length > 0 ? `added ${capped(added)}` : '',
     removed.length > 0 ? `removed ${capped(removed)}` : '',

@@ -78,11 +78,4 @@ describe('what a reload changed', () => {
     const after = pfile([], ['/usr/bin/java:/opt/t.sh:60:3:exit:include_strings=tomcat']);
     assert.equal(reloadSummary(before, after), 'removed /usr/bin/java [include_strings=jboss]; 1 unchanged');
   });
-
-  it('a METRICS_* change is listed as read at start, not "no change" followed by a warning', () => {
-    const m = ['METRICS_LISTEN 127.0.0.1:9990', 'METRICS_TOKEN_FILE /etc/procsafe/metrics.token'];
-    const before = pfile(m, ['/usr/sbin/a:/opt/a.sh:60:3:exit']);
-    const after = pfile([...m, 'METRICS_ALLOW 10.0.0.0/8'], ['/usr/sbin/a:/opt/a.sh:60:3:exit']);
-    assert.match(reloadSummary(before, after), /^METRICS_ALLOW - -> 10\.0\.0\.0\/8 \(read at start: \/metrics keeps the old value until pcheck is restarted\); 1 unchanged$/);
-  });
 });
