@@ -83,6 +83,7 @@ describe('pcheck -f with METRICS_LISTEN', () => {
     assert.equal(r.code, 0, r.stderr);
     const want = 'METRICS_ALLOW changed from 127.0.0.1 to 127.0.0.1, 127.0.0.2, but the METRICS_* keys are read at start: /metrics keeps the old ones until pcheck is restarted';
     assert.match(r.stdout, new RegExp(want.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    assert.match(r.stdout, /: 1 entries \(entries and other PARAM values unchanged\)\n/, 'not "(no change)" before the METRICS warning');
     await pc.waitLine(`Reload: ${want}`, 5000, from);
     // as documented: the running listener keeps its list
     assert.equal((await http(base, 'GET', '/metrics', { headers: { Authorization: `Bearer ${token}` }, from: '127.0.0.2' })).status, 403);

@@ -156,11 +156,13 @@ export class PfileDaemon {
     const intervalChanged = next.param.monitorInterval !== this.set.param().monitorInterval;
     const before = this.set.current;
     const carried = this.set.apply(next);
-    const changes = reloadSummary(before, next, { carried });
+    const metricsNote = metricsChangeOnReload(this.metricsParam, next.param);
+    // METRICS_* are compared with what /metrics runs with (metricsNote), not with the last pfile
+    const summary = reloadSummary(before, next, { carried });
+    const changes = summary === 'no change' && metricsNote !== null ? 'entries and other PARAM values unchanged' : summary;
     if (intervalChanged) this.sd.setMonitorInterval(next.param.monitorInterval);
     this.sd.changed();
     this.log.info(`Reloaded pfile='${next.path}': ${this.set.size} entries (${changes})`);
-    const metricsNote = metricsChangeOnReload(this.metricsParam, next.param);
     if (metricsNote !== null) this.log.warning(`Reload: ${metricsNote}`);
     return { ok: true, text: `reloaded ${next.path}: ${this.set.size} entries (${changes})${metricsNote === null ? '' : `\n${metricsNote}`}` };
   }
