@@ -50,7 +50,9 @@ export function formatStatus(v: StatusView, now = Date.now()): string {
   out.push('  Monitors:');
   if (v.monitors.length === 0) out.push('    (none)');
   for (const m of v.monitors) {
-    const chain = `failures ${m.failures}/${m.retries + 1}  group restarts ${m.groupRestarts}/${m.restartThreshold}${m.finalActionDone ? `  final ${m.finalAction} DONE` : ''}${m.finalActionRefused !== null ? `  final ${m.finalAction} NOT DONE (${m.finalActionRefused})` : ''}`;
+    // a monitor with no target restarts no group: its chain goes from failures to the final action
+    const restarts = m.target === null ? '' : `  group restarts ${m.groupRestarts}/${m.restartThreshold}`;
+    const chain = `failures ${m.failures}/${m.retries + 1}${restarts}${m.finalActionDone ? `  final ${m.finalAction} DONE` : ''}${m.finalActionRefused !== null ? `  final ${m.finalAction} NOT DONE (${m.finalActionRefused})` : ''}`;
     out.push(`    ${dots(`${m.name} (${m.type}${m.target ? ` -> ${m.target}` : ''})`, W)}${m.status.padEnd(9)} ${chain}${m.detail ? `  [${m.detail}]` : ''}`);
   }
   for (const p of v.pfiles) {
