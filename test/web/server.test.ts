@@ -302,13 +302,16 @@ describe('web server', () => {
         web.statusChanged();
         await new Promise((res) => setTimeout(res, 10));
       }
+      // the last change arrives (waited for: a busy host delays the reader, not the rule)
+      const last = (x: SseReader) => x.of('status').at(-1);
+      await r.waitFor((x) => (JSON.parse(last(x)!.data) as typeof status).groups[0].restarts === 40);
       const took = performance.now() - t0;
-      await new Promise((res) => setTimeout(res, 250));
       const frames = r.of('status').slice(1);
+      // 40 changes 10 ms apart: one snapshot per 100 ms at most (the reader's arrival times are
+      // not checked: a reader that was busy gets two frames in one read)
       assert.ok(frames.length <= Math.ceil(took / 100) + 1, `${frames.length} snapshots in ${Math.round(took)} ms`);
       assert.ok(frames.length >= 2);
-      for (let i = 1; i < frames.length; i++) assert.ok(frames[i].at - frames[i - 1].at >= 90, 'at least 100 ms apart');
-      assert.equal((JSON.parse(frames.at(-1)!.data) as typeof status).groups[0].restarts, 40);
+      assert.ok(frames.length < 40, `coalesced: ${frames.length} snapshots for 40 changes`);
     } finally {
       r.close();
     }
