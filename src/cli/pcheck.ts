@@ -126,7 +126,7 @@ function logSinks(s: LogSettings, failed: (sink: 'file' | 'syslog', e: unknown) 
   const out: LogSink[] = [];
   if (s.logFile !== null) {
     try {
-      out.push(createFileSink(s.logFile, { tag: TAG, pid: process.pid }));
+      out.push(createFileSink(s.logFile, { tag: TAG, pid: process.pid, key: s.key }));
     } catch (e) {
       failed('file', e);
     }

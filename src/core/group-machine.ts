@@ -25,6 +25,8 @@ export interface GroupMachineConfig {
   name: string;
   activationRetries: number;
   finalAction: FinalAction;
+  /** false: no stop script configured (its log says so; the retry follows at once) */
+  hasStop?: boolean;
 }
 
 export interface GroupRunState {
@@ -45,7 +47,8 @@ export interface GroupRunState {
 
 export type GroupEvent =
   | { type: 'start' }
-  | { type: 'stop' }
+  /** `again`: from Offline too, the stop script runs (a stop the previous pcheck did not finish) */
+  | { type: 'stop'; again?: boolean }
   /** `stopFirst`: from Offline or Error too, the stop script runs before the start script */
   | { type: 'restart'; stopFirst?: boolean }
   /** a group that still runs, taken over as Online without a script (a restarted pcheck) */
@@ -100,7 +103,7 @@ export function groupStep(g: GroupRunState, e: GroupEvent, cfg: GroupMachineConf
       if (e.type === 'restart') return beginStart({ ...g, startFailures: 0, restarts: g.restarts + 1 }, cfg, 'RESTART');
       if (e.type === 'adopt') return to(g, { ...g, state: 'Online', startFailures: 0 }, [log('notice', `Group ${cfg.name}: Online (adopted)`)]);
       // Error + stop: run the stop script to clean up what a failed start left behind
-      if (e.type === 'stop' && g.state === 'Error') return beginStop(g, cfg, 'STOP', false);
+      if (e.type === 'stop' && (g.state === 'Error' || e.again === true)) return beginStop(g, cfg, 'STOP', false);
       return same(g);
     case 'Online':
       if (e.type === 'stop') return beginStop(g, cfg, 'STOP', false);
@@ -108,9 +111,11 @@ export function groupStep(g: GroupRunState, e: GroupEvent, cfg: GroupMachineConf
       return same(g);
     case 'Starting':
       if (e.type === 'stop') return same({ ...g, stopAfterStart: true });
+      // a start after a stop, both while starting: the operator's last word, as in Stopping
+      if (e.type === 'start') return same({ ...g, stopAfterStart: false });
       if (e.type === 'scriptExited' && e.phase === 'start' && !g.cleaning) return startExited(g, e, cfg);
       if (e.type === 'scriptExited' && e.phase === 'stop' && g.cleaning) return cleanedUp(g, e, cfg);
-      return same(g); // start / restart while starting: already under way
+      return same(g); // a restart while starting: already under way
     case 'Stopping':
       if (e.type === 'start' || e.type === 'restart') return same({ ...g, startAfterStop: true });
       // a stop while a restart stops: no start afterwards (pcheck stops, or the operator changed their mind)
@@ -138,7 +143,7 @@ function startExited(g: GroupRunState, e: { ok: boolean; detail: string }, cfg: 
     return {
       run: { ...g, startFailures: failures, cleaning: true },
       actions: [
-        log('err', `Group ${cfg.name}: start failed (${e.detail}); activation retry ${failures}/${cfg.activationRetries} (the stop script first, to end what the failed start left)`),
+        log('err', `Group ${cfg.name}: start failed (${e.detail}); activation retry ${failures}/${cfg.activationRetries} ${cfg.hasStop === false ? '(no stop script to end what the failed start left)' : '(the stop script first, to end what the failed start left)'}`),
         { type: 'runScript', phase: 'stop', event: g.startEvent },
       ],
     };

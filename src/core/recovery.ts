@@ -189,9 +189,11 @@ function failure(s: MonitorState, detail: string, cfg: RecoveryConfig, nowMono: 
   const base: MonitorState = { ...s, status: 'Error', failures, detail, healthySinceMono: null, notCounted: false };
   const actions: MonitorAction[] = [];
   // the chain has ended: a failure is neither counted nor escalated; said once, then every
-  // END_REPEAT_MS while it fails (not a line at every check, all day long)
+  // END_REPEAT_MS while it fails (not a line at every check, all day long). A failure that
+  // makes the status Error again (after its group was restarted or stopped, a suspension, a
+  // success) is a new episode: said at once, as its monitor_error alert is sent.
   if (s.finalActionDone) {
-    const last = s.endLoggedMono ?? null;
+    const last = s.status === 'Error' ? (s.endLoggedMono ?? null) : null;
     if (last !== null && nowMono - last < END_REPEAT_MS) return withStatus(s, { ...base, failures: 0 }, actions);
     const end =
       s.finalActionRefused === null

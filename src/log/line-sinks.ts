@@ -1,5 +1,6 @@
 // Sinks that write text lines: stdout (for humans, or for journald under systemd) and LOG_FILE.
 import { closeSync, constants, fstatSync, openSync, statSync, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { NativeBinding } from '../native';
 import type { LogSink, Severity } from './types';
 import { WriteQueue, type Report, type WriteResult } from './write-queue';
@@ -105,14 +106,29 @@ const ROTATION_CHECK_MS = 1000;
  * LOG_FILE: appended synchronously. When logrotate (or an operator) has moved or removed the
  * file, the next line reopens (creates) it at its path, as `tail -F` follows a name: no
  * postrotate signal and no copytruncate are needed. The path is looked at before a write, at
- * most once a second; lines in between go to the moved file, so none is lost.
+ * most once a second by the monotonic clock (a wall clock stepped back must not stop the look
+ * for as long as it was stepped); lines in between go to the moved file, so none is lost. A path
+ * that cannot be opened again (its directory removed or read-only) is said once, to the other
+ * sinks and to the file it goes on writing to.
  */
-export function createFileSink(path: string, opts: { tag: string; pid: number }): LogSink & { path: string } {
+export function createFileSink(path: string, opts: { tag: string; pid: number; key?: string; monoNow?: () => number }): LogSink & { path: string } {
+  const monoNow = opts.monoNow ?? (() => performance.now());
+  const key = opts.key ?? 'LOG_FILE';
   // 0600: the log holds script output and command lines; group or others have no business in it
   const open = () => openSync(path, 'a', 0o600);
+  /** Opened again after a rotation: only a regular file, and never a wait (a FIFO made at the
+   *  path by someone else would block the daemon in open(2) until a reader came). */
+  const reopen = (): number => {
+    const next = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NONBLOCK | constants.O_NOCTTY, 0o600);
+    if (fstatSync(next).isFile()) return next;
+    closeSync(next);
+    throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+  };
   let fd = open();
   let closed = false;
-  let checkedAt = Date.now();
+  let checkedAt = monoNow();
+  let report: Report = () => undefined;
+  let stuck: string | null = null;
   const moved = (): boolean => {
     try {
       const now = statSync(path);
@@ -123,16 +139,22 @@ export function createFileSink(path: string, opts: { tag: string; pid: number })
     }
   };
   const follow = () => {
-    const now = Date.now();
+    const now = monoNow();
     if (now - checkedAt < ROTATION_CHECK_MS) return;
     checkedAt = now;
     if (!moved()) return;
     try {
-      const next = open();
+      const next = reopen();
       closeSync(fd);
       fd = next;
-    } catch {
-      /* the directory is gone or not writable: keep the open file rather than lose lines */
+      if (stuck !== null) report('notice', `${key} ${path}: opened again at its path`, true);
+      stuck = null;
+    } catch (e) {
+      // the directory is gone or not writable: keep the open file rather than lose lines
+      const why = (e as NodeJS.ErrnoException).code ?? String(e);
+      if (stuck === why) return;
+      stuck = why;
+      report('warning', `${key} ${path} was moved or removed and cannot be opened again (${why}): writing on to the file pcheck has open (moved or deleted) until it can; fix its directory, or what is at the path now`, true);
     }
   };
   return {
@@ -141,6 +163,9 @@ export function createFileSink(path: string, opts: { tag: string; pid: number })
       if (closed) return;
       follow();
       writeAll(fd, `${timestamp()} ${opts.tag}[${opts.pid}]: ${message}\n`);
+    },
+    attach(r: Report) {
+      report = r;
     },
     async close() {
       if (!closed) closeSync(fd);

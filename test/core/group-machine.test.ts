@@ -8,10 +8,10 @@ const okStart: GroupEvent = { type: 'scriptExited', phase: 'start', ok: true, de
 const badStart: GroupEvent = { type: 'scriptExited', phase: 'start', ok: false, detail: 'exit 1' };
 const okStop: GroupEvent = { type: 'scriptExited', phase: 'stop', ok: true, detail: 'exit 0' };
 
-function run(events: GroupEvent[], g: GroupRunState = initialGroupState()): { run: GroupRunState; actions: GroupAction[] } {
+function run(events: GroupEvent[], g: GroupRunState = initialGroupState(), c: GroupMachineConfig = cfg): { run: GroupRunState; actions: GroupAction[] } {
   const actions: GroupAction[] = [];
   for (const e of events) {
-    const r = groupStep(g, e, cfg);
+    const r = groupStep(g, e, c);
     g = r.run;
     actions.push(...r.actions);
   }
@@ -95,6 +95,30 @@ describe('group machine: activation retries', () => {
     assert.equal(r.run.state, 'Offline');
     assert.deepEqual(scripts(r.actions), ['start:START', 'stop:START']);
     assert.deepEqual(r.actions.filter((a) => a.type === 'finalAction'), []);
+  });
+
+  it('padmin group stop, then group start, both while the stop script before a retry runs: the start is the last word, the retry runs (it was lost: Offline)', () => {
+    const r = run([{ type: 'start' }, badStart, { type: 'stop' }, { type: 'start' }, okStop, okStart]);
+    assert.equal(r.run.state, 'Online');
+    assert.deepEqual(scripts(r.actions), ['start:START', 'stop:START', 'start:START']);
+  });
+
+  it('a group start, or a monitor restart, while the stop script before a retry runs: no second script, the retry runs once it has ended', () => {
+    const r = run([{ type: 'start' }, badStart, { type: 'start' }, { type: 'restart' }, okStop, okStart]);
+    assert.equal(r.run.state, 'Online');
+    assert.deepEqual(scripts(r.actions), ['start:START', 'stop:START', 'start:START']);
+  });
+
+  it('no stop script configured: the retry line says so rather than "the stop script first"', () => {
+    const r = run([{ type: 'start' }, badStart], initialGroupState(), { ...cfg, hasStop: false });
+    assert.ok(r.actions.some((a) => a.type === 'log' && a.message === 'Group web: start failed (exit 1); activation retry 1/1 (no stop script to end what the failed start left)'));
+  });
+
+  it('activation_retries 0: no stop script after the failed start; Error keeps what it left until padmin group stop runs the stop script', () => {
+    const r = run([{ type: 'start' }, badStart], initialGroupState(), { ...cfg, activationRetries: 0 });
+    assert.equal(r.run.state, 'Error');
+    assert.deepEqual(scripts(r.actions), ['start:START']);
+    assert.deepEqual(scripts(run([{ type: 'stop' }], r.run).actions), ['stop:STOP']);
   });
 });
 

@@ -10,9 +10,14 @@ describe('what a starting pcheck does with a group', () => {
   });
 
   it('stopped by the operator or by its final action: left stopped, in this boot or another', () => {
-    assert.deepEqual(groupResume(g({ state: 'Offline', stoppedBy: 'operator' }), true), { kind: 'leaveStopped', by: 'operator' });
-    assert.deepEqual(groupResume(g({ state: 'Offline', stoppedBy: 'final_action' }), false), { kind: 'leaveStopped', by: 'final_action' });
-    assert.deepEqual(groupResume(g({ state: 'Stopping', stoppedBy: 'operator' }), true), { kind: 'leaveStopped', by: 'operator' });
+    assert.deepEqual(groupResume(g({ state: 'Offline', stoppedBy: 'operator' }), true), { kind: 'leaveStopped', by: 'operator', finishStop: false });
+    assert.deepEqual(groupResume(g({ state: 'Offline', stoppedBy: 'final_action' }), false), { kind: 'leaveStopped', by: 'final_action', finishStop: false });
+  });
+
+  it('stopped on purpose but caught Starting or Stopping in this boot (pcheck SIGKILLed before the stop ended): left stopped, its stop script run once more', () => {
+    assert.deepEqual(groupResume(g({ state: 'Stopping', stoppedBy: 'operator' }), true), { kind: 'leaveStopped', by: 'operator', finishStop: true });
+    assert.deepEqual(groupResume(g({ state: 'Starting', stoppedBy: 'operator' }), true), { kind: 'leaveStopped', by: 'operator', finishStop: true });
+    assert.deepEqual(groupResume(g({ state: 'Stopping', stoppedBy: 'final_action' }), false), { kind: 'leaveStopped', by: 'final_action', finishStop: false });
   });
 
   it('Online in this boot (pcheck killed, or --keep-running): adopted if it still runs', () => {

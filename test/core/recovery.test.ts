@@ -102,6 +102,16 @@ describe('recovery chain', () => {
     assert.equal(run([fail], cfg, end, 0).state.status, 'Error', 'the status is Error all the while');
   });
 
+  it('a chain that has ended, its group restarted by the operator (active monitor: Offline, then Normal) and failing again within 10 minutes: said at once, with its new Error (its monitor_error alert had no log line)', () => {
+    const end = run([fail, fail, fail, fail, fail, fail]).state;
+    const said = run([fail], cfg, end, 10_000).state; // the first still failing line
+    const restarted = run([{ type: 'targetOffline' }, { type: 'targetOnline' }, fail], cfg, said, 20_000);
+    assert.ok(restarted.actions.some((a) => a.type === 'statusChanged' && a.to === 'Error'));
+    assert.ok(restarted.actions.some((a) => a.type === 'log' && a.message.startsWith('Monitor web-http still failing; final action reboot already done')), 'the new episode is in the log');
+    const suspended = run([{ type: 'suspend', by: 'operator' }, { type: 'resume', by: 'operator', targetOffline: false }, fail], cfg, said, 20_000);
+    assert.ok(suspended.actions.some((a) => a.type === 'log' && a.message.startsWith('Monitor web-http still failing')), 'after suspend and resume too');
+  });
+
   it('a refused final action is forgotten after `grace` seconds of health: the chain starts again and may ask for it again', () => {
     const end = run([fail, fail, fail, fail, fail, fail]).state;
     const refused = recoveryStep(end, { type: 'finalActionRefused', reason: '1 OS final action within the last 3600s' }, cfg, 6000).state;

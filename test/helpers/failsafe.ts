@@ -1,9 +1,19 @@
 // FailSafe mode in a sandbox: an ini file, pcheck --config, and padmin status as JSON.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PADMIN, Sandbox, waitFor, type Pcheck } from './harness';
 import type { StatusView } from '../../src/views/status-view';
+
+/** The pids listed in `file` (one a line, as start scripts append `$!`) that still run (a
+ *  zombie, killed and not yet reaped, does not). */
+export function livePids(file: string): number[] {
+  return (existsSync(file) ? readFileSync(file, 'utf8') : '')
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((p) => existsSync(`/proc/${p}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${p}/status`, 'utf8')));
+}
 
 export class FailsafeSandbox extends Sandbox {
   readonly iniPath = join(this.dir, 'procsafe.ini');

@@ -3,9 +3,9 @@
 // hand on a group while the daemon is busy with it (docs/failsafe.md).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FailsafeSandbox } from '../helpers/failsafe';
+import { FailsafeSandbox, livePids } from '../helpers/failsafe';
 import { kill, sleep } from '../helpers/harness';
 
 const YEAR = 365 * 24 * 3600 * 1000;
@@ -51,12 +51,7 @@ describe('FailSafe mode under a hostile operator', () => {
   it('pcheck SIGKILLed while a group start script runs: the next pcheck stops that script before it restarts the group, so the application does not start twice', async () => {
     const sb = new FailsafeSandbox();
     const pids = join(sb.dir, 'app.pids');
-    const live = (): number[] =>
-      (existsSync(pids) ? readFileSync(pids, 'utf8') : '')
-        .split('\n')
-        .filter(Boolean)
-        .map(Number)
-        .filter((p) => existsSync(`/proc/${p}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${p}/status`, 'utf8')));
+    const live = (): number[] => livePids(pids);
     try {
       // as operators write them: the start waits for its application to come up, the stop kills what the start started
       const start = sb.script('start.sh', `echo "start $PS_EVENT"\nsleep 2\nnohup sleep 1000 >/dev/null 2>&1 &\necho $! >> ${pids}\necho "app started"`);
@@ -86,12 +81,7 @@ describe('FailSafe mode under a hostile operator', () => {
     const sb = new FailsafeSandbox();
     const pids = join(sb.dir, 'app.pids');
     const tried = join(sb.dir, 'tried');
-    const live = (): number[] =>
-      (existsSync(pids) ? readFileSync(pids, 'utf8') : '')
-        .split('\n')
-        .filter(Boolean)
-        .map(Number)
-        .filter((p) => existsSync(`/proc/${p}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${p}/status`, 'utf8')));
+    const live = (): number[] => livePids(pids);
     try {
       // as operators write them: the application in the background, then a check that fails the first time
       const start = sb.script('start.sh', `echo "start $PS_EVENT"\nnohup sleep 1000 >/dev/null 2>&1 &\necho $! >> ${pids}\nif [ ! -e ${tried} ]; then touch ${tried}; echo "app did not answer in time"; exit 1; fi\necho "app started"`);

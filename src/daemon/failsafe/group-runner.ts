@@ -77,7 +77,7 @@ export class GroupRunner {
   }
 
   send(e: GroupEvent): void {
-    const r = groupStep(this.run, e, { name: this.cfg.name, activationRetries: this.cfg.activationRetries, finalAction: this.cfg.finalAction });
+    const r = groupStep(this.run, e, { name: this.cfg.name, activationRetries: this.cfg.activationRetries, finalAction: this.cfg.finalAction, hasStop: this.cfg.stop !== null });
     this.run = r.run;
     for (const a of r.actions) this.execute(a);
   }

@@ -25,7 +25,12 @@ export async function beginGroup(r: Rooms, g: GroupRunner): Promise<void> {
     case 'leaveStopped': {
       g.stoppedBy = how.by;
       const who = how.by === 'operator' ? 'the operator' : 'its final action';
-      r.log.notice(`Group ${name}: stopped by ${who} before pcheck restarted: left Offline (padmin group start ${name} starts it)`);
+      if (!how.finishStop) {
+        r.log.notice(`Group ${name}: stopped by ${who} before pcheck restarted: left Offline (padmin group start ${name} starts it)`);
+        return;
+      }
+      r.log.notice(`Group ${name}: stopped by ${who}, but the previous pcheck ended while it was ${rec?.state ?? '?'}: running its stop script again, then left Offline (padmin group start ${name} starts it)`);
+      g.send({ type: 'stop', again: true });
       return;
     }
     case 'restart':

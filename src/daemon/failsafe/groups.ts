@@ -24,6 +24,12 @@ export interface GroupsDeps {
 
 export type GroupOp = 'start' | 'stop' | 'restart';
 
+/** The longest a group can stay Starting: each try's start script, and before each activation
+ *  retry its stop script (5 s of slack each), so the next group does not start beside it. */
+export function activationMaxMs(cfg: Pick<GroupConfig, 'startTimeout' | 'stopTimeout' | 'activationRetries'>): number {
+  return ((cfg.startTimeout + 5) * (cfg.activationRetries + 1) + (cfg.stopTimeout + 5) * cfg.activationRetries) * 1000;
+}
+
 export class Groups {
   private readonly runners = new Map<string, GroupRunner>();
   private readonly waiters = new Set<() => void>();
@@ -117,7 +123,7 @@ export class Groups {
       const g = this.runners.get(name);
       if (!g || stopping()) continue;
       await begin(g);
-      await this.until(name, (s) => s !== 'Starting', (g.cfg.startTimeout + 5) * 1000 * (g.cfg.activationRetries + 1));
+      await this.until(name, (s) => s !== 'Starting', activationMaxMs(g.cfg));
     }
   }
 
