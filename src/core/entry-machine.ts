@@ -9,7 +9,7 @@
 
 import type { ProcId } from './proc-id';
 import type { ProcSts, RetryOverAction } from './states';
-import { msg, type Clock, type EntryAction, type EntryConfig, type EntryEvent, type EntryState, type EventOf, type EventType, type LogSeverity, type Step } from './entry-model';
+import { log, msg, type Clock, type EntryAction, type EntryConfig, type EntryEvent, type EntryState, type EventOf, type EventType, type Step } from './entry-model';
 import { graceDeadline, graceExpired, isRetryOver } from './retry-policy';
 import { HANG_KILL_WAIT_MS, hangDeadline, isStuck } from './hang-policy';
 
@@ -24,9 +24,6 @@ type Handler<T extends EventType> = (s: EntryState, e: EventOf<T>, cfg: EntryCon
 
 const ignore = <T extends EventType>(): Handler<T> => (s) => ({ state: s, actions: [] });
 
-function log(severity: LogSeverity, message: string): EntryAction {
-  return { type: 'log', severity, message };
-}
 
 /** A failure of an entry whose monitoring is on: restart it, or retry-over. `workers`: what the
  *  dead program left in its session, ended before its restart script runs (not on a retry-over). */

@@ -161,3 +161,7 @@ export const msg = {
   hang: (pname: string, pid: number | null) => `Process [${pname} , pid=${pid ?? '-----'}] Hang`,
   fatal: (pname: string) => `(${pname}) FATAL`,
 };
+
+export function log(severity: LogSeverity, message: string): EntryAction {
+  return { type: 'log', severity, message };
+}

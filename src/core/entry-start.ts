@@ -1,9 +1,6 @@
 // An entry at start-up (SPEC §10 "No double start"): the state file of the pcheck before this
 // one decides whether it waits, resumes a restart under way, or keeps a grace window.
-import type { Clock, EntryConfig, EntryState, RestoredEntry, Step } from './entry-model';
-import { initialState } from './entry-model';
-
-const notice = (message: string) => ({ type: 'log' as const, severity: 'notice' as const, message });
+import { initialState, log, type Clock, type EntryConfig, type EntryState, type RestoredEntry, type Step } from './entry-model';
 
 /**
  * The state at start-up: WAIT until initialWait has passed, with the counters of the previous
@@ -24,7 +21,7 @@ export function startEntry(cfg: EntryConfig, now: Clock, restored?: RestoredEntr
       return {
         state: { ...base, scriptRunning: true, deadlineMono: null },
         actions: [
-          notice(`(${cfg.pname}) restart script of the previous pcheck still runs (pid=${r.liveScript.pid}): waiting for it to end instead of running it again`),
+          log('notice', `(${cfg.pname}) restart script of the previous pcheck still runs (pid=${r.liveScript.pid}): waiting for it to end instead of running it again`),
           { type: 'awaitScript', pid: r.liveScript.pid, startTime: r.liveScript.startTime },
           { type: 'seek' },
         ],
@@ -35,7 +32,7 @@ export function startEntry(cfg: EntryConfig, now: Clock, restored?: RestoredEntr
     const left = Math.max(0, (deadlineMono - now.mono) / 1000);
     return {
       state: { ...base, scriptRunning: false, deadlineMono },
-      actions: [notice(`(${cfg.pname}) was restarting when the previous pcheck stopped: waiting up to ${left.toFixed(1)}s for it to appear`), { type: 'seek' }],
+      actions: [log('notice', `(${cfg.pname}) was restarting when the previous pcheck stopped: waiting up to ${left.toFixed(1)}s for it to appear`), { type: 'seek' }],
     };
   }
   const lastUp =

@@ -45,7 +45,7 @@ export interface MonitorState {
   notCounted: boolean;
   /** the chain has ended and still fails: when its `still failing` line was last logged
    *  (monotonic ms; repeated every END_REPEAT_MS, not at every check); null: not yet */
-  endLoggedMono?: number | null;
+  endLoggedMono: number | null;
 }
 
 /** How often a monitor whose chain has ended says again that it still fails. */
@@ -88,7 +88,7 @@ export type MonitorAction =
   | { type: 'statusChanged'; from: MonitorStatus; to: MonitorStatus };
 
 export function initialMonitorState(): MonitorState {
-  return { status: 'Normal', failures: 0, groupRestarts: 0, finalActionDone: false, finalActionRefused: null, healthySinceMono: null, detail: '', suspendedBy: null, notCounted: false };
+  return { status: 'Normal', failures: 0, groupRestarts: 0, finalActionDone: false, finalActionRefused: null, healthySinceMono: null, detail: '', suspendedBy: null, notCounted: false, endLoggedMono: null };
 }
 
 export interface RecoveryStep {
@@ -193,7 +193,7 @@ function failure(s: MonitorState, detail: string, cfg: RecoveryConfig, nowMono: 
   // makes the status Error again (after its group was restarted or stopped, a suspension, a
   // success) is a new episode: said at once, as its monitor_error alert is sent.
   if (s.finalActionDone) {
-    const last = s.status === 'Error' ? (s.endLoggedMono ?? null) : null;
+    const last = s.status === 'Error' ? s.endLoggedMono : null;
     if (last !== null && nowMono - last < END_REPEAT_MS) return withStatus(s, { ...base, failures: 0 }, actions);
     const end =
       s.finalActionRefused === null

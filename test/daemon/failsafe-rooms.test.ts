@@ -213,7 +213,7 @@ describe('the final actions room', () => {
 
   it('the history of an earlier pcheck counts (it is the state file’s)', async () => {
     const r = finalsRoom(1, [{ action: 'reboot', at: Date.now() - 60_000, source: 'monitor x' }]);
-    await r.finals.os('shutdown', '(/opt/app)', false).done;
+    await r.finals.os('shutdown', '/opt/app', false).done;
     assert.equal(r.history.length, 1);
     assert.ok(!existsSync(join(r.runDir, 'rehearse.log')) || !/would shutdown/.test(readFileSync(join(r.runDir, 'rehearse.log'), 'utf8')));
   });
@@ -221,7 +221,7 @@ describe('the final actions room', () => {
   it("an entry's refused retry-over OS action names the entry once in parentheses, and the announce comes before anything is done", async () => {
     const r = finalsRoom(1, [{ action: 'reboot', at: Date.now() - 60_000, source: 'monitor x' }]);
     const told: (string | null)[] = [];
-    await r.finals.os('shutdown', '(/opt/app)', false, (no) => told.push(no)).done;
+    await r.finals.os('shutdown', '/opt/app', false, (no) => told.push(no)).done;
     assert.ok(r.lines.some((l) => l.startsWith('Final action shutdown (/opt/app) not done: 1 OS final action within the last 3600s')), r.lines.join('\n'));
     assert.deepEqual(told, ['1 OS final action within the last 3600s (max_final_actions 1 per final_action_window)']);
     const ok = finalsRoom();

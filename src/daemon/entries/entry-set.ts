@@ -8,6 +8,7 @@ import { step, isSeeking, nextDeadline } from '../../core/entry-machine';
 import { initialState, type EntryAction, type EntryEvent } from '../../core/entry-model';
 import { startEntry } from '../../core/entry-start';
 import type { EventSink } from '../../core/events';
+import { reloadSummary } from '../../core/reload-summary';
 import type { Pent, Pfile, PfileParam } from '../../core/model';
 import type { RetryOverAction } from '../../core/states';
 import { openScriptOutputDir, type ScriptOutputDir } from '../../exec/script-output-dir';
@@ -177,8 +178,10 @@ export class EntrySet {
 
   /** Applies a pfile already checked for reload: an entry that stays (same signature) keeps its
    *  state, its death watch and its running script; a new one starts; a removed one is let go.
-   *  Returns the entries kept although their options changed (a restart under way), [before, after]. */
-  apply(next: Pfile): [Pent, Pent][] {
+   *  Returns what changed, for the log and padmin (src/core/reload-summary.ts). */
+  apply(next: Pfile, opts: { failsafe?: boolean } = {}): string {
+    const before = this.pfile;
+    // entries kept although their options changed (a restart under way), [before, after]
     const carried: [Pent, Pent][] = [];
     const kept = reloadEntries(this.entries, next, this.services.clock(), (gone) => this.services.locks.release(gone), (from, to) => carried.push([from, to]));
     const intervalChanged = next.param.monitorInterval !== this.pfile.param.monitorInterval;
@@ -190,7 +193,7 @@ export class EntrySet {
     this.state.persistNow();
     this.armDeadline();
     s.scanner.seekSoon();
-    return carried;
+    return reloadSummary(before, next, { carried, failsafe: opts.failsafe });
   }
 
   /** Stops watching (pcheck stops, or FailSafe mode drops the pfile): nothing starts afterwards;

@@ -229,7 +229,7 @@ export class FailsafeDaemon {
   private entryRetryOver(path: string, action: RetryOverAction, rt: EntryRuntime): void {
     // an entry's retry-over `exit` inside FailSafe mode stops the whole daemon with exit 1
     if (action === 'exit') void this.stop(1, `pfile='${path}' retry-over exit: stopping pcheck`, 'retry-over exit');
-    else if (isOsAction(action)) this.rooms.finals.os(action, `(${rt.pent.pname})`, false);
+    else if (isOsAction(action)) this.rooms.finals.os(action, rt.pent.pname, false);
     else if (action === 'group') this.rooms.monitors.entryRetryOver(path, rt.pent.pname);
   }
 

@@ -30,26 +30,23 @@ export interface FinalActionsDeps {
 export type Announce = (refused: string | null) => void;
 const quiet: Announce = () => undefined;
 
-/** `(monitor web-http)`; an entry's source is already `(pname)`. */
-const paren = (source: string): string => (source.startsWith('(') ? source : `(${source})`);
-
 export class FinalActions {
   constructor(private readonly d: FinalActionsDeps) {}
 
-  /** Carries out `action` asked by `source` (`monitor web-http`, `group web`, `(pname)`).
+  /** Carries out `action` asked by `source` (`monitor web-http`, `group web`, an entry's pname).
    *  Returns why it is not done (an OS action beyond max_final_actions), else null. */
   run(action: FinalAction, source: string, group: string | null, announce: Announce = quiet): string | null {
     if (isOsAction(action)) return this.os(action, source, true, announce).refused;
     announce(null);
     switch (action) {
       case 'none':
-        this.d.log.notice(`Final action none ${paren(source)}: nothing more is done`);
+        this.d.log.notice(`Final action none (${source}): nothing more is done`);
         return null;
       case 'stop_group':
         if (group !== null) this.d.stopGroup(group);
         return null;
       case 'stop_daemon':
-        this.d.stopDaemon(`Final action stop_daemon ${paren(source)}: stopping pcheck`);
+        this.d.stopDaemon(`Final action stop_daemon (${source}): stopping pcheck`);
         return null;
     }
     return null;
@@ -68,7 +65,7 @@ export class FinalActions {
       const line = `not done: ${verdict.reason}; nothing is done`;
       // recorded before it is logged: whoever reads the log line finds the record there
       if (this.d.rehearse) this.record(`REHEARSE ${action}: ${line}`);
-      this.d.log.err(`Final action ${action} ${paren(source)} ${line}`);
+      this.d.log.err(`Final action ${action} (${source}) ${line}`);
       announce(verdict.reason);
       return { refused: verdict.reason, done: Promise.resolve() };
     }
@@ -76,7 +73,7 @@ export class FinalActions {
     const kept = recentActions(this.d.history, now, limit);
     this.d.history.splice(0, this.d.history.length, ...kept, { action, at: now, source });
     announce(null);
-    if (fatal) this.d.log.crit(`${paren(source)} FATAL`);
+    if (fatal) this.d.log.crit(`(${source}) FATAL`);
     this.d.persistNow();
     return { refused: null, done: this.carryOut(action) };
   }

@@ -4,9 +4,9 @@
 // boot and it still runs — its pfile's entries find their processes and its monitors pass one
 // check; else restarted, stop script first. A start or stop script the previous pcheck left
 // running (it was SIGKILLed meanwhile) is stopped first: it would start a second copy.
-import { readFileSync } from 'node:fs';
 import { groupResume } from '../../core/group-resume';
 import { isDead, readStat } from '../../proc/proc-stat';
+import { readEnviron } from '../../proc/proc-table';
 import { killScriptTree } from '../../proc/script-tree';
 import type { ScriptRecord } from '../../state/failsafe-state';
 import type { GroupRunner } from './group-runner';
@@ -64,9 +64,5 @@ function stopLeftScript(r: Rooms, name: string, s: ScriptRecord): void {
 /** The process carries the environment pcheck gives the group's scripts: the state file alone
  *  (it could have been edited) never makes pcheck kill a process that is not one of them. */
 function isScriptOf(pid: number, group: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`PS_GROUP=${group}`);
-  } catch {
-    return false;
-  }
+  return readEnviron(pid)?.includes(`PS_GROUP=${group}`) === true;
 }

@@ -3,7 +3,6 @@
 // of its IPCKEY, so `padmin -f PFILE -c …` works as with pcheck -f. Their entries are watched only
 // while the group holding the pfile is Online; an entry's retry-over `group` goes to the group's
 // recovery chain as a typed event; reload applies every valid pfile edit or refuses it whole.
-import { reloadSummary } from '../../core/reload-summary';
 import type { EventSink } from '../../core/events';
 import type { Pfile } from '../../core/model';
 import type { RetryOverAction } from '../../core/states';
@@ -136,9 +135,8 @@ export class Pfiles {
       const h = this.held.get(path)!;
       h.group = wanted.get(path) ?? null;
       logCommand(this.d.services.log, 'reload', path);
-      const before = h.set.current;
-      const carried = h.set.apply(next);
-      const changes = `${h.set.size} entries (${reloadSummary(before, next, { carried, failsafe: true })})`;
+      const summary = h.set.apply(next, { failsafe: true });
+      const changes = `${h.set.size} entries (${summary})`;
       this.d.services.log.info(`Reloaded pfile='${path}': ${changes}`);
       out.push(`${path}: ${changes}`);
     }

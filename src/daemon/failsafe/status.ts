@@ -20,7 +20,7 @@ export function statusOf(r: Rooms): StatusView {
       restartThreshold: m.cfg.restartThreshold,
       finalAction: m.cfg.finalAction,
       finalActionDone: m.state.finalActionDone && m.state.finalActionRefused === null,
-      finalActionRefused: m.state.finalActionDone ? m.state.finalActionRefused : null,
+      finalActionRefused: m.state.finalActionRefused,
       detail: m.state.detail,
       lastCheckAt: m.lastCheckAt,
     })),

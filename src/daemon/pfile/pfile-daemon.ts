@@ -2,7 +2,6 @@
 // process's table, death watcher and scanner, the control socket of its IPCKEY for padmin,
 // systemd's notifications, reload (padmin, SIGHUP), and how it stops: on a signal (exit 0, the
 // watched processes left running) or at a retry-over `exit` (exit 1).
-import { reloadSummary } from '../../core/reload-summary';
 import { hostname } from 'node:os';
 import type { EventSink } from '../../core/events';
 import type { Clock } from '../../core/entry-model';
@@ -154,11 +153,9 @@ export class PfileDaemon {
     }
     logCommand(this.log, 'reload', cur);
     const intervalChanged = next.param.monitorInterval !== this.set.param().monitorInterval;
-    const before = this.set.current;
-    const carried = this.set.apply(next);
-    const metricsNote = metricsChangeOnReload(this.metricsParam, next.param);
+    const summary = this.set.apply(next);
     // METRICS_* are compared with what /metrics runs with (metricsNote), not with the last pfile
-    const summary = reloadSummary(before, next, { carried });
+    const metricsNote = metricsChangeOnReload(this.metricsParam, next.param);
     const changes = summary === 'no change' && metricsNote !== null ? 'entries and other PARAM values unchanged' : summary;
     if (intervalChanged) this.sd.setMonitorInterval(next.param.monitorInterval);
     this.sd.changed();
